@@ -1,0 +1,318 @@
+"""Domain model: frozen dataclasses for studies, trials and search spaces (standard library only)."""
+
+from __future__ import annotations
+
+import enum
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeAlias
+
+from hpo_service.errors import InvalidParams, InvalidSearchSpace
+
+ParamValue: TypeAlias = float | int | str | bool
+Params: TypeAlias = dict[str, ParamValue]
+
+MAX_PARAMETERS = 64
+MAX_CHOICES = 1000
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+class Direction(str, enum.Enum):
+    """Whether the study's metric should be minimised or maximised."""
+
+    MINIMIZE = "minimize"
+    MAXIMIZE = "maximize"
+
+    def to_maximise(self, value: float) -> float:
+        """Sign-flip a value so that larger is always better (the one place minimisation lives)."""
+        return -value if self is Direction.MINIMIZE else value
+
+
+class StudyState(str, enum.Enum):
+    """Lifecycle of a study."""
+
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+
+
+class TrialState(str, enum.Enum):
+    """Lifecycle of a trial (see ARCHITECTURE.md, Trial lifecycle)."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETE = "complete"
+    FAILED = "failed"
+    STALE = "stale"
+
+    @property
+    def finished(self) -> bool:
+        """True once the trial has an outcome (complete or failed)."""
+        return self in (TrialState.COMPLETE, TrialState.FAILED)
+
+
+@dataclass(frozen=True)
+class FloatParam:
+    """A real-valued parameter in [low, high], optionally on a log scale."""
+
+    name: str
+    low: float
+    high: float
+    log: bool = False
+    type: str = field(default="float", init=False)
+
+    def check(self, value: Any) -> float:
+        """Return the value as a float if it lies in the bounds, else raise InvalidParams."""
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidParams(f"parameter {self.name!r} must be a number, got {value!r}")
+        number = float(value)
+        if not math.isfinite(number) or not self.low <= number <= self.high:
+            raise InvalidParams(
+                f"parameter {self.name!r} = {value!r} is outside [{self.low}, {self.high}]"
+            )
+        return number
+
+
+@dataclass(frozen=True)
+class IntParam:
+    """An integer parameter in [low, high] (both inclusive), optionally on a log scale."""
+
+    name: str
+    low: int
+    high: int
+    log: bool = False
+    type: str = field(default="int", init=False)
+
+    def check(self, value: Any) -> int:
+        """Return the value as an int if it is integral and in bounds, else raise InvalidParams."""
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidParams(f"parameter {self.name!r} must be an integer, got {value!r}")
+        if isinstance(value, float) and not value.is_integer():
+            raise InvalidParams(f"parameter {self.name!r} must be an integer, got {value!r}")
+        number = int(value)
+        if not self.low <= number <= self.high:
+            raise InvalidParams(
+                f"parameter {self.name!r} = {value!r} is outside [{self.low}, {self.high}]"
+            )
+        return number
+
+
+@dataclass(frozen=True)
+class CategoricalParam:
+    """A parameter taking one of a fixed list of strings, numbers or booleans."""
+
+    name: str
+    choices: tuple[ParamValue, ...]
+    type: str = field(default="categorical", init=False)
+
+    def check(self, value: Any) -> ParamValue:
+        """Return the matching choice (type-exact, so True is not 1), else raise InvalidParams."""
+        for choice in self.choices:
+            if type(choice) is type(value) and choice == value:
+                return choice
+            if _is_number(choice) and _is_number(value) and float(choice) == float(value):
+                return choice
+        raise InvalidParams(
+            f"parameter {self.name!r} = {value!r} is not one of {list(self.choices)!r}"
+        )
+
+    def index(self, value: ParamValue) -> int:
+        """Position of a (checked) value among the choices."""
+        checked = self.check(value)
+        return next(i for i, c in enumerate(self.choices) if c is checked or c == checked)
+
+
+Param: TypeAlias = FloatParam | IntParam | CategoricalParam
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """An ordered, validated collection of parameters."""
+
+    params: tuple[Param, ...]
+
+    def __post_init__(self) -> None:
+        if not self.params:
+            raise InvalidSearchSpace("the search space is empty: give at least one parameter")
+        if len(self.params) > MAX_PARAMETERS:
+            raise InvalidSearchSpace(
+                f"the search space has {len(self.params)} parameters; at most "
+                f"{MAX_PARAMETERS} are supported"
+            )
+        seen: set[str] = set()
+        for param in self.params:
+            _validate_param(param)
+            if param.name in seen:
+                raise InvalidSearchSpace(
+                    f"parameter name {param.name!r} appears twice; names must be unique"
+                )
+            seen.add(param.name)
+
+    @property
+    def names(self) -> list[str]:
+        """Parameter names in order."""
+        return [p.name for p in self.params]
+
+    def get(self, name: str) -> Param:
+        """Return the parameter called ``name`` or raise InvalidParams."""
+        for param in self.params:
+            if param.name == name:
+                return param
+        raise InvalidParams(f"unknown parameter {name!r}; the space has {self.names}")
+
+    def check(self, params: Mapping[str, Any]) -> Params:
+        """Validate a full assignment of values and return it normalised and ordered."""
+        unknown = sorted(set(params) - set(self.names))
+        if unknown:
+            raise InvalidParams(f"unknown parameters {unknown}; the space has {self.names}")
+        missing = [n for n in self.names if n not in params]
+        if missing:
+            raise InvalidParams(f"missing values for parameters {missing}")
+        return {p.name: p.check(params[p.name]) for p in self.params}
+
+    def key(self, params: Mapping[str, ParamValue]) -> tuple[Any, ...]:
+        """A hashable identity for a configuration (type-aware, so True != 1)."""
+        return tuple((type(params[n]).__name__, params[n]) for n in self.names)
+
+
+def _validate_param(param: Param) -> None:
+    if not isinstance(param.name, str) or not _NAME.match(param.name):
+        raise InvalidSearchSpace(
+            f"parameter name {param.name!r} is not identifier-like: use letters, digits and "
+            "underscores, not starting with a digit, at most 64 characters"
+        )
+    if isinstance(param, CategoricalParam):
+        _validate_choices(param)
+        return
+    if not (math.isfinite(param.low) and math.isfinite(param.high)):
+        raise InvalidSearchSpace(f"parameter {param.name!r}: low and high must be finite")
+    if not param.low < param.high:
+        raise InvalidSearchSpace(
+            f"parameter {param.name!r}: low ({param.low}) must be smaller than high ({param.high})"
+        )
+    if param.log and param.low <= 0:
+        raise InvalidSearchSpace(
+            f"parameter {param.name!r}: a log scale needs low > 0 (got {param.low}); "
+            "shift the range or drop log"
+        )
+
+
+def _validate_choices(param: CategoricalParam) -> None:
+    if not param.choices:
+        raise InvalidSearchSpace(f"parameter {param.name!r}: choices must not be empty")
+    if len(param.choices) > MAX_CHOICES:
+        raise InvalidSearchSpace(f"parameter {param.name!r}: at most {MAX_CHOICES} choices")
+    keys = set()
+    for choice in param.choices:
+        if isinstance(choice, float) and not math.isfinite(choice):
+            raise InvalidSearchSpace(f"parameter {param.name!r}: choice {choice!r} is not finite")
+        key = (type(choice).__name__, choice)
+        if key in keys:
+            raise InvalidSearchSpace(f"parameter {param.name!r}: choice {choice!r} is repeated")
+        keys.add(key)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A completed configuration and its value, sign-flipped so that larger is better."""
+
+    params: Params
+    value: float
+
+
+@dataclass(frozen=True)
+class History:
+    """What a strategy sees: completed observations and configurations still out or failed."""
+
+    completed: tuple[Observation, ...] = ()
+    pending: tuple[Params, ...] = ()
+    failed: tuple[Params, ...] = ()
+
+    @property
+    def size(self) -> int:
+        """Number of configurations handed out or recorded so far."""
+        return len(self.completed) + len(self.pending) + len(self.failed)
+
+
+@dataclass(frozen=True)
+class Study:
+    """A named optimisation problem with its budget and strategy."""
+
+    name: str
+    space: SearchSpace
+    direction: Direction
+    metric: str
+    strategy: Mapping[str, Any]
+    max_trials: int | None
+    lease_seconds: int
+    seed: int
+    max_retries: int
+    state: StudyState
+    created_at: datetime
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class IntermediateValue:
+    """A value reported during training, at some step."""
+
+    step: int
+    value: float
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One configuration of a study and what became of it."""
+
+    study: str
+    number: int
+    params: Params
+    state: TrialState
+    value: float | None = None
+    worker_id: str | None = None
+    lease_expires_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    failure_reason: str | None = None
+    retries: int = 0
+    intermediate: tuple[IntermediateValue, ...] = ()
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    updated_seq: int = 0
+
+    @property
+    def duration_seconds(self) -> float | None:
+        """Seconds from start to finish, if both are known."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class StudySummary:
+    """A study with its trial counts per state and its best value so far."""
+
+    study: Study
+    counts: Mapping[TrialState, int]
+    best_value: float | None
+    best_number: int | None
+    last_activity: datetime | None
+
+
+def best_of(trials: Sequence[Trial], direction: Direction) -> Trial | None:
+    """The best complete trial for the direction; ties go to the earlier trial."""
+    best: Trial | None = None
+    for trial in sorted(trials, key=lambda t: t.number):
+        if trial.state is not TrialState.COMPLETE or trial.value is None:
+            continue
+        if best is None or direction.to_maximise(trial.value) > direction.to_maximise(
+            best.value or 0.0
+        ):
+            best = trial
+    return best

@@ -1,0 +1,92 @@
+"""Random search on a scrambled Sobol sequence (low discrepancy, reproducible from the seed).
+
+The study's seed scrambles the sequence and the number of configurations already
+handed out is the position in it, so suggestions continue the same sequence
+across calls, processes and restarts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.stats import qmc
+
+from hpo_service.domain import History, Params, SearchSpace
+from hpo_service.errors import BudgetExhausted, InvalidStrategy
+from hpo_service.optimisation.encoding import decode
+
+MAX_DRAWS_PER_PROPOSAL = 256
+
+
+def sobol_points(dim: int, seed: int, start: int, count: int) -> NDArray[np.float64]:
+    """Points ``start .. start+count-1`` of the scrambled Sobol sequence for ``seed``."""
+    sampler = qmc.Sobol(d=dim, scramble=True, rng=np.random.default_rng(seed))
+    if start > 0:
+        sampler.fast_forward(start)
+        return np.asarray(sampler.random(count), dtype=np.float64)
+    m = max(0, int(np.ceil(np.log2(max(count, 1)))))
+    return np.asarray(sampler.random_base2(m)[:count], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class RandomProposer:
+    """Draws the next Sobol points, skipping any configuration already handed out."""
+
+    space: SearchSpace
+    seed: int
+    start: int
+    taken: frozenset[tuple[Any, ...]]
+
+    def propose(self, pending: Sequence[Params], count: int) -> list[Params]:
+        """Return ``count`` configurations that are neither pending nor seen before."""
+        taken = set(self.taken) | {self.space.key(p) for p in pending}
+        out: list[Params] = []
+        position = self.start + len(pending)
+        draws = 0
+        while len(out) < count:
+            batch = max(count - len(out), 1)
+            for point in sobol_points(len(self.space.params), self.seed, position, batch):
+                params = decode(self.space, point)
+                key = self.space.key(params)
+                if key not in taken:
+                    taken.add(key)
+                    out.append(params)
+            position += batch
+            draws += batch
+            if draws > MAX_DRAWS_PER_PROPOSAL * count and len(out) < count:
+                raise BudgetExhausted(
+                    "random search found no configuration that is not already pending or "
+                    "tried; the discrete search space looks used up"
+                )
+        return out
+
+
+@dataclass(frozen=True)
+class RandomStrategy:
+    """Seeded quasi-random search."""
+
+    def prepare(self, space: SearchSpace, history: History, seed: int) -> RandomProposer:
+        """Bind the snapshot: remember what was tried so it is not proposed again."""
+        taken = {space.key(o.params) for o in history.completed}
+        taken |= {space.key(p) for p in history.failed}
+        start = len(history.completed) + len(history.failed)
+        return RandomProposer(space, seed, start, frozenset(taken))
+
+
+class RandomFactory:
+    """Validates ``{"name": "random"}`` configurations."""
+
+    def normalise(self, config: Mapping[str, Any], space: SearchSpace) -> dict[str, Any]:
+        """Random search takes no options beyond name and seed."""
+        extra = sorted(set(config) - {"name", "seed"})
+        if extra:
+            raise InvalidStrategy(f"random strategy has no options {extra}; allowed: seed")
+        return {"name": "random"}
+
+    def build(self, config: Mapping[str, Any]) -> RandomStrategy:
+        """Build the strategy."""
+        return RandomStrategy()
