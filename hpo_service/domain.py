@@ -1,4 +1,4 @@
-"""Domain model: frozen dataclasses for studies, trials and search spaces (standard library only)."""
+"""Domain model: frozen dataclasses for studies, trials and search spaces (stdlib only)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ MAX_CHOICES = 1000
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
-class Direction(str, enum.Enum):
+class Direction(enum.StrEnum):
     """Whether the study's metric should be minimised or maximised."""
 
     MINIMIZE = "minimize"
@@ -31,7 +31,7 @@ class Direction(str, enum.Enum):
         return -value if self is Direction.MINIMIZE else value
 
 
-class StudyState(str, enum.Enum):
+class StudyState(enum.StrEnum):
     """Lifecycle of a study."""
 
     RUNNING = "running"
@@ -39,7 +39,7 @@ class StudyState(str, enum.Enum):
     COMPLETED = "completed"
 
 
-class TrialState(str, enum.Enum):
+class TrialState(enum.StrEnum):
     """Lifecycle of a trial (see ARCHITECTURE.md, Trial lifecycle)."""
 
     PENDING = "pending"

@@ -32,6 +32,13 @@ class InvalidRequest(HpoError):
     title = "Invalid request"
 
 
+class MalformedRequest(InvalidRequest):
+    """The body is not valid JSON, not an object, or too large."""
+
+    code = "malformed-request"
+    title = "Malformed request"
+
+
 class InvalidSearchSpace(InvalidRequest):
     """A search-space definition is invalid (names, bounds, choices)."""
 

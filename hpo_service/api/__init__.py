@@ -1,0 +1,62 @@
+"""Flask app factory: the only package that imports Flask."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from hpo_service.api import meta, studies, trials
+from hpo_service.api.errors import register_error_handlers
+from hpo_service.persistence import Database, default_database_url, is_sqlite
+from hpo_service.persistence.migrate import ensure_current, upgrade
+from hpo_service.service import Service, utc_now
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def prepare_schema(database: Database, auto_upgrade: bool | None = None) -> None:
+    """SQLite upgrades itself to head; PostgreSQL must already be current."""
+    if auto_upgrade is None:
+        auto_upgrade = is_sqlite(database.url)
+    if auto_upgrade:
+        upgrade(database.url)
+    else:
+        ensure_current(database)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. Config keys: DATABASE_URL, AUTO_UPGRADE, CLOCK, TRUST_PROXY."""
+    config = dict(config or {})
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.config.update(config)
+    url = config.get("DATABASE_URL") or default_database_url()
+    database = Database(url)
+    prepare_schema(database, config.get("AUTO_UPGRADE"))
+    app.extensions["hpo_service"] = Service(database, config.get("CLOCK", utc_now))
+    for blueprint in (meta.bp, studies.bp, trials.bp):
+        app.register_blueprint(blueprint)
+    _register_dashboard(app)
+    register_error_handlers(app)
+    if config.get("TRUST_PROXY", os.environ.get("HPO_TRUST_PROXY") == "1"):
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1
+        )
+    return app
+
+
+def _register_dashboard(app: Flask) -> None:
+    try:
+        dashboard = importlib.import_module("hpo_service.api.dashboard")
+    except ModuleNotFoundError:
+        return
+    app.register_blueprint(dashboard.bp)

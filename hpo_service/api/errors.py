@@ -1,0 +1,89 @@
+"""One JSON error shape: application/problem+json (RFC 9457) for every error response."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json, request
+from werkzeug.exceptions import HTTPException
+
+from hpo_service.errors import (
+    Conflict,
+    HpoError,
+    InvalidRequest,
+    MalformedRequest,
+    NotFound,
+    SchemaOutOfDate,
+    StorageUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://hpo-service.dev/problems/"
+
+STATUS: list[tuple[type[HpoError], int]] = [
+    (MalformedRequest, 400),
+    (InvalidRequest, 422),
+    (NotFound, 404),
+    (Conflict, 409),
+    (SchemaOutOfDate, 503),
+    (StorageUnavailable, 503),
+]
+
+
+def status_for(error: HpoError) -> int:
+    """The HTTP status of an error class (the only place statuses meet errors)."""
+    for cls, status in STATUS:
+        if isinstance(error, cls):
+            return status
+    return 500
+
+
+def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> Response:
+    """Build an application/problem+json response."""
+    body = {
+        "type": TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": request.path,
+        **extra,
+    }
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    if status == 503:
+        response.headers["Retry-After"] = "1"
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map HpoError, HTTP errors and anything unexpected to problem+json."""
+
+    @app.errorhandler(HpoError)
+    def _hpo(error: HpoError) -> Response:
+        return problem(status_for(error), error.title, error.message, error.code, **error.extra)
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> Response:
+        status = error.code or 500
+        detail = error.description or error.name
+        if status == 413:
+            detail = f"the body is larger than {app.config['MAX_CONTENT_LENGTH']} bytes"
+        if status == 405:
+            detail = f"{request.method} is not allowed on {request.path}; see /api/v1/openapi.json"
+        if status == 404:
+            detail = f"nothing at {request.path}; the API is described at /api/v1/openapi.json"
+        code = error.name.lower().replace(" ", "-")
+        return problem(status, error.name, detail, code)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem(
+            500,
+            "Internal server error",
+            "the service hit an unexpected error; it was logged",
+            "internal-error",
+        )

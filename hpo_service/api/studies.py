@@ -1,0 +1,73 @@
+"""Studies resource: create, list, read, update, delete, best trial, export."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from hpo_service.api.context import service
+from hpo_service.api.decoding import json_body
+from hpo_service.errors import InvalidRequest, TrialNotFound
+from hpo_service.wire import summary_to_json, trial_to_json, trials_to_csv
+
+bp = Blueprint("studies", __name__, url_prefix="/api/v1/studies")
+
+
+@bp.post("")
+def create() -> tuple[Response, int, dict[str, str]]:
+    """Create a study -> 201."""
+    study = service().create_study(json_body("StudyCreate"))
+    body = summary_to_json(service().get_study(study.name))
+    return jsonify(body), 201, {"Location": f"{request.path}/{study.name}"}
+
+
+@bp.get("")
+def list_all() -> Response:
+    """Every study with trial counts per state and best value."""
+    return jsonify({"studies": [summary_to_json(s) for s in service().list_studies()]})
+
+
+@bp.get("/<name>")
+def read(name: str) -> Response:
+    """One study."""
+    return jsonify(summary_to_json(service().get_study(name)))
+
+
+@bp.patch("/<name>")
+def update(name: str) -> Response:
+    """Change state (running / paused / completed), max_trials or description."""
+    return jsonify(summary_to_json(service().update_study(name, json_body("StudyPatch"))))
+
+
+@bp.delete("/<name>")
+def delete(name: str) -> tuple[str, int]:
+    """Delete a study and all its trials."""
+    service().delete_study(name)
+    return "", 204
+
+
+@bp.get("/<name>/best")
+def best(name: str) -> Response:
+    """The best complete trial (direction-aware; ties go to the earlier trial)."""
+    trial = service().best(name)
+    if trial is None:
+        raise TrialNotFound(f"study {name!r} has no complete trial yet")
+    return jsonify(trial_to_json(trial))
+
+
+@bp.get("/<name>/export")
+def export(name: str) -> Response:
+    """All trials as CSV (one row per trial, a column per parameter) or JSON."""
+    fmt = request.args.get("format", "json")
+    if fmt not in ("csv", "json"):
+        raise InvalidRequest(f"format must be 'csv' or 'json', got {fmt!r}")
+    summary = service().get_study(name)
+    trials = service().all_trials(name)
+    disposition = {"Content-Disposition": f'attachment; filename="{name}-trials.{fmt}"'}
+    if fmt == "csv":
+        text = trials_to_csv(summary.study.space.names, trials)
+        return Response(text, mimetype="text/csv", headers=disposition)
+    response = jsonify(
+        {"study": summary_to_json(summary), "trials": [trial_to_json(t) for t in trials]}
+    )
+    response.headers.update(disposition)
+    return response

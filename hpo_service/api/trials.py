@@ -1,0 +1,90 @@
+"""Trials resource: suggestions, reports, failures, heartbeats, queueing and listing."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from hpo_service.api.context import service
+from hpo_service.api.decoding import int_arg, json_body, states_arg
+from hpo_service.wire import encode_time, trial_to_json
+
+bp = Blueprint("trials", __name__, url_prefix="/api/v1/studies/<name>")
+
+MAX_PAGE = 1000
+
+
+@bp.post("/suggestions")
+def suggest(name: str) -> Response:
+    """Hand out trials to a worker: {"worker_id", "count"} -> {"trials": [...]}."""
+    body = json_body("SuggestRequest", required=False)
+    trials = service().suggest(name, body.get("worker_id"), int(body.get("count", 1)))
+    return jsonify({"trials": [trial_to_json(t) for t in trials]})
+
+
+@bp.post("/trials/<int:number>/report")
+def report(name: str, number: int) -> Response:
+    """Record a trial's value (idempotent)."""
+    body = json_body("ReportRequest")
+    trial = service().report(name, number, body["value"], body.get("metadata"))
+    return jsonify(trial_to_json(trial))
+
+
+@bp.post("/trials/<int:number>/fail")
+def fail(name: str, number: int) -> Response:
+    """Mark a trial failed with a reason."""
+    body = json_body("FailRequest", required=False)
+    return jsonify(trial_to_json(service().fail(name, number, body.get("reason", ""))))
+
+
+@bp.post("/trials/<int:number>/heartbeat")
+def heartbeat(name: str, number: int) -> Response:
+    """Extend a running trial's lease -> {"lease_expires_at"}."""
+    body = json_body("HeartbeatRequest", required=False)
+    trial = service().heartbeat(name, number, body.get("worker_id"))
+    return jsonify(
+        {"number": trial.number, "lease_expires_at": encode_time(trial.lease_expires_at)}
+    )
+
+
+@bp.post("/trials/<int:number>/intermediate")
+def intermediate(name: str, number: int) -> Response:
+    """Record a value reported during training at some step."""
+    body = json_body("IntermediateRequest")
+    trial = service().add_intermediate(name, number, body["step"], body["value"])
+    return jsonify(trial_to_json(trial))
+
+
+@bp.post("/trials")
+def add(name: str) -> tuple[Response, int]:
+    """Queue a configuration to try next, or record one already evaluated (with "value")."""
+    body = json_body("TrialCreate")
+    trial = service().add_trial(name, body["params"], body.get("value"), body.get("metadata"))
+    return jsonify(trial_to_json(trial)), 201
+
+
+@bp.get("/trials")
+def list_page(name: str) -> Response:
+    """Trials by number after ``after``, or changed since ``changed_since``; paginated."""
+    args = request.args
+    limit = int_arg(args, "limit", 100, 1, MAX_PAGE) or 100
+    after = int_arg(args, "after", None, -1, 2**31)
+    changed_since = int_arg(args, "changed_since", None, 0, 2**62)
+    trials, seq = service().list_trials(name, states_arg(args), after, changed_since, limit)
+    more = len(trials) == limit
+    return jsonify(
+        {
+            "trials": [trial_to_json(t) for t in trials],
+            "next_after": trials[-1].number if more and changed_since is None else None,
+            "next_changed_since": trials[-1].updated_seq
+            if trials and changed_since is not None
+            else changed_since,
+            "has_more": more,
+            "seq": seq,
+        }
+    )
+
+
+@bp.get("/trials/<int:number>")
+def read(name: str, number: int) -> Response:
+    """One trial."""
+    return jsonify(trial_to_json(service().get_trial(name, number)))

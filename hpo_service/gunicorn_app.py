@@ -1,0 +1,38 @@
+"""Production serving: gunicorn with several worker processes over one database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+
+class _Application(BaseApplication):  # type: ignore[misc]
+    def __init__(self, url: str, options: dict[str, Any]) -> None:
+        self.url = url
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from hpo_service.api import create_app
+
+        return create_app({"DATABASE_URL": self.url})
+
+
+def run_gunicorn(url: str, host: str, port: int, workers: int) -> None:
+    """Serve with gunicorn; the schema check runs in each worker at start-up."""
+    _Application(
+        url,
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": 4,
+            "worker_class": "gthread",
+            "timeout": 60,
+            "accesslog": "-",
+        },
+    ).run()

@@ -1,0 +1,113 @@
+"""Engine set-up and the one transaction context manager (the only caller of commit()).
+
+SQLite: WAL journal, a busy timeout and foreign keys on every connection; the
+driver's own transaction handling is switched off so that SQLAlchemy emits
+``BEGIN`` itself, and write transactions use ``BEGIN IMMEDIATE`` so that two
+writers serialise on the database lock at the start instead of failing at commit.
+PostgreSQL: write transactions lock the study row with ``SELECT ... FOR UPDATE``
+(see the repository); nothing is serialised in process memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hpo_service.errors import Conflict, HpoError, StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SQLITE_FILE = "hpo.db"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def default_database_url() -> str:
+    """``HPO_DATABASE_URL`` if set, else an SQLite file in the working directory."""
+    return os.environ.get("HPO_DATABASE_URL") or f"sqlite:///{Path.cwd() / DEFAULT_SQLITE_FILE}"
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for plain postgresql:// URLs."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def is_sqlite(url: str) -> bool:
+    """True for SQLite URLs."""
+    return make_url(normalise_url(url)).get_backend_name() == "sqlite"
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        write = connection.get_execution_options().get("hpo_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine with the settings this service relies on."""
+    url = normalise_url(url)
+    if is_sqlite(url):
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+class Database:
+    """An engine plus the transaction boundary every use case goes through."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        self.engine = make_engine(self.url)
+        self.dialect = self.engine.dialect.name
+        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = sessionmaker(
+            self.engine.execution_options(hpo_write=True), expire_on_commit=False
+        )
+
+    @contextmanager
+    def transaction(self, write: bool = False) -> Iterator[Session]:
+        """Yield a session; commit on success, roll back on error, translate DB errors."""
+        session = (self._writer if write else self._reader)()
+        try:
+            with session.begin():
+                yield session
+        except HpoError:
+            raise
+        except IntegrityError as exc:
+            raise Conflict(f"the change clashes with stored data: {exc.orig}") from exc
+        except OperationalError as exc:
+            log.warning("database operation failed: %s", exc)
+            raise StorageUnavailable(
+                f"the database is unavailable or busy ({exc.orig}); retry shortly"
+            ) from exc
+        except DBAPIError as exc:
+            log.exception("database error")
+            raise StorageUnavailable(f"database error: {exc.orig}") from exc
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

@@ -1,0 +1,348 @@
+"""Repository: every query the use cases need, on one session; returns domain objects only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from hpo_service.domain import (
+    Direction,
+    IntermediateValue,
+    Study,
+    StudyState,
+    StudySummary,
+    Trial,
+    TrialState,
+)
+from hpo_service.errors import StudyAlreadyExists, StudyNotFound, TrialNotFound
+from hpo_service.persistence.models import IntermediateValueRow, StudyRow, TrialRow
+from hpo_service.wire import space_from_json, space_to_json
+
+UNFINISHED = (TrialState.PENDING.value, TrialState.RUNNING.value, TrialState.STALE.value)
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """Stored form of a time: naive UTC (portable across SQLite and PostgreSQL)."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None else None
+
+
+def study_from_row(row: StudyRow) -> Study:
+    """Map a study row to the domain."""
+    return Study(
+        name=row.name,
+        space=space_from_json(row.space),
+        direction=Direction(row.direction),
+        metric=row.metric,
+        strategy=dict(row.strategy),
+        max_trials=row.max_trials,
+        lease_seconds=row.lease_seconds,
+        seed=row.seed,
+        max_retries=row.max_retries,
+        state=StudyState(row.state),
+        created_at=_aware(row.created_at) or datetime.now(UTC),
+        description=row.description,
+    )
+
+
+def trial_from_row(row: TrialRow, study_name: str) -> Trial:
+    """Map a trial row (with its intermediate values) to the domain."""
+    return Trial(
+        study=study_name,
+        number=row.number,
+        params=dict(row.params),
+        state=TrialState(row.state),
+        value=row.value,
+        worker_id=row.worker_id,
+        lease_expires_at=_aware(row.lease_expires_at),
+        started_at=_aware(row.started_at),
+        finished_at=_aware(row.finished_at),
+        failure_reason=row.failure_reason,
+        retries=row.retries,
+        intermediate=tuple(IntermediateValue(v.step, v.value) for v in row.intermediate),
+        metadata=dict(row.extra or {}),
+        updated_seq=row.updated_seq,
+    )
+
+
+@dataclass(frozen=True)
+class LockedStudy:
+    """A study read under its lock, with the counters that only the lock holder may advance."""
+
+    study: Study
+    next_number: int
+    seq: int
+
+
+class Repository:
+    """Queries and changes for studies and trials within one transaction.
+
+    Takes and returns domain objects; rows stay inside. Each trial change bumps the
+    study's change sequence, which the ``changed_since`` cursor of the API reads.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._rows: dict[str, StudyRow] = {}
+
+    def ping(self) -> None:
+        """A trivial round trip to the database."""
+        self.session.execute(select(1)).scalar_one()
+
+    # --- studies -----------------------------------------------------------------------
+    def add_study(self, study: Study) -> None:
+        """Insert a new study; raise StudyAlreadyExists if the name is taken."""
+        if self._find_row(study.name) is not None:
+            raise StudyAlreadyExists(
+                f"a study named {study.name!r} already exists; pick another name or use it"
+            )
+        now = naive_utc(study.created_at)
+        row = StudyRow(
+            name=study.name,
+            direction=study.direction.value,
+            metric=study.metric,
+            space=space_to_json(study.space),
+            strategy=dict(study.strategy),
+            max_trials=study.max_trials,
+            lease_seconds=study.lease_seconds,
+            max_retries=study.max_retries,
+            seed=study.seed,
+            state=study.state.value,
+            description=study.description,
+            created_at=now,
+            updated_at=now,
+            next_number=0,
+            seq=0,
+        )
+        self.session.add(row)
+        self.session.flush()
+        self._rows[study.name] = row
+
+    def _find_row(self, name: str, lock: bool = False) -> StudyRow | None:
+        query = select(StudyRow).where(StudyRow.name == name)
+        if lock:
+            query = query.with_for_update()
+        return self.session.scalars(query).one_or_none()
+
+    def _row(self, name: str, lock: bool = False) -> StudyRow:
+        if name in self._rows and not lock:
+            return self._rows[name]
+        row = self._find_row(name, lock)
+        if row is None:
+            raise StudyNotFound(f"no study named {name!r}; list studies with GET /api/v1/studies")
+        self._rows[name] = row
+        return row
+
+    def get_study(self, name: str) -> Study:
+        """The study called ``name``; raise StudyNotFound."""
+        return study_from_row(self._row(name))
+
+    def lock_study(self, name: str) -> LockedStudy:
+        """Read the study under its lock (FOR UPDATE on PostgreSQL; the write txn on SQLite)."""
+        row = self._row(name, lock=True)
+        return LockedStudy(study_from_row(row), row.next_number, row.seq)
+
+    def update_study(self, name: str, changes: Mapping[str, Any], now: datetime) -> Study:
+        """Apply column changes (state, max_trials, description) to a study."""
+        row = self._row(name)
+        for key, value in changes.items():
+            setattr(row, key, value.value if isinstance(value, StudyState) else value)
+        row.updated_at = naive_utc(now)
+        return study_from_row(row)
+
+    def delete_study(self, name: str) -> None:
+        """Delete a study with all its trials."""
+        self.session.delete(self._row(name))
+        self._rows.pop(name, None)
+
+    def summaries(self) -> list[StudySummary]:
+        """Every study with per-state trial counts and its best value."""
+        rows = self.session.scalars(select(StudyRow).order_by(StudyRow.created_at)).all()
+        counts = self._counts_by_study()
+        return [self._summary(row, counts.get(row.id, {})) for row in rows]
+
+    def summary(self, name: str) -> StudySummary:
+        """One study's summary."""
+        row = self._row(name)
+        return self._summary(row, self._counts_by_study(row.id).get(row.id, {}))
+
+    def _counts_by_study(self, study_id: int | None = None) -> dict[int, dict[TrialState, int]]:
+        query = select(TrialRow.study_id, TrialRow.state, func.count()).group_by(
+            TrialRow.study_id, TrialRow.state
+        )
+        if study_id is not None:
+            query = query.where(TrialRow.study_id == study_id)
+        out: dict[int, dict[TrialState, int]] = {}
+        for sid, state, count in self.session.execute(query):
+            out.setdefault(sid, {})[TrialState(state)] = count
+        return out
+
+    def _summary(self, row: StudyRow, counts: Mapping[TrialState, int]) -> StudySummary:
+        best = self._best_row(row)
+        return StudySummary(
+            study=study_from_row(row),
+            counts=dict(counts),
+            best_value=best.value if best else None,
+            best_number=best.number if best else None,
+            last_activity=_aware(row.updated_at),
+        )
+
+    # --- trials ------------------------------------------------------------------------
+    def _bump(self, study: StudyRow, trial: TrialRow, now: datetime) -> None:
+        study.seq += 1
+        study.updated_at = naive_utc(now)
+        trial.updated_seq = study.seq
+
+    def insert_trial(self, trial: Trial, now: datetime) -> Trial:
+        """Insert ``trial`` under the study's next number (its own number is ignored)."""
+        study = self._row(trial.study)
+        row = TrialRow(study_id=study.id, number=study.next_number, intermediate=[])
+        _copy_into(row, trial)
+        study.next_number += 1
+        self._bump(study, row, now)
+        self.session.add(row)
+        self.session.flush()
+        return trial_from_row(row, study.name)
+
+    def save_trial(self, trial: Trial, now: datetime) -> Trial:
+        """Store a changed trial (matched by study and number) and bump the change sequence."""
+        study = self._row(trial.study)
+        row = self._trial_row(study, trial.number)
+        _copy_into(row, trial)
+        self._bump(study, row, now)
+        self.session.flush()
+        return trial_from_row(row, study.name)
+
+    def add_intermediate(
+        self, study_name: str, number: int, step: int, value: float, now: datetime
+    ) -> Trial:
+        """Insert or replace the intermediate value at ``step``."""
+        study = self._row(study_name)
+        row = self._trial_row(study, number)
+        existing = next((v for v in row.intermediate if v.step == step), None)
+        if existing is not None:
+            existing.value = value
+        else:
+            row.intermediate.append(IntermediateValueRow(step=step, value=value))
+        self._bump(study, row, now)
+        self.session.flush()
+        return trial_from_row(row, study.name)
+
+    def _trial_row(self, study: StudyRow, number: int) -> TrialRow:
+        row = self.session.scalars(
+            select(TrialRow).where(TrialRow.study_id == study.id, TrialRow.number == number)
+        ).one_or_none()
+        if row is None:
+            known = f"it has trials 0..{study.next_number - 1}" if study.next_number else "none"
+            raise TrialNotFound(f"study {study.name!r} has no trial {number} ({known})")
+        return row
+
+    def get_trial(self, study_name: str, number: int) -> Trial:
+        """One trial; raise TrialNotFound."""
+        study = self._row(study_name)
+        return trial_from_row(self._trial_row(study, number), study.name)
+
+    def trials(
+        self,
+        study_name: str,
+        states: Iterable[TrialState] | None = None,
+        changed_after: int | None = None,
+    ) -> list[Trial]:
+        """Trials in number order: all, or those in ``states`` or changed after a seq."""
+        study = self._row(study_name)
+        query = select(TrialRow).where(TrialRow.study_id == study.id)
+        conditions: list[Any] = []
+        if states is not None:
+            conditions.append(TrialRow.state.in_([s.value for s in states]))
+        if changed_after is not None:
+            conditions.append(TrialRow.updated_seq > changed_after)
+        if conditions:
+            query = query.where(or_(*conditions))
+        rows = self.session.scalars(query.order_by(TrialRow.number)).all()
+        return [trial_from_row(r, study.name) for r in rows]
+
+    def page(
+        self,
+        study_name: str,
+        states: Sequence[TrialState] | None,
+        after: int | None,
+        changed_since: int | None,
+        limit: int,
+    ) -> tuple[list[Trial], int]:
+        """A page of trials (by number after ``after``, or by change seq) and the current seq."""
+        study = self._row(study_name)
+        query: Select[TrialRow] = select(TrialRow).where(TrialRow.study_id == study.id)
+        if states:
+            query = query.where(TrialRow.state.in_([s.value for s in states]))
+        if changed_since is not None:
+            query = query.where(TrialRow.updated_seq > changed_since).order_by(TrialRow.updated_seq)
+        else:
+            if after is not None:
+                query = query.where(TrialRow.number > after)
+            query = query.order_by(TrialRow.number)
+        rows = self.session.scalars(query.limit(limit)).all()
+        return [trial_from_row(r, study.name) for r in rows], study.seq
+
+    def _best_row(self, study: StudyRow) -> TrialRow | None:
+        order = TrialRow.value.desc() if study.direction == "maximize" else TrialRow.value.asc()
+        query = (
+            select(TrialRow)
+            .where(TrialRow.study_id == study.id, TrialRow.state == TrialState.COMPLETE.value)
+            .order_by(order, TrialRow.number)
+            .limit(1)
+        )
+        return self.session.scalars(query).first()
+
+    def best_trial(self, study_name: str) -> Trial | None:
+        """The best complete trial for the direction; ties go to the lower number."""
+        study = self._row(study_name)
+        row = self._best_row(study)
+        return trial_from_row(row, study.name) if row is not None else None
+
+    def expire_leases(self, study_name: str, now: datetime) -> list[Trial]:
+        """Turn running trials whose lease ran out into stale ones; return them."""
+        study = self._row(study_name)
+        rows = self.session.scalars(
+            select(TrialRow).where(
+                TrialRow.study_id == study.id,
+                TrialRow.state == TrialState.RUNNING.value,
+                TrialRow.lease_expires_at < naive_utc(now),
+            )
+        ).all()
+        for row in rows:
+            row.state = TrialState.STALE.value
+            self._bump(study, row, now)
+        return [trial_from_row(r, study.name) for r in rows]
+
+    def current_seq(self, study_name: str) -> int:
+        """The study's change sequence: every trial change so far has a seq at most this."""
+        return self._row(study_name).seq
+
+    def count_unfinished(self, study_name: str) -> int:
+        """How many trials are pending, running or stale."""
+        study = self._row(study_name)
+        query = select(func.count()).where(
+            TrialRow.study_id == study.id, TrialRow.state.in_(UNFINISHED)
+        )
+        return int(self.session.scalar(query) or 0)
+
+
+def _copy_into(row: TrialRow, trial: Trial) -> None:
+    row.params = dict(trial.params)
+    row.state = trial.state.value
+    row.value = trial.value
+    row.worker_id = trial.worker_id
+    row.lease_expires_at = naive_utc(trial.lease_expires_at) if trial.lease_expires_at else None
+    row.started_at = naive_utc(trial.started_at) if trial.started_at else None
+    row.finished_at = naive_utc(trial.finished_at) if trial.finished_at else None
+    row.failure_reason = trial.failure_reason
+    row.retries = trial.retries
+    row.extra = dict(trial.metadata)

@@ -1,0 +1,115 @@
+"""The Service facade: binds a Database and a clock to the use-case modules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from hpo_service.domain import Study, StudySummary, Trial, TrialState
+from hpo_service.persistence import Database, Repository
+from hpo_service.service import studies, suggestions, trials
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The server clock: the current time in UTC."""
+    return datetime.now(UTC)
+
+
+class Service:
+    """Every use case of the service, over one database."""
+
+    def __init__(self, database: Database, clock: Clock = utc_now) -> None:
+        self.database = database
+        self.clock = clock
+
+    def database_ping(self) -> None:
+        """Run a trivial query; raise StorageUnavailable if the database is unreachable."""
+        with self.database.transaction() as session:
+            Repository(session).ping()
+
+    # studies
+    def create_study(self, spec: Mapping[str, Any]) -> Study:
+        """Validate a study definition (already schema-checked JSON) and store it."""
+        return studies.create_study(self.database, spec, self.clock())
+
+    def list_studies(self) -> list[StudySummary]:
+        """Every study with trial counts and best value."""
+        with self.database.transaction() as session:
+            return Repository(session).summaries()
+
+    def get_study(self, name: str) -> StudySummary:
+        """One study with trial counts and best value."""
+        with self.database.transaction() as session:
+            return Repository(session).summary(name)
+
+    def update_study(self, name: str, changes: Mapping[str, Any]) -> StudySummary:
+        """Change a study's state, budget or description."""
+        return studies.update_study(self.database, name, changes, self.clock())
+
+    def delete_study(self, name: str) -> None:
+        """Delete a study and its trials."""
+        with self.database.transaction(write=True) as session:
+            Repository(session).delete_study(name)
+
+    # trials
+    def suggest(self, name: str, worker_id: str | None, count: int = 1) -> list[Trial]:
+        """Hand out ``count`` trials to a worker (re-offers, then queued, then new)."""
+        return suggestions.suggest(self.database, name, worker_id, count, self.clock)
+
+    def report(
+        self, name: str, number: int, value: Any, metadata: Mapping[str, Any] | None = None
+    ) -> Trial:
+        """Record a trial's value (idempotent)."""
+        return trials.report(self.database, name, number, value, metadata, self.clock())
+
+    def fail(self, name: str, number: int, reason: str) -> Trial:
+        """Mark a trial failed with a reason (idempotent)."""
+        return trials.fail(self.database, name, number, reason, self.clock())
+
+    def heartbeat(self, name: str, number: int, worker_id: str | None = None) -> Trial:
+        """Extend a running trial's lease."""
+        return trials.heartbeat(self.database, name, number, worker_id, self.clock())
+
+    def add_trial(
+        self,
+        name: str,
+        params: Mapping[str, Any],
+        value: Any = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Trial:
+        """Enqueue a configuration, or record one already evaluated when ``value`` is given."""
+        return trials.add_trial(self.database, name, params, value, metadata, self.clock())
+
+    def add_intermediate(self, name: str, number: int, step: int, value: Any) -> Trial:
+        """Record a value reported during training."""
+        return trials.add_intermediate(self.database, name, number, step, value, self.clock())
+
+    def get_trial(self, name: str, number: int) -> Trial:
+        """One trial."""
+        with self.database.transaction() as session:
+            return Repository(session).get_trial(name, number)
+
+    def list_trials(
+        self,
+        name: str,
+        states: Sequence[TrialState] | None = None,
+        after: int | None = None,
+        changed_since: int | None = None,
+        limit: int = 100,
+    ) -> tuple[list[Trial], int]:
+        """A page of trials and the study's current change sequence."""
+        with self.database.transaction() as session:
+            return Repository(session).page(name, states, after, changed_since, limit)
+
+    def all_trials(self, name: str) -> list[Trial]:
+        """Every trial of a study in number order (exports, analyses)."""
+        with self.database.transaction() as session:
+            return Repository(session).trials(name)
+
+    def best(self, name: str) -> Trial | None:
+        """The best complete trial, or None."""
+        with self.database.transaction() as session:
+            return Repository(session).best_trial(name)

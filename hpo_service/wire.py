@@ -1,0 +1,222 @@
+"""JSON <-> domain codecs: the REST contract, shared by the api and the client (stdlib only).
+
+Request bodies are first checked against the JSON schemas in ``api/schemas.py``
+(types, required and unknown fields); these codecs then build domain objects,
+whose constructors enforce the semantic rules (bounds, names, choices).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from hpo_service.domain import (
+    CategoricalParam,
+    Direction,
+    FloatParam,
+    IntermediateValue,
+    IntParam,
+    Param,
+    SearchSpace,
+    Study,
+    StudyState,
+    StudySummary,
+    Trial,
+    TrialState,
+)
+from hpo_service.errors import InvalidSearchSpace, InvalidValue
+
+
+def encode_time(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a trailing Z, or None."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def decode_time(text: str | None) -> datetime | None:
+    """Parse what encode_time wrote."""
+    if text is None:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def param_to_json(param: Param) -> dict[str, Any]:
+    """One search-space parameter as JSON."""
+    if isinstance(param, CategoricalParam):
+        return {"name": param.name, "type": "categorical", "choices": list(param.choices)}
+    return {
+        "name": param.name,
+        "type": param.type,
+        "low": param.low,
+        "high": param.high,
+        "log": param.log,
+    }
+
+
+def param_from_json(data: Mapping[str, Any]) -> Param:
+    """Build one parameter; raise InvalidSearchSpace naming the parameter on any problem."""
+    name = data.get("name")
+    kind = data.get("type")
+    if kind == "categorical":
+        return CategoricalParam(name=str(name), choices=tuple(data.get("choices", ())))
+    if kind not in ("float", "int"):
+        raise InvalidSearchSpace(
+            f"parameter {name!r}: type must be 'float', 'int' or 'categorical', got {kind!r}"
+        )
+    for bound in ("low", "high"):
+        value = data.get(bound)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidSearchSpace(f"parameter {name!r}: {bound} must be a number")
+        if kind == "int" and isinstance(value, float) and not value.is_integer():
+            raise InvalidSearchSpace(f"parameter {name!r}: {bound} must be an integer")
+    log = bool(data.get("log", False))
+    if kind == "int":
+        return IntParam(name=str(name), low=int(data["low"]), high=int(data["high"]), log=log)
+    return FloatParam(name=str(name), low=float(data["low"]), high=float(data["high"]), log=log)
+
+
+def space_from_json(data: Sequence[Mapping[str, Any]]) -> SearchSpace:
+    """Build and validate a search space from its JSON list."""
+    return SearchSpace(tuple(param_from_json(item) for item in data))
+
+
+def space_to_json(space: SearchSpace) -> list[dict[str, Any]]:
+    """A search space as its JSON list."""
+    return [param_to_json(p) for p in space.params]
+
+
+def study_to_json(study: Study) -> dict[str, Any]:
+    """A study definition as JSON."""
+    return {
+        "name": study.name,
+        "direction": study.direction.value,
+        "metric": study.metric,
+        "space": space_to_json(study.space),
+        "strategy": dict(study.strategy),
+        "max_trials": study.max_trials,
+        "lease_seconds": study.lease_seconds,
+        "max_retries": study.max_retries,
+        "seed": study.seed,
+        "state": study.state.value,
+        "created_at": encode_time(study.created_at),
+        "description": study.description,
+    }
+
+
+def study_from_json(data: Mapping[str, Any]) -> Study:
+    """Decode what study_to_json wrote (used by the client)."""
+    created = decode_time(data.get("created_at"))
+    return Study(
+        name=data["name"],
+        space=space_from_json(data["space"]),
+        direction=Direction(data["direction"]),
+        metric=data["metric"],
+        strategy=dict(data["strategy"]),
+        max_trials=data.get("max_trials"),
+        lease_seconds=int(data["lease_seconds"]),
+        seed=int(data["seed"]),
+        max_retries=int(data.get("max_retries", 0)),
+        state=StudyState(data["state"]),
+        created_at=created or datetime.now(UTC),
+        description=data.get("description", ""),
+    )
+
+
+def summary_to_json(summary: StudySummary) -> dict[str, Any]:
+    """A study with its trial counts per state, best value and last activity."""
+    body = study_to_json(summary.study)
+    body["trial_counts"] = {state.value: summary.counts.get(state, 0) for state in TrialState}
+    body["best_value"] = summary.best_value
+    body["best_trial"] = summary.best_number
+    body["last_activity"] = encode_time(summary.last_activity)
+    return body
+
+
+def trial_to_json(trial: Trial) -> dict[str, Any]:
+    """A trial as JSON."""
+    return {
+        "study": trial.study,
+        "number": trial.number,
+        "params": dict(trial.params),
+        "state": trial.state.value,
+        "value": trial.value,
+        "worker_id": trial.worker_id,
+        "lease_expires_at": encode_time(trial.lease_expires_at),
+        "started_at": encode_time(trial.started_at),
+        "finished_at": encode_time(trial.finished_at),
+        "duration_seconds": trial.duration_seconds,
+        "failure_reason": trial.failure_reason,
+        "retries": trial.retries,
+        "intermediate_values": [{"step": v.step, "value": v.value} for v in trial.intermediate],
+        "metadata": dict(trial.metadata),
+        "seq": trial.updated_seq,
+    }
+
+
+def trial_from_json(data: Mapping[str, Any]) -> Trial:
+    """Decode what trial_to_json wrote (used by the client)."""
+    return Trial(
+        study=data["study"],
+        number=int(data["number"]),
+        params=dict(data["params"]),
+        state=TrialState(data["state"]),
+        value=data.get("value"),
+        worker_id=data.get("worker_id"),
+        lease_expires_at=decode_time(data.get("lease_expires_at")),
+        started_at=decode_time(data.get("started_at")),
+        finished_at=decode_time(data.get("finished_at")),
+        failure_reason=data.get("failure_reason"),
+        retries=int(data.get("retries", 0)),
+        intermediate=tuple(
+            IntermediateValue(int(v["step"]), float(v["value"]))
+            for v in data.get("intermediate_values", ())
+        ),
+        metadata=dict(data.get("metadata") or {}),
+        updated_seq=int(data.get("seq", 0)),
+    )
+
+
+def finite_value(value: Any, what: str = "value") -> float:
+    """Return a finite float or raise InvalidValue saying how to report a failure instead."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidValue(f"{what} must be a number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise InvalidValue(
+            f"{what} {value!r} is not finite; report the trial as failed instead "
+            "(POST .../fail with a reason)"
+        )
+    return number
+
+
+CSV_COLUMNS = (
+    "number",
+    "state",
+    "value",
+    "worker_id",
+    "started_at",
+    "finished_at",
+    "duration_seconds",
+    "retries",
+    "failure_reason",
+)
+
+
+def trials_to_csv(param_names: Sequence[str], trials: Sequence[Trial]) -> str:
+    """All trials as CSV: one row per trial, one column per parameter (``params.<name>``)."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*CSV_COLUMNS, *(f"params.{n}" for n in param_names)])
+    for trial in trials:
+        encoded = trial_to_json(trial)
+        row = ["" if encoded[c] is None else encoded[c] for c in CSV_COLUMNS]
+        writer.writerow([*row, *(trial.params.get(n, "") for n in param_names)])
+    return out.getvalue()

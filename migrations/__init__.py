@@ -1,0 +1,1 @@
+"""Alembic migration scripts for hpo-service (run through ``hpo db upgrade``)."""
