@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from hpo_service.api import meta, studies, trials
+from hpo_service.api import analysis, meta, studies, trials
 from hpo_service.api.errors import register_error_handlers
 from hpo_service.persistence import Database, default_database_url, is_sqlite
 from hpo_service.persistence.migrate import ensure_current, upgrade
@@ -43,7 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     database = Database(url)
     prepare_schema(database, config.get("AUTO_UPGRADE"))
     app.extensions["hpo_service"] = Service(database, config.get("CLOCK", utc_now))
-    for blueprint in (meta.bp, studies.bp, trials.bp):
+    for blueprint in (meta.bp, studies.bp, trials.bp, analysis.bp):
         app.register_blueprint(blueprint)
     _register_dashboard(app)
     register_error_handlers(app)

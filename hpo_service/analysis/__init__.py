@@ -1,0 +1,23 @@
+"""Analyses of a study's trial history for the dashboard: parameter importance.
+
+Never imports persistence or api: functions receive a search space and observations.
+"""
+
+from __future__ import annotations
+
+from hpo_service.analysis.errors import NotEnoughTrials, SurrogateUnavailable
+from hpo_service.analysis.importance import (
+    MIN_COMPLETE,
+    Importance,
+    ImportanceCache,
+    parameter_importance,
+)
+
+__all__ = [
+    "MIN_COMPLETE",
+    "Importance",
+    "ImportanceCache",
+    "NotEnoughTrials",
+    "SurrogateUnavailable",
+    "parameter_importance",
+]

@@ -1,0 +1,81 @@
+"""Analysis resource for the dashboard: parameter importance and the GP surrogate slice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from hpo_service.api.context import service
+from hpo_service.api.decoding import int_arg
+from hpo_service.api.openapi import EXTRA_PATHS, NAME, _op, _query
+from hpo_service.errors import InvalidRequest
+from hpo_service.service import analysis
+
+bp = Blueprint("analysis", __name__, url_prefix="/api/v1/studies/<name>")
+
+
+@bp.get("/importance")
+def importance(name: str) -> Response:
+    """Each parameter's importance for the value (random forest, cached per history)."""
+    return jsonify(analysis.importance(service().database, name))
+
+
+@bp.get("/surrogate")
+def surrogate(name: str) -> Response:
+    """GP posterior mean, std and acquisition along ``param`` (others held at the best trial)."""
+    param = request.args.get("param", "")
+    if not param:
+        raise InvalidRequest("query parameter 'param' names the parameter to slice along")
+    points = int_arg(request.args, "points", 100, analysis.MIN_POINTS, analysis.MAX_POINTS)
+    return jsonify(analysis.surrogate(service().database, name, param, points or 100))
+
+
+def _paths() -> dict[str, Any]:
+    number_list = {"type": "array", "items": {"type": ["number", "null"]}}
+    importance_body = {
+        "type": "object",
+        "properties": {
+            "complete_trials": {"type": "integer"},
+            "method": {"type": "string"},
+            "importance": {"type": "array", "items": {"type": "object"}},
+        },
+    }
+    surrogate_body = {
+        "type": "object",
+        "properties": {
+            "param": {"type": "string"},
+            "acquisition": {"enum": ["ei", "ucb", "pi"]},
+            "grid": {"type": "array"},
+            "mean": number_list,
+            "std": number_list,
+            "acquisition_values": number_list,
+            "observed": {"type": "array", "items": {"type": "object"}},
+            "next": {"type": ["object", "null"]},
+        },
+    }
+    surrogate_params = [
+        NAME,
+        _query("param", {"type": "string"}, "The parameter to slice along (required)"),
+        _query("points", {"type": "integer", "minimum": 10, "maximum": 500}, "Grid size"),
+    ]
+    base = "/api/v1/studies/{name}"
+    return {
+        f"{base}/importance": {
+            "get": _op(
+                "Parameter importance (409 below 2 complete trials)",
+                ok=importance_body,
+                params=[NAME],
+            )
+        },
+        f"{base}/surrogate": {
+            "get": _op(
+                "GP posterior and acquisition along one parameter (gp studies only)",
+                ok=surrogate_body,
+                params=surrogate_params,
+            )
+        },
+    }
+
+
+EXTRA_PATHS.update(_paths())

@@ -1,0 +1,156 @@
+"""Use cases behind the dashboard's analyses: parameter importance and the GP surrogate slice.
+
+Both read one snapshot of the study (a read transaction) and compute outside it. Values
+come back in the study's own direction: the strategy layer maximises, so for a minimised
+study the surrogate's mean, observed values and acquisition inputs are flipped back here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
+
+from hpo_service import optimisation
+from hpo_service.analysis import (
+    MIN_COMPLETE,
+    ImportanceCache,
+    NotEnoughTrials,
+    SurrogateUnavailable,
+    parameter_importance,
+)
+from hpo_service.analysis.importance import observations_digest
+from hpo_service.domain import CategoricalParam, Direction, Study, Trial, TrialState
+from hpo_service.errors import InvalidRequest
+from hpo_service.persistence import Database, Repository
+from hpo_service.service.suggestions import history_of
+
+MIN_POINTS, MAX_POINTS = 10, 500
+IMPORTANCE_CACHE = ImportanceCache()
+SliceFunction = Callable[..., Mapping[str, Any]]
+
+
+def _snapshot(database: Database, name: str) -> tuple[Study, list[Trial]]:
+    with database.transaction() as session:
+        repo = Repository(session)
+        return repo.get_study(name), repo.trials(name)
+
+
+def importance(database: Database, name: str) -> dict[str, Any]:
+    """Each parameter's importance for the study's value, most important first.
+
+    Raises:
+        StudyNotFound: no such study.
+        NotEnoughTrials: fewer than two complete trials.
+    """
+    study, trials = _snapshot(database, name)
+    observations = history_of(study, trials).completed
+    key = (study.name, study.created_at.isoformat(), len(observations))
+    digest = observations_digest(observations)
+    result = IMPORTANCE_CACHE.get(key, digest)
+    if result is None:
+        result = parameter_importance(study.space, observations)
+        IMPORTANCE_CACHE.put(key, digest, result)
+    ranked = sorted(result.values.items(), key=lambda item: -item[1])
+    return {
+        "study": study.name,
+        "complete_trials": result.complete_trials,
+        "fitted_on": result.fitted_on,
+        "method": result.method,
+        "importance": [{"param": p, "importance": v} for p, v in ranked],
+    }
+
+
+def _slice_function() -> SliceFunction:
+    function = getattr(optimisation, "posterior_slice", None)
+    if function is None:
+        raise SurrogateUnavailable(
+            "this build of the service has no Gaussian-process engine to draw a surrogate from"
+        )
+    return cast(SliceFunction, function)
+
+
+def surrogate(database: Database, name: str, param: str, points: int = 100) -> dict[str, Any]:
+    """The GP posterior and acquisition along one parameter, others held at the best trial.
+
+    Raises:
+        StudyNotFound: no such study.
+        InvalidParams: the space has no parameter ``param``.
+        InvalidRequest: ``points`` outside [10, 500].
+        SurrogateUnavailable: the study does not use the gp strategy.
+        NotEnoughTrials: fewer than two complete trials.
+    """
+    if not MIN_POINTS <= points <= MAX_POINTS:
+        raise InvalidRequest(f"points must be in [{MIN_POINTS}, {MAX_POINTS}], got {points}")
+    study, trials = _snapshot(database, name)
+    chosen = study.space.get(param)
+    if study.strategy.get("name") != "gp":
+        raise SurrogateUnavailable(
+            f"study {name!r} uses the {study.strategy.get('name')!r} strategy; the surrogate "
+            "view exists only for studies with strategy gp"
+        )
+    history = history_of(study, trials)
+    if len(history.completed) < MIN_COMPLETE:
+        raise NotEnoughTrials(
+            f"the surrogate needs at least {MIN_COMPLETE} complete trials; "
+            f"the study has {len(history.completed)}"
+        )
+    seed = int(study.strategy.get("seed") or study.seed)
+    raw = _slice_function()(study.space, history, study.strategy, seed, param, points=points)
+    body = _normalise(_plain(raw), study, trials, param)
+    body["param_type"] = chosen.type
+    body["log"] = not isinstance(chosen, CategoricalParam) and chosen.log
+    return body
+
+
+def _first(raw: Mapping[str, Any], *keys: str) -> Any:
+    for key in keys:
+        if key in raw:
+            return raw[key]
+    return None
+
+
+def _normalise(
+    raw: Mapping[str, Any], study: Study, trials: Sequence[Trial], param: str
+) -> dict[str, Any]:
+    """Map the engine's slice to the REST shape, in the study's own direction."""
+    sign = -1.0 if study.direction is Direction.MINIMIZE else 1.0
+    mean = _first(raw, "mean", "posterior_mean") or []
+    acquisition = _first(raw, "acquisition_values", "acquisition", "acq") or []
+    proposal = _first(raw, "next", "next_proposal", "proposal")
+    if isinstance(proposal, Mapping) and "params" not in proposal and param in proposal:
+        proposal = {"x": proposal[param], "params": dict(proposal)}
+    return {
+        "study": study.name,
+        "param": param,
+        "direction": study.direction.value,
+        "acquisition": str(study.strategy.get("acquisition", "ei")),
+        "grid": list(_first(raw, "grid", "x") or []),
+        "mean": [None if m is None else sign * m for m in mean],
+        "std": list(_first(raw, "std", "posterior_std", "stddev") or []),
+        "acquisition_values": list(acquisition) if not isinstance(acquisition, str) else [],
+        "observed": _observed(trials, param),
+        "next": proposal,
+        "held": _first(raw, "held", "fixed", "best_params"),
+    }
+
+
+def _observed(trials: Sequence[Trial], param: str) -> list[dict[str, Any]]:
+    return [
+        {"number": t.number, "x": t.params.get(param), "value": t.value}
+        for t in trials
+        if t.state is TrialState.COMPLETE and t.value is not None
+    ]
+
+
+def _plain(value: Any) -> Any:
+    """Numpy arrays and scalars to lists and floats; non-finite floats to None (JSON-safe)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if hasattr(value, "tolist"):
+        return _plain(value.tolist())
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
