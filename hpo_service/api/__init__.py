@@ -41,7 +41,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(config)
     url = config.get("DATABASE_URL") or default_database_url()
     database = Database(url)
-    prepare_schema(database, config.get("AUTO_UPGRADE"))
+    try:
+        prepare_schema(database, config.get("AUTO_UPGRADE"))
+    except Exception:
+        database.dispose()
+        raise
     app.extensions["hpo_service"] = Service(database, config.get("CLOCK", utc_now))
     for blueprint in (meta.bp, studies.bp, trials.bp, analysis.bp):
         app.register_blueprint(blueprint)

@@ -9,7 +9,6 @@ is thrown away.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,7 +28,7 @@ LEASE_EXPIRED = "lease expired"
 
 
 def _same(a: float | None, b: float) -> bool:
-    return a is not None and (a == b or math.isclose(a, b, rel_tol=0.0, abs_tol=0.0))
+    return a is not None and a == b
 
 
 def report(
@@ -45,6 +44,7 @@ def report(
     with database.transaction(write=True) as session:
         repo = Repository(session)
         repo.lock_study(name)
+        repo.expire_leases(name, now)
         trial = repo.get_trial(name, number)
         if trial.state is TrialState.COMPLETE:
             if _same(trial.value, number_value):
@@ -87,6 +87,7 @@ def fail(database: Database, name: str, number: int, reason: str, now: datetime)
     with database.transaction(write=True) as session:
         repo = Repository(session)
         repo.lock_study(name)
+        repo.expire_leases(name, now)
         trial = repo.get_trial(name, number)
         if trial.state is TrialState.FAILED:
             return trial
