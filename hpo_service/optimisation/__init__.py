@@ -11,21 +11,21 @@ from typing import Any
 from hpo_service.domain import SearchSpace
 from hpo_service.errors import InvalidStrategy
 from hpo_service.optimisation.base import Proposer, Strategy, StrategyFactory, suggest
+from hpo_service.optimisation.gp import GPFactory
 from hpo_service.optimisation.grid_search import GridFactory, grid_size
 from hpo_service.optimisation.random_search import RandomFactory
 
 FACTORIES: dict[str, StrategyFactory] = {
     "random": RandomFactory(),
     "grid": GridFactory(),
+    "gp": GPFactory(),
 }
 
 
 def _factory(config: Mapping[str, Any]) -> StrategyFactory:
     name = config.get("name")
     if name not in FACTORIES:
-        raise InvalidStrategy(
-            f"unknown strategy {name!r}; choose one of {sorted(FACTORIES)}"
-        )
+        raise InvalidStrategy(f"unknown strategy {name!r}; choose one of {sorted(FACTORIES)}")
     return FACTORIES[str(name)]
 
 

@@ -70,3 +70,76 @@ def decode(space: SearchSpace, point: Sequence[float] | NDArray[np.float64]) -> 
 def encode(space: SearchSpace, params: Params) -> NDArray[np.float64]:
     """Map a configuration to a point of the unit cube."""
     return np.array([encode_value(p, params[p.name]) for p in space.params], dtype=np.float64)
+
+
+# --- Vectorised helpers for model-based strategies (one-hot feature space) ---------------
+
+
+def _snap_numeric(param: FloatParam | IntParam, column: NDArray[np.float64]) -> NDArray[np.float64]:
+    column = np.clip(column, 0.0, 1.0)
+    if isinstance(param, FloatParam):
+        return column
+    low, high = _numeric_bounds(param)
+    x = low + column * (high - low)
+    if param.log:
+        x = np.exp(x)
+    # np.rint rounds half to even exactly like Python's round() in decode_value.
+    value = np.clip(np.rint(x), param.low, param.high)
+    if param.log:
+        value = np.log(value)
+    return np.asarray(np.clip((value - low) / (high - low), 0.0, 1.0), dtype=np.float64)
+
+
+def category_indices(param: CategoricalParam, column: NDArray[np.float64]) -> NDArray[np.intp]:
+    """Index of the choice each unit-interval coordinate decodes to (vectorised decode)."""
+    k = len(param.choices)
+    return np.minimum((np.clip(column, 0.0, 1.0) * k).astype(np.intp), k - 1)
+
+
+def snap(space: SearchSpace, points: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Move every coordinate of unit-cube points (rows) to where its decoded value encodes.
+
+    ``snap(space, u)[i] == encode(space, decode(space, u[i]))`` up to rounding, so a model
+    that sees snapped points sees exactly the configurations that will be proposed.
+    """
+    out = np.array(points, dtype=np.float64, copy=True, ndmin=2)
+    for j, param in enumerate(space.params):
+        if isinstance(param, CategoricalParam):
+            out[:, j] = (category_indices(param, out[:, j]) + 0.5) / len(param.choices)
+        else:
+            out[:, j] = _snap_numeric(param, out[:, j])
+    return out
+
+
+def feature_width(space: SearchSpace) -> int:
+    """Number of feature columns: one per numeric parameter, one per categorical choice."""
+    return sum(len(p.choices) if isinstance(p, CategoricalParam) else 1 for p in space.params)
+
+
+def numeric_feature_columns(space: SearchSpace) -> dict[int, int]:
+    """Map each numeric parameter's cube column to its feature column."""
+    mapping: dict[int, int] = {}
+    column = 0
+    for j, param in enumerate(space.params):
+        if isinstance(param, CategoricalParam):
+            column += len(param.choices)
+        else:
+            mapping[j] = column
+            column += 1
+    return mapping
+
+
+def to_features(space: SearchSpace, points: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Map (snapped) unit-cube points to features: numeric columns as is, categoricals one-hot."""
+    cube = np.asarray(points, dtype=np.float64).reshape(-1, len(space.params))
+    out = np.zeros((cube.shape[0], feature_width(space)), dtype=np.float64)
+    column = 0
+    for j, param in enumerate(space.params):
+        if isinstance(param, CategoricalParam):
+            index = category_indices(param, cube[:, j])
+            out[np.arange(cube.shape[0]), column + index] = 1.0
+            column += len(param.choices)
+        else:
+            out[:, column] = cube[:, j]
+            column += 1
+    return out

@@ -1,0 +1,189 @@
+"""One optimisation run per (problem, method, seed): returns the best-so-far regret curve."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+from gp_problems import Problem
+
+from hpo_service.domain import History, Observation, Params
+from hpo_service.optimisation.gp import EngineOptions, GPConfig, GPFactory, GPStrategy
+from hpo_service.optimisation.gp.model import ModelOptions
+from hpo_service.optimisation.gp.surrogate import clear_cache
+from hpo_service.optimisation.random_search import RandomStrategy
+
+Runner = Callable[[Problem, int, int], list[float]]
+
+
+def curve(problem: Problem, values: list[float]) -> list[float]:
+    """Best-so-far simple regret after each evaluation."""
+    return [problem.regret(v) for v in np.minimum.accumulate(values)]
+
+
+def engine_runner(acquisition: str, options: EngineOptions | None = None) -> Runner:
+    """Sequential runs of this engine (n_initial from the documented default)."""
+
+    def run(problem: Problem, seed: int, budget: int) -> list[float]:
+        clear_cache()
+        space = problem.space
+        config = GPFactory().normalise({"name": "gp", "acquisition": acquisition}, space)
+        strategy = GPStrategy(GPConfig.from_mapping(config), options or EngineOptions())
+        observations: list[Observation] = []
+        for _ in range(budget):
+            history = History(completed=tuple(observations))
+            params = strategy.prepare(space, history, seed).propose([], 1)[0]
+            observations.append(Observation(params, -problem(params)))
+        return curve(problem, [-o.value for o in observations])
+
+    return run
+
+
+def random_runner(problem: Problem, seed: int, budget: int) -> list[float]:
+    """This service's random search (scrambled Sobol)."""
+    observations: list[Observation] = []
+    for _ in range(budget):
+        history = History(completed=tuple(observations))
+        params = RandomStrategy().prepare(problem.space, history, seed).propose([], 1)[0]
+        observations.append(Observation(params, -problem(params)))
+    return curve(problem, [-o.value for o in observations])
+
+
+def bayes_opt_runner(acquisition: str) -> Runner:
+    """bayes_opt 3.4 with its defaults (UCB kappa 2.576) or EI(xi=0.01), 5 random starts."""
+
+    def run(problem: Problem, seed: int, budget: int) -> list[float]:
+        from bayes_opt import BayesianOptimization
+        from bayes_opt import acquisition as acq
+
+        values: list[float] = []
+
+        def target(**params: float) -> float:
+            values.append(problem(params))
+            return -values[-1]
+
+        function = acq.ExpectedImprovement(xi=0.01) if acquisition == "ei" else None
+        bounds = {f"x{i}": b for i, b in enumerate(problem.bounds)}
+        optimizer = BayesianOptimization(
+            target, bounds, acquisition_function=function, random_state=seed, verbose=0
+        )
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            optimizer.maximize(init_points=5, n_iter=budget - 5)
+        return curve(problem, values[:budget])
+
+    return run
+
+
+def optuna_runner(kind: str) -> Runner:
+    """Optuna 4 GPSampler or TPESampler with default settings."""
+
+    def run(problem: Problem, seed: int, budget: int) -> list[float]:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sampler = (
+                optuna.samplers.GPSampler(seed=seed)
+                if kind == "gp"
+                else optuna.samplers.TPESampler(seed=seed)
+            )
+            study = optuna.create_study(sampler=sampler)
+            values: list[float] = []
+            for _ in range(budget):
+                trial = study.ask()
+                params = {
+                    f"x{i}": trial.suggest_float(f"x{i}", lo, hi)
+                    for i, (lo, hi) in enumerate(problem.bounds)
+                }
+                values.append(problem(params))
+                study.tell(trial, values[-1])
+        return curve(problem, values)
+
+    return run
+
+
+def parallel_runner(acquisition: str, workers: int) -> Runner:
+    """Asynchronous workers: each finished trial is replaced by a new suggestion made with
+    the other ``workers - 1`` trials pending (equal trial durations)."""
+
+    def run(problem: Problem, seed: int, budget: int) -> list[float]:
+        clear_cache()
+        space = problem.space
+        config = GPFactory().normalise({"name": "gp", "acquisition": acquisition}, space)
+        strategy = GPFactory().build(config)
+        observations: list[Observation] = []
+        pending: list[Params] = []
+        while len(observations) < budget:
+            while len(pending) < workers and len(observations) + len(pending) < budget:
+                history = History(completed=tuple(observations), pending=tuple(pending))
+                proposer = strategy.prepare(space, history, seed)
+                pending += proposer.propose(pending, 1)
+            done = pending.pop(0)
+            observations.append(Observation(done, -problem(done)))
+        return curve(problem, [-o.value for o in observations])
+
+    return run
+
+
+def batch_runner(acquisition: str, batch: int) -> Runner:
+    """Synchronous batches: one suggest call with count = ``batch``, all evaluated, repeat."""
+
+    def run(problem: Problem, seed: int, budget: int) -> list[float]:
+        clear_cache()
+        space = problem.space
+        config = GPFactory().normalise({"name": "gp", "acquisition": acquisition}, space)
+        strategy = GPFactory().build(config)
+        observations: list[Observation] = []
+        while len(observations) < budget:
+            history = History(completed=tuple(observations))
+            count = min(batch, budget - len(observations))
+            for params in strategy.prepare(space, history, seed).propose([], count):
+                observations.append(Observation(params, -problem(params)))
+        return curve(problem, [-o.value for o in observations])
+
+    return run
+
+
+def ablation(**changes: object) -> EngineOptions:
+    """Default engine options with some model or engine fields changed."""
+    model_fields = set(ModelOptions.__dataclass_fields__)
+    model = replace(ModelOptions(), **{k: v for k, v in changes.items() if k in model_fields})
+    engine = {k: v for k, v in changes.items() if k not in model_fields}
+    return replace(EngineOptions(model=model), **engine)  # type: ignore[arg-type]
+
+
+METHODS: dict[str, Runner] = {
+    "engine EI": engine_runner("ei"),
+    "engine UCB": engine_runner("ucb"),
+    "engine PI": engine_runner("pi"),
+    "random (Sobol)": random_runner,
+    "bayes_opt default (UCB)": bayes_opt_runner("ucb"),
+    "bayes_opt EI": bayes_opt_runner("ei"),
+    "Optuna GPSampler": optuna_runner("gp"),
+    "Optuna TPESampler": optuna_runner("tpe"),
+}
+
+ABLATIONS: dict[str, Runner] = {
+    "EI without unit cube (raw units)": engine_runner("ei", ablation(unit_cube=False)),
+    "EI without output standardisation": engine_runner("ei", ablation(standardise=False)),
+    "EI isotropic (no ARD)": engine_runner("ei", ablation(ard=False)),
+    "EI without noise term": engine_runner("ei", ablation(noise=False)),
+    "EI pure ML-II (no prior)": engine_runner("ei", ablation(prior=False)),
+    "EI fixed hyperparameters (no fit)": engine_runner("ei", ablation(fit=False)),
+    "EI cold start (no warm start)": engine_runner("ei", ablation(warm_start=False)),
+    "EI uniform random initial design": engine_runner("ei", ablation(sobol_initial=False)),
+    "EI without multi-start L-BFGS-B": engine_runner("ei", ablation(local_search=False)),
+    "EI plain (not log EI)": engine_runner("ei", ablation(log_acquisition=False)),
+}
+
+PARALLEL: dict[str, Runner] = {
+    "EI sequential": engine_runner("ei"),
+    "EI 4 async workers (kriging believer)": parallel_runner("ei", 4),
+    "EI batches of 4 (count=4)": batch_runner("ei", 4),
+}

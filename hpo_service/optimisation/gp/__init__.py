@@ -1,0 +1,9 @@
+"""Gaussian-process Bayesian optimisation (the ``gp`` strategy): EI, UCB and PI."""
+
+from __future__ import annotations
+
+from hpo_service.optimisation.gp.config import GPConfig
+from hpo_service.optimisation.gp.options import EngineOptions
+from hpo_service.optimisation.gp.strategy import GPFactory, GPStrategy
+
+__all__ = ["EngineOptions", "GPConfig", "GPFactory", "GPStrategy"]

@@ -1,0 +1,146 @@
+"""Acquisition maximisation over the unit cube of a (possibly mixed) search space.
+
+A pool of scrambled Sobol points and perturbations of the best observations is scored in
+one batch; the best ``n_starts`` seed a multi-start L-BFGS-B over the continuous (float)
+coordinates with analytic gradients, run as one batched problem (the objective is a sum
+over independent starts, so its gradient separates); integer and categorical coordinates
+are then improved by a greedy neighbourhood search (integers +-1, every other category).
+Points are always snapped (encoding.snap), so the GP scores exactly what is proposed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import minimize
+
+from hpo_service.domain import CategoricalParam, FloatParam, IntParam, SearchSpace
+from hpo_service.optimisation.encoding import (
+    decode_value,
+    encode_value,
+    numeric_feature_columns,
+    snap,
+    to_features,
+)
+from hpo_service.optimisation.gp.acquisition import Acquisition
+from hpo_service.optimisation.gp.kernel import Array
+from hpo_service.optimisation.gp.posterior import Posterior
+
+MAX_DISCRETE_ROUNDS = 5
+
+
+@dataclass(frozen=True)
+class Surface:
+    """The acquisition as a function of unit-cube points."""
+
+    space: SearchSpace
+    posterior: Posterior
+    acquisition: Acquisition
+    scale: Array  # feature scale (all ones in the unit cube; raw widths in the ablation)
+
+    def features(self, cube: Array) -> Array:
+        """Model inputs of snapped unit-cube points."""
+        return to_features(self.space, cube) * self.scale
+
+    def score(self, cube: Array) -> Array:
+        """Acquisition values (log for EI/PI) of snapped unit-cube points."""
+        mean, std = self.posterior.predict(self.features(cube))
+        return self.acquisition.evaluate(mean, std)[0]
+
+    def score_with_gradient(self, cube: Array, cols: NDArray[np.intp]) -> tuple[Array, Array]:
+        """Values and gradients in the float coordinates ``cols`` of the cube."""
+        mapping = numeric_feature_columns(self.space)
+        feature_cols = np.array([mapping[int(c)] for c in cols], dtype=np.intp)
+        mean, std, d_mean, d_std = self.posterior.predict_with_gradient(
+            self.features(cube), feature_cols
+        )
+        value, da_dm, da_ds = self.acquisition.evaluate(mean, std)
+        grad = (da_dm[:, None] * d_mean + da_ds[:, None] * d_std) * self.scale[feature_cols]
+        return value, grad
+
+
+def float_columns(space: SearchSpace) -> NDArray[np.intp]:
+    """Cube columns of float parameters (the ones L-BFGS-B moves)."""
+    cols = [j for j, p in enumerate(space.params) if isinstance(p, FloatParam)]
+    return np.array(cols, dtype=np.intp)
+
+
+def maximise(surface: Surface, pool: Array, n_starts: int, maxiter: int) -> tuple[Array, Array]:
+    """Candidates (rows, snapped) and their scores, best first, after local optimisation."""
+    pool = snap(surface.space, pool)
+    values = surface.score(pool)
+    order = np.argsort(-values, kind="stable")
+    starts = pool[order[:n_starts]]
+    cols = float_columns(surface.space)
+    if len(cols) and maxiter > 0:
+        starts = _local_continuous(surface, starts, cols, maxiter)
+    starts = np.vstack([_local_discrete(surface, row) for row in starts])
+    found = surface.score(starts)
+    candidates = np.vstack([starts, pool[order]])
+    scores = np.concatenate([found, values[order]])
+    best_first = np.argsort(-scores, kind="stable")
+    return candidates[best_first], scores[best_first]
+
+
+def _local_continuous(
+    surface: Surface, starts: Array, cols: NDArray[np.intp], maxiter: int
+) -> Array:
+    shape = (len(starts), len(cols))
+
+    def objective(flat: Array) -> tuple[float, Array]:
+        cube = starts.copy()
+        cube[:, cols] = flat.reshape(shape)
+        value, grad = surface.score_with_gradient(cube, cols)
+        finite = np.isfinite(value)
+        return -float(value[finite].sum()), -np.where(finite[:, None], grad, 0.0).ravel()
+
+    with np.errstate(all="ignore"):  # thread-local in numpy >= 2; non-finite handled above
+        result = minimize(
+            objective,
+            starts[:, cols].ravel(),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(0.0, 1.0)] * (shape[0] * shape[1]),
+            options={"maxiter": maxiter},
+        )
+    moved = starts.copy()
+    if np.all(np.isfinite(result.x)):
+        moved[:, cols] = np.clip(result.x.reshape(shape), 0.0, 1.0)
+    # keep a start where the batched run made it worse (it optimises the sum)
+    better = surface.score(moved) >= surface.score(starts)
+    return np.where(better[:, None], moved, starts)
+
+
+def _local_discrete(surface: Surface, point: Array) -> Array:
+    current, value = point, float(surface.score(point[None, :])[0])
+    for _ in range(MAX_DISCRETE_ROUNDS):
+        neighbours = _neighbours(surface.space, current)
+        if not len(neighbours):
+            break
+        scores = surface.score(neighbours)
+        best = int(np.argmax(scores))
+        if not scores[best] > value:
+            break
+        current, value = neighbours[best], float(scores[best])
+    return current
+
+
+def _neighbours(space: SearchSpace, point: Array) -> Array:
+    rows: list[Array] = []
+    for j, param in enumerate(space.params):
+        if isinstance(param, CategoricalParam):
+            centres = [(i + 0.5) / len(param.choices) for i in range(len(param.choices))]
+        elif isinstance(param, IntParam):
+            value = int(decode_value(param, float(point[j])))
+            near = [v for v in (value - 1, value + 1) if param.low <= v <= param.high]
+            centres = [encode_value(param, v) for v in near]
+        else:
+            continue
+        for centre in centres:
+            if abs(centre - point[j]) > 1e-12:
+                row = point.copy()
+                row[j] = centre
+                rows.append(row)
+    return np.array(rows, dtype=np.float64).reshape(-1, len(point))

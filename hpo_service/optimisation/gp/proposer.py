@@ -1,0 +1,123 @@
+"""Stage two of a gp suggestion: condition on pending trials and maximise the acquisition.
+
+Pending configurations (and earlier proposals of the same call) are handled by the
+"kriging believer" heuristic (Ginsbourger et al. 2010): each is added to the GP as if it
+had been observed at its posterior mean. The mean surface is unchanged, but the variance
+around pending points collapses, so EI, PI and UCB move away from them; this works for
+mixed spaces because conditioning happens in feature space. The proposal for the pending
+set seen when the snapshot was taken is computed during ``prepare`` (outside the lock), so
+the common case under the lock is a set comparison.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from scipy.stats import qmc
+
+from hpo_service.domain import Params, SearchSpace
+from hpo_service.errors import HpoError
+from hpo_service.optimisation.encoding import decode, snap, to_features
+from hpo_service.optimisation.gp.acquisition import Acquisition
+from hpo_service.optimisation.gp.kernel import Array
+from hpo_service.optimisation.gp.optimise import Surface, maximise
+from hpo_service.optimisation.gp.options import EngineOptions
+from hpo_service.optimisation.gp.surrogate import Surrogate, cube_of
+from hpo_service.optimisation.gp.threads import single_threaded_blas
+from hpo_service.optimisation.random_search import RandomProposer
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GPProposer:
+    """Proposes by maximising the acquisition of a fitted GP, conditioned on pending trials."""
+
+    space: SearchSpace
+    surrogate: Surrogate
+    acquisition: Acquisition
+    pool: Array
+    taken: frozenset[tuple[Any, ...]]
+    options: EngineOptions
+    fallback: RandomProposer
+    prepared_for: frozenset[tuple[Any, ...]] = frozenset()
+    prepared: Params | None = None
+
+    def propose(self, pending: Sequence[Params], count: int) -> list[Params]:
+        """Return ``count`` distinct configurations, none pending or already tried."""
+        try:
+            with single_threaded_blas():
+                return self._propose(list(pending), count)
+        except HpoError:
+            raise
+        except Exception:
+            logger.exception("gp proposal failed numerically; falling back to random search")
+            return self.fallback.propose(pending, count)
+
+    def with_prepared(self, pending: Sequence[Params]) -> GPProposer:
+        """A copy that has already computed the proposal for ``pending`` (run outside locks)."""
+        proposal = self._next(list(pending), set(self.taken) | self._keys(pending))
+        return replace(self, prepared_for=frozenset(self._keys(pending)), prepared=proposal)
+
+    def _keys(self, configs: Sequence[Params]) -> set[tuple[Any, ...]]:
+        return {self.space.key(p) for p in configs}
+
+    def _propose(self, pending: list[Params], count: int) -> list[Params]:
+        taken = set(self.taken) | self._keys(pending)
+        out: list[Params] = []
+        if self.prepared is not None and self.prepared_for == frozenset(self._keys(pending)):
+            out.append(self.prepared)
+            taken.add(self.space.key(self.prepared))
+        while len(out) < count:
+            proposal = self._next(pending + out, taken)
+            if proposal is None:
+                extra = self.fallback.propose(pending + out, count - len(out))
+                return out + extra
+            out.append(proposal)
+            taken.add(self.space.key(proposal))
+        return out
+
+    def _next(self, pending: list[Params], taken: set[tuple[Any, ...]]) -> Params | None:
+        """The best untaken candidate after conditioning on ``pending`` (kriging believer)."""
+        posterior = self.surrogate.posterior
+        if pending:
+            features = to_features(self.space, cube_of(self.space, pending)) * self.surrogate.scale
+            believed, _ = posterior.predict(features)
+            posterior = posterior.condition(features, believed)
+        surface = Surface(self.space, posterior, self.acquisition, self.surrogate.scale)
+        maxiter = self.options.local_maxiter if self.options.local_search else 0
+        candidates, _ = maximise(surface, self.pool, self.options.n_starts, maxiter)
+        for row in candidates:
+            params = decode(self.space, row)
+            if self.space.key(params) not in taken:
+                return params
+        return None
+
+
+def candidate_pool(
+    space: SearchSpace,
+    surrogate: Surrogate,
+    incumbents: Array,
+    rng: np.random.Generator,
+    options: EngineOptions,
+) -> Array:
+    """Scrambled Sobol points plus Gaussian perturbations of the best observed points."""
+    n = len(surrogate.posterior.x)
+    # fewer pool points for large n, where each prediction costs O(n^2); a power of two
+    # keeps the Sobol sample balanced
+    size = int(np.clip(options.pool_size * 256 / max(n, 256), 256, options.pool_size))
+    sampler = qmc.Sobol(d=len(space.params), scramble=True, rng=rng)
+    sobol = sampler.random_base2(int(np.log2(size)))
+    if not len(incumbents) or options.perturbations == 0:
+        return snap(space, sobol)
+    picks = incumbents[rng.integers(len(incumbents), size=options.perturbations)]
+    widths = rng.choice([0.01, 0.05, 0.2], size=(options.perturbations, 1))
+    local = np.clip(picks + widths * rng.standard_normal(picks.shape), 0.0, 1.0)
+    # discrete coordinates: re-draw each with probability 1 / dimension
+    redraw = rng.random(local.shape) < 1.0 / len(space.params)
+    local = np.where(redraw, rng.random(local.shape), local)
+    return snap(space, np.vstack([sobol, local]))

@@ -1,0 +1,118 @@
+"""Stage one of a gp suggestion (outside any lock): fit the GP to a history snapshot."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from hpo_service.domain import History, SearchSpace
+from hpo_service.errors import HpoError
+from hpo_service.optimisation.base import Proposer
+from hpo_service.optimisation.gp import config as gp_config
+from hpo_service.optimisation.gp.acquisition import Acquisition
+from hpo_service.optimisation.gp.config import GPConfig
+from hpo_service.optimisation.gp.options import EngineOptions
+from hpo_service.optimisation.gp.proposer import GPProposer, candidate_pool
+from hpo_service.optimisation.gp.surrogate import build_surrogate, cube_of, finite
+from hpo_service.optimisation.gp.threads import single_threaded_blas
+from hpo_service.optimisation.random_search import RandomProposer, RandomStrategy
+
+logger = logging.getLogger(__name__)
+MIN_OBSERVATIONS = 2
+INCUMBENTS = 8
+
+
+@dataclass(frozen=True)
+class GPStrategy:
+    """Gaussian-process Bayesian optimisation with EI, UCB or PI."""
+
+    config: GPConfig
+    options: EngineOptions = field(default_factory=EngineOptions)
+
+    def prepare(self, space: SearchSpace, history: History, seed: int) -> Proposer:
+        """Fit the GP on the snapshot and pre-compute the proposal for its pending set."""
+        seed = self.config.seed if self.config.seed is not None else seed
+        fallback = RandomStrategy().prepare(space, history, seed)
+        observations = finite(history.completed)
+        if len(observations) < len(history.completed):
+            logger.warning(
+                "gp: ignored %d non-finite observations", len(history.completed) - len(observations)
+            )
+        if not self._use_model(len(observations), len(history.pending)):
+            return self._initial(space, history, seed, fallback)
+        try:
+            with single_threaded_blas():
+                proposer = self._proposer(space, history, seed, fallback)
+                return proposer.with_prepared(history.pending)
+        except HpoError:
+            raise
+        except Exception:
+            logger.exception("gp fit failed numerically; falling back to random search")
+            return fallback
+
+    def _use_model(self, completed: int, pending: int) -> bool:
+        return completed >= MIN_OBSERVATIONS and completed + pending >= self.config.n_initial
+
+    def _initial(
+        self, space: SearchSpace, history: History, seed: int, fallback: RandomProposer
+    ) -> Proposer:
+        if self.options.sobol_initial:
+            return fallback
+        # ablation: plain uniform random initial design
+        rng = np.random.default_rng([seed, history.size])
+        points = rng.random((1, len(space.params)))
+        return _UniformProposer(space, points[0], fallback)
+
+    def _proposer(
+        self, space: SearchSpace, history: History, seed: int, fallback: RandomProposer
+    ) -> GPProposer:
+        observations = finite(history.completed)
+        surrogate = build_surrogate(space, observations, seed, self.options)
+        rng = np.random.default_rng([seed, len(history.completed), len(history.failed), 1])
+        values = np.array([o.value for o in observations])
+        best = np.argsort(-values, kind="stable")[:INCUMBENTS]
+        incumbents = cube_of(space, [observations[i].params for i in best])
+        pool = candidate_pool(space, surrogate, incumbents, rng, self.options)
+        acquisition = Acquisition(
+            self.config.acquisition,
+            surrogate.best,
+            self.config.xi,
+            self.config.kappa,
+            self.options.log_acquisition,
+        )
+        return GPProposer(
+            space, surrogate, acquisition, pool, fallback.taken, self.options, fallback
+        )
+
+
+@dataclass(frozen=True)
+class _UniformProposer:
+    space: SearchSpace
+    point: Any
+    fallback: RandomProposer
+
+    def propose(self, pending: Any, count: int) -> Any:
+        from hpo_service.optimisation.encoding import decode
+
+        params = decode(self.space, self.point)
+        if count == 1 and self.space.key(params) not in self.fallback.taken | {
+            self.space.key(p) for p in pending
+        }:
+            return [params]
+        return self.fallback.propose(pending, count)
+
+
+class GPFactory:
+    """Validates ``{"name": "gp", "acquisition": "ei" | "ucb" | "pi", ...}`` configurations."""
+
+    def normalise(self, config: Mapping[str, Any], space: SearchSpace) -> dict[str, Any]:
+        """Check the options and fill in documented defaults (see gp/config.py)."""
+        return gp_config.normalise(config, space)
+
+    def build(self, config: Mapping[str, Any]) -> GPStrategy:
+        """Build the strategy from a normalised configuration."""
+        return GPStrategy(GPConfig.from_mapping(config))

@@ -1,0 +1,130 @@
+"""From a history snapshot to a fitted posterior: features, standardised targets, ML-II fit.
+
+Outputs are standardised, y' = (y - mean) / sd (sd = 1 for a constant objective), so the
+hyperparameter bounds and priors mean the same on every problem. Above
+``max_fit_points`` observations the hyperparameters are fitted on a deterministic subset
+(the best quarter plus a seeded random sample) and the posterior then conditions on all
+points: the O(n^3) fit loop stays bounded while the model still sees every observation.
+
+Warm start: the last fitted hyperparameters per (space, seed) are kept in a small
+in-process cache, and the next fit starts from them. An exact repeat of a history reuses
+the cached fit, so the same history and seed give the same proposal in a process; across
+processes the fit may end in a different local optimum of the likelihood (both valid).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from hpo_service.domain import FloatParam, IntParam, Observation, Params, SearchSpace
+from hpo_service.optimisation.encoding import encode, feature_width, to_features
+from hpo_service.optimisation.gp.kernel import Array
+from hpo_service.optimisation.gp.model import Hyperparameters, fit_hyperparameters
+from hpo_service.optimisation.gp.options import EngineOptions
+from hpo_service.optimisation.gp.posterior import Posterior
+
+CACHE_SIZE = 128
+_cache: OrderedDict[tuple[str, int], tuple[str, Hyperparameters]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Surrogate:
+    """A posterior on the completed observations and how to map values back."""
+
+    posterior: Posterior
+    scale: Array
+    y_mean: float
+    y_sd: float
+    best: float  # best standardised observation (the incumbent y*)
+
+
+def feature_scale(space: SearchSpace, options: EngineOptions) -> Array:
+    """Ones in the unit cube; raw parameter widths when the unit-cube ablation is off."""
+    scale = np.ones(feature_width(space))
+    if options.unit_cube:
+        return scale
+    column = 0
+    for param in space.params:
+        if isinstance(param, FloatParam | IntParam):
+            scale[column] = float(param.high - param.low)
+            column += 1
+        else:
+            column += len(param.choices)
+    return scale
+
+
+def cube_of(space: SearchSpace, params: Sequence[Params]) -> Array:
+    """Unit-cube points (rows) of configurations."""
+    rows = [encode(space, p) for p in params]
+    return np.array(rows, dtype=np.float64).reshape(-1, len(space.params))
+
+
+def build_surrogate(
+    space: SearchSpace, observations: Sequence[Observation], seed: int, options: EngineOptions
+) -> Surrogate:
+    """Fit the GP to finite observations; raises NumericalError if that fails."""
+    scale = feature_scale(space, options)
+    x = to_features(space, cube_of(space, [o.params for o in observations])) * scale
+    raw = np.array([o.value for o in observations], dtype=np.float64)
+    y_mean, y_sd = _standardisation(raw, options.standardise)
+    y = (raw - y_mean) / y_sd
+    hyper = _fit_cached(space, seed, x, y, options)
+    posterior = Posterior.fit(x, y, hyper)
+    return Surrogate(posterior, scale, y_mean, y_sd, float(y.max()))
+
+
+def _standardisation(values: Array, standardise: bool) -> tuple[float, float]:
+    if not standardise:
+        return 0.0, 1.0
+    sd = float(values.std())
+    return float(values.mean()), sd if sd > 1e-12 * max(1.0, abs(float(values.mean()))) else 1.0
+
+
+def _fit_cached(
+    space: SearchSpace, seed: int, x: Array, y: Array, options: EngineOptions
+) -> Hyperparameters:
+    key = (repr(space) + repr(options), seed)
+    digest = hashlib.sha256(x.tobytes() + y.tobytes() + repr(options).encode()).hexdigest()
+    with _cache_lock:
+        cached = _cache.get(key)
+    if cached is not None and cached[0] == digest:
+        return cached[1]
+    warm = cached[1] if cached is not None and options.model.warm_start else None
+    xs, ys = _fit_subset(x, y, seed, options.model.max_fit_points)
+    hyper = fit_hyperparameters(xs, ys, options.model, warm)
+    with _cache_lock:
+        _cache[key] = (digest, hyper)
+        _cache.move_to_end(key)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return hyper
+
+
+def _fit_subset(x: Array, y: Array, seed: int, limit: int) -> tuple[Array, Array]:
+    if len(x) <= limit:
+        return x, y
+    order = np.argsort(-y, kind="stable")
+    top = order[: limit // 4]
+    rng = np.random.default_rng([seed, len(x)])
+    rest = rng.choice(order[limit // 4 :], size=limit - len(top), replace=False)
+    chosen = np.sort(np.concatenate([top, rest]))
+    return x[chosen], y[chosen]
+
+
+def clear_cache() -> None:
+    """Forget every cached fit (tests use it to show results do not depend on the cache)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def finite(observations: Sequence[Observation]) -> list[Observation]:
+    """The observations with a finite value (a NaN or infinity never reaches the GP)."""
+    return [o for o in observations if math.isfinite(o.value)]
