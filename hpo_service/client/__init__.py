@@ -1,0 +1,35 @@
+"""Python client for hpo-service: httpx plus the shared wire codecs, nothing server-side.
+
+    from hpo_service.client import Client
+
+    client = Client("http://127.0.0.1:8000")
+    study = client.create_study("demo", space, direction="maximize", max_trials=20)
+    with study.trial(worker_id="w1") as trial:
+        trial.report(train(**trial.params))
+
+Importing this package pulls in neither Flask, SQLAlchemy nor numpy.
+"""
+
+from __future__ import annotations
+
+from hpo_service.client.client import DEFAULT_URL, Client, default_url
+from hpo_service.client.http import RetryPolicy, ServerError, ServiceUnavailable
+from hpo_service.client.running import Heartbeat, RunningTrial, TrialContext
+from hpo_service.client.study import StudyHandle, summary_from_json
+
+Study = StudyHandle
+
+__all__ = [
+    "DEFAULT_URL",
+    "Client",
+    "Heartbeat",
+    "RetryPolicy",
+    "RunningTrial",
+    "ServerError",
+    "ServiceUnavailable",
+    "Study",
+    "StudyHandle",
+    "TrialContext",
+    "default_url",
+    "summary_from_json",
+]

@@ -1,0 +1,123 @@
+"""The Client: studies by name over the REST API v1 (httpx; no flask, sqlalchemy or numpy)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from hpo_service.client.http import Http, RetryPolicy
+from hpo_service.client.study import StudyHandle, summary_from_json
+from hpo_service.domain import Param, StudySummary
+from hpo_service.errors import StudyAlreadyExists
+from hpo_service.wire import param_to_json
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+SpaceSpec = Sequence[Mapping[str, Any] | Param]
+
+
+def default_url() -> str:
+    """``$HPO_URL`` if set, else the local default address."""
+    return os.environ.get("HPO_URL") or DEFAULT_URL
+
+
+class Client:
+    """A connection to one hpo-service; thread-safe, so one per process is enough.
+
+    Args:
+        url: base address of the service (default ``$HPO_URL``, else http://127.0.0.1:8000).
+        timeout: seconds per HTTP attempt.
+        retries: extra attempts on connection errors and 502/503/504 (never on a 4xx).
+        transport: an httpx transport, e.g. ``httpx.WSGITransport(app=app)`` in tests.
+        backoff: first retry delay in seconds; it doubles (with jitter) up to ``max_backoff``.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        timeout: float = 30.0,
+        retries: int = 5,
+        transport: httpx.BaseTransport | None = None,
+        backoff: float = 0.5,
+        max_backoff: float = 10.0,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        policy = RetryPolicy(retries=retries, backoff=backoff, max_backoff=max_backoff)
+        extra = {"sleep": sleep} if sleep is not None else {}
+        self.http = Http(url or default_url(), timeout, policy, transport, **extra)
+
+    @property
+    def url(self) -> str:
+        """The service's base address."""
+        return self.http.url
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self.http.close()
+
+    def health(self) -> dict[str, Any]:
+        """GET /healthz: liveness and a database round trip."""
+        answer: dict[str, Any] = self.http.request("GET", "/healthz")
+        return answer
+
+    def create_study(
+        self,
+        name: str,
+        space: SpaceSpec,
+        *,
+        direction: str = "minimize",
+        metric: str = "value",
+        strategy: Mapping[str, Any] | None = None,
+        exist_ok: bool = False,
+        **options: Any,
+    ) -> StudyHandle:
+        """Create a study; ``options``: max_trials, lease_seconds, max_retries, seed, description.
+
+        With ``exist_ok`` an existing study of that name is returned as it is (not compared).
+        Raises InvalidSearchSpace, InvalidStrategy, InvalidRequest or StudyAlreadyExists.
+        """
+        body: dict[str, Any] = {
+            "name": name,
+            "direction": direction,
+            "metric": metric,
+            "space": [param_to_json(p) if not isinstance(p, Mapping) else dict(p) for p in space],
+            **{k: v for k, v in options.items() if v is not None},
+        }
+        if strategy is not None:
+            body["strategy"] = dict(strategy)
+        try:
+            answer = self.http.request("POST", "/api/v1/studies", json=body, safe=False)
+        except StudyAlreadyExists:
+            if not exist_ok:
+                raise
+            return self.get_study(name)
+        return StudyHandle(self.http, name, summary_from_json(answer))
+
+    def get_study(self, name: str) -> StudyHandle:
+        """A handle on an existing study (raises StudyNotFound)."""
+        handle = StudyHandle(self.http, name)
+        handle.summary()
+        return handle
+
+    def study(self, name: str) -> StudyHandle:
+        """A handle on a study by name, without a request (errors surface on first use)."""
+        return StudyHandle(self.http, name)
+
+    def list_studies(self) -> list[StudySummary]:
+        """Every study with trial counts per state and best value."""
+        answer = self.http.request("GET", "/api/v1/studies")
+        return [summary_from_json(s) for s in answer["studies"]]

@@ -1,0 +1,143 @@
+"""A trial being worked on: its lease kept alive by a background heartbeat thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from hpo_service.domain import Params, Trial
+from hpo_service.errors import Conflict, HpoError
+
+log = logging.getLogger("hpo_service.client")
+
+
+class Heartbeat:
+    """A daemon thread that calls ``beat()`` every ``interval`` seconds until stopped."""
+
+    def __init__(self, beat: Callable[[], object], interval: float, name: str) -> None:
+        self.interval = interval
+        self.beats = 0
+        self.errors = 0
+        self.lost: HpoError | None = None
+        self._beat = beat
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        """Start beating."""
+        self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Ask the thread to stop and wait a little for it (it is a daemon either way)."""
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self._beat()
+                self.beats += 1
+            except Conflict as exc:
+                # Finished, or handed to another worker after our lease ran out: a report
+                # from us is still recorded, so keep working but stop extending the lease.
+                self.lost = exc
+                log.warning("heartbeat stopped: %s", exc)
+                return
+            except HpoError as exc:
+                self.errors += 1
+                log.warning("heartbeat failed (will try again): %s", exc)
+
+
+class RunningTrial:
+    """A handed-out trial inside ``with study.trial() as trial``: read params, then report."""
+
+    def __init__(self, study: Any, trial: Trial, worker_id: str | None) -> None:
+        self.study = study
+        self.trial = trial
+        self.worker_id = worker_id
+        self.result: Trial | None = None
+        self.heartbeat: Heartbeat | None = None
+
+    @property
+    def number(self) -> int:
+        """The trial's number within its study."""
+        return self.trial.number
+
+    @property
+    def params(self) -> Params:
+        """The configuration to evaluate."""
+        return self.trial.params
+
+    @property
+    def lease_expires_at(self) -> datetime | None:
+        """When the lease ran out as of the suggestion (server clock)."""
+        return self.trial.lease_expires_at
+
+    @property
+    def finished(self) -> bool:
+        """True once the trial was reported or failed through this handle."""
+        return self.result is not None
+
+    def report(self, value: float, metadata: Mapping[str, Any] | None = None) -> Trial:
+        """Report the trial's value (idempotent, retried) and stop the heartbeat."""
+        self._stop_heartbeat()
+        self.result = self.study.report(self.number, value, metadata)
+        return self.result
+
+    def fail(self, reason: str) -> Trial:
+        """Report the trial as failed with a reason and stop the heartbeat."""
+        self._stop_heartbeat()
+        self.result = self.study.fail(self.number, reason)
+        return self.result
+
+    def _stop_heartbeat(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
+
+
+class TrialContext:
+    """``with study.trial(worker_id=...) as trial``: suggest, heartbeat, fail on error."""
+
+    def __init__(self, study: Any, worker_id: str | None, interval: float | None) -> None:
+        self.study = study
+        self.worker_id = worker_id
+        self.interval = interval
+        self.running: RunningTrial | None = None
+
+    def __enter__(self) -> RunningTrial:
+        handed = self.study.suggest(1, worker_id=self.worker_id)[0]
+        running = RunningTrial(self.study, handed, self.worker_id)
+        interval = self.interval or max(0.1, self.study.definition.lease_seconds / 3.0)
+        number, worker = handed.number, self.worker_id
+        running.heartbeat = Heartbeat(
+            lambda: self.study.heartbeat(number, worker_id=worker, retries=0),
+            interval,
+            name=f"hpo-heartbeat-{self.study.name}-{number}",
+        )
+        running.heartbeat.start()
+        self.running = running
+        return running
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> None:
+        running = self.running
+        assert running is not None
+        running._stop_heartbeat()
+        if running.finished:
+            return
+        if exc is None:
+            reason = "the trial body ended without reporting a value"
+        else:
+            reason = f"{type(exc).__name__}: {exc}"[:MAX_REASON]
+        try:
+            running.fail(reason)
+        except HpoError as error:
+            log.warning("could not mark trial %d failed: %s", running.number, error)
+
+
+MAX_REASON = 10_000

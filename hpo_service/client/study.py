@@ -1,0 +1,216 @@
+"""A handle on one study: suggest, report, fail, heartbeat, queue, list, best, optimise."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from hpo_service.client.running import MAX_REASON, TrialContext
+from hpo_service.domain import Params, Study, StudySummary, Trial, TrialState
+from hpo_service.errors import BudgetExhausted, StudyNotRunning, TrialNotFound
+from hpo_service.wire import decode_time, study_from_json, trial_from_json
+
+if TYPE_CHECKING:
+    from hpo_service.client.http import Http
+
+log = logging.getLogger("hpo_service.client")
+
+Objective = Callable[[Params], float]
+StateFilter = TrialState | str | Iterable[TrialState | str] | None
+
+
+def summary_from_json(data: Mapping[str, Any]) -> StudySummary:
+    """Decode a study body with trial counts, best value and last activity."""
+    counts = {TrialState(k): int(v) for k, v in (data.get("trial_counts") or {}).items()}
+    return StudySummary(
+        study=study_from_json(data),
+        counts=counts,
+        best_value=data.get("best_value"),
+        best_number=data.get("best_trial"),
+        last_activity=decode_time(data.get("last_activity")),
+    )
+
+
+def _states_query(state: StateFilter) -> str | None:
+    if state is None:
+        return None
+    if isinstance(state, str):
+        return TrialState(state).value
+    return ",".join(TrialState(s).value for s in state)
+
+
+class StudyHandle:
+    """Operations on one study by name; every call is one HTTP request (with retries)."""
+
+    def __init__(self, http: Http, name: str, summary: StudySummary | None = None) -> None:
+        self._http = http
+        self.name = name
+        self._summary = summary
+        self._path = f"/api/v1/studies/{quote(name, safe='')}"
+
+    def __repr__(self) -> str:
+        return f"StudyHandle({self.name!r})"
+
+    @property
+    def definition(self) -> Study:
+        """The study's definition (fetched once, then cached)."""
+        if self._summary is None:
+            self.summary()
+        assert self._summary is not None
+        return self._summary.study
+
+    def summary(self) -> StudySummary:
+        """Fetch the study now: definition, state, trial counts per state, best value."""
+        self._summary = summary_from_json(self._http.request("GET", self._path))
+        return self._summary
+
+    def set_state(self, state: str) -> StudySummary:
+        """Pause, resume or complete the study (``paused`` | ``running`` | ``completed``)."""
+        body = self._http.request("PATCH", self._path, json={"state": state})
+        self._summary = summary_from_json(body)
+        return self._summary
+
+    def suggest(self, count: int = 1, worker_id: str | None = None) -> list[Trial]:
+        """Hand out up to ``count`` trials (raises BudgetExhausted / StudyNotRunning on 409).
+
+        Retried like a safe request: if a retried suggest had succeeded server-side, that
+        trial is never worked on, its lease runs out, and it is re-offered as stale.
+        """
+        body: dict[str, Any] = {"count": count}
+        if worker_id:
+            body["worker_id"] = worker_id
+        answer = self._http.request("POST", f"{self._path}/suggestions", json=body)
+        return [trial_from_json(t) for t in answer["trials"]]
+
+    def report(self, number: int, value: float, metadata: Mapping[str, Any] | None = None) -> Trial:
+        """Record a trial's value; idempotent on the server, so retries never double-count."""
+        body: dict[str, Any] = {"value": value}
+        if metadata:
+            body["metadata"] = dict(metadata)
+        return self._trial_post(number, "report", body)
+
+    def fail(self, number: int, reason: str) -> Trial:
+        """Mark a trial failed with a reason (idempotent)."""
+        return self._trial_post(number, "fail", {"reason": reason})
+
+    def heartbeat(
+        self, number: int, worker_id: str | None = None, retries: int | None = None
+    ) -> datetime | None:
+        """Extend a trial's lease; return the new expiry (server clock)."""
+        body = {"worker_id": worker_id} if worker_id else {}
+        path = f"{self._path}/trials/{number}/heartbeat"
+        answer = self._http.request("POST", path, json=body, retries=retries)
+        return decode_time(answer.get("lease_expires_at"))
+
+    def enqueue(self, params: Mapping[str, Any]) -> Trial:
+        """Queue a configuration to be handed out before any new proposal."""
+        return self._add({"params": dict(params)})
+
+    def record(
+        self, params: Mapping[str, Any], value: float, metadata: Mapping[str, Any] | None = None
+    ) -> Trial:
+        """Record a configuration evaluated elsewhere, with its value, as a complete trial."""
+        body: dict[str, Any] = {"params": dict(params), "value": value}
+        if metadata:
+            body["metadata"] = dict(metadata)
+        return self._add(body)
+
+    def get_trial(self, number: int) -> Trial:
+        """One trial by number (raises TrialNotFound)."""
+        return trial_from_json(self._http.request("GET", f"{self._path}/trials/{number}"))
+
+    def trials(self, state: StateFilter = None, page_size: int = 100) -> Iterator[Trial]:
+        """Every trial in number order (optionally only some states), page by page."""
+        after: int | None = None
+        while True:
+            query: dict[str, Any] = {"limit": page_size}
+            states = _states_query(state)
+            if states:
+                query["state"] = states
+            if after is not None:
+                query["after"] = after
+            page = self._http.request("GET", f"{self._path}/trials", params=query)
+            yield from (trial_from_json(t) for t in page["trials"])
+            after = page.get("next_after")
+            if after is None:
+                return
+
+    def best(self) -> Trial | None:
+        """The best complete trial (direction-aware), or None if nothing is complete yet."""
+        try:
+            return trial_from_json(self._http.request("GET", f"{self._path}/best"))
+        except TrialNotFound:
+            return None
+
+    def trial(
+        self, worker_id: str | None = None, heartbeat_interval: float | None = None
+    ) -> TrialContext:
+        """Context manager: suggest one trial, heartbeat while the body runs, fail it on error."""
+        return TrialContext(self, worker_id, heartbeat_interval)
+
+    def optimize(
+        self, objective: Objective, n_trials: int, n_workers: int = 1, worker_id: str = "optimize"
+    ) -> list[Trial]:
+        """Evaluate up to ``n_trials`` trials on ``n_workers`` threads; return the finished ones."""
+        run = _Optimization(self, objective, n_trials)
+        if n_workers <= 1:
+            run.work(worker_id)
+        else:
+            with ThreadPoolExecutor(n_workers, thread_name_prefix="hpo-optimize") as pool:
+                futures = [pool.submit(run.work, f"{worker_id}-{i}") for i in range(n_workers)]
+                for future in futures:
+                    future.result()
+        return sorted(run.finished, key=lambda t: t.number)
+
+    def _trial_post(self, number: int, action: str, body: Mapping[str, Any]) -> Trial:
+        path = f"{self._path}/trials/{number}/{action}"
+        return trial_from_json(self._http.request("POST", path, json=body))
+
+    def _add(self, body: Mapping[str, Any]) -> Trial:
+        answer = self._http.request("POST", f"{self._path}/trials", json=body, safe=False)
+        return trial_from_json(answer)
+
+
+class _Optimization:
+    """Shared state of one ``optimize`` call: a ticket counter and the finished trials."""
+
+    def __init__(self, study: StudyHandle, objective: Objective, n_trials: int) -> None:
+        self.study = study
+        self.objective = objective
+        self.left = n_trials
+        self.finished: list[Trial] = []
+        self._lock = threading.Lock()
+
+    def _take(self) -> bool:
+        with self._lock:
+            if self.left <= 0:
+                return False
+            self.left -= 1
+            return True
+
+    def work(self, worker_id: str) -> None:
+        """Run trials until the tickets, the budget or the study's running state run out."""
+        while self._take():
+            try:
+                result = self._one(worker_id)
+            except (BudgetExhausted, StudyNotRunning):
+                return
+            if result is not None:
+                with self._lock:
+                    self.finished.append(result)
+
+    def _one(self, worker_id: str) -> Trial | None:
+        with self.study.trial(worker_id=worker_id) as trial:
+            try:
+                value = self.objective(trial.params)
+            except Exception as exc:
+                log.warning("trial %d failed in optimize: %s", trial.number, exc)
+                trial.fail(f"{type(exc).__name__}: {exc}"[:MAX_REASON])
+            else:
+                trial.report(value)
+        return trial.result
