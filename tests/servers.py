@@ -1,0 +1,70 @@
+"""Real server processes for tests: `hpo serve` (built-in server or gunicorn) on a free port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerProcess:
+    """`hpo serve` in a child process; start() waits for /healthz."""
+
+    def __init__(self, database_url: str, port: int | None = None, workers: int = 0,
+                 log_path: Path | None = None) -> None:
+        self.database_url = database_url
+        self.port = port or free_port()
+        self.workers = workers
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL of the server."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> ServerProcess:
+        """Launch and wait until healthy."""
+        command = [sys.executable, "-m", "hpo_service.cli", "serve", "--port", str(self.port),
+                   "--database-url", self.database_url, "--workers", str(self.workers)]
+        log_file = Path(self.log_path or os.devnull).open("ab")
+        with log_file:
+            self.process = subprocess.Popen(command, stdout=log_file, stderr=log_file,
+                                            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+                                            start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server on port {self.port} did not become healthy")
+
+    def stop(self, kill: bool = False) -> None:
+        """Stop the whole process group (gunicorn master and workers)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
