@@ -13,7 +13,7 @@ from urllib.parse import quote
 from hpo_service.client.running import MAX_REASON, TrialContext
 from hpo_service.domain import Params, Study, StudySummary, Trial, TrialState
 from hpo_service.errors import BudgetExhausted, StudyNotRunning, TrialNotFound
-from hpo_service.wire import decode_time, study_from_json, trial_from_json
+from hpo_service.wire import decode_time, finite_value, study_from_json, trial_from_json
 
 if TYPE_CHECKING:
     from hpo_service.client.http import Http
@@ -89,7 +89,7 @@ class StudyHandle:
 
     def report(self, number: int, value: float, metadata: Mapping[str, Any] | None = None) -> Trial:
         """Record a trial's value; idempotent on the server, so retries never double-count."""
-        body: dict[str, Any] = {"value": value}
+        body: dict[str, Any] = {"value": finite_value(value)}
         if metadata:
             body["metadata"] = dict(metadata)
         return self._trial_post(number, "report", body)
@@ -115,7 +115,7 @@ class StudyHandle:
         self, params: Mapping[str, Any], value: float, metadata: Mapping[str, Any] | None = None
     ) -> Trial:
         """Record a configuration evaluated elsewhere, with its value, as a complete trial."""
-        body: dict[str, Any] = {"params": dict(params), "value": value}
+        body: dict[str, Any] = {"params": dict(params), "value": finite_value(value)}
         if metadata:
             body["metadata"] = dict(metadata)
         return self._add(body)
