@@ -23,8 +23,13 @@ def free_port() -> int:
 class ServerProcess:
     """`hpo serve` in a child process; start() waits for /healthz."""
 
-    def __init__(self, database_url: str, port: int | None = None, workers: int = 0,
-                 log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        port: int | None = None,
+        workers: int = 0,
+        log_path: Path | None = None,
+    ) -> None:
         self.database_url = database_url
         self.port = port or free_port()
         self.workers = workers
@@ -38,13 +43,26 @@ class ServerProcess:
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
         """Launch and wait until healthy."""
-        command = [sys.executable, "-m", "hpo_service.cli", "serve", "--port", str(self.port),
-                   "--database-url", self.database_url, "--workers", str(self.workers)]
-        log_file = Path(self.log_path or os.devnull).open("ab")
-        with log_file:
-            self.process = subprocess.Popen(command, stdout=log_file, stderr=log_file,
-                                            env={**os.environ, "PYTHONWARNINGS": "ignore"},
-                                            start_new_session=True)
+        command = [
+            sys.executable,
+            "-m",
+            "hpo_service.cli",
+            "serve",
+            "--port",
+            str(self.port),
+            "--database-url",
+            self.database_url,
+            "--workers",
+            str(self.workers),
+        ]
+        with Path(self.log_path or os.devnull).open("ab") as log_file:
+            self.process = subprocess.Popen(
+                command,
+                stdout=log_file,
+                stderr=log_file,
+                env={**os.environ, "PYTHONWARNINGS": "ignore"},
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

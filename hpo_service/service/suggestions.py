@@ -54,7 +54,7 @@ def take_snapshot(database: Database, name: str) -> Snapshot:
     with database.transaction() as session:
         repo = Repository(session)
         study = repo.get_study(name)
-        trials = repo.trials(name)
+        trials = repo.outcomes(name)
         seq = repo.current_seq(name)
     return Snapshot(
         study=study,

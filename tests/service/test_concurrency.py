@@ -21,16 +21,27 @@ GRID_SPACE = [
 
 
 def _study(name: str) -> dict[str, Any]:
-    return {"name": name, "direction": "minimize", "space": GRID_SPACE,
-            "strategy": {"name": "grid", "grid": 20}, "max_trials": BUDGET}
+    return {
+        "name": name,
+        "direction": "minimize",
+        "space": GRID_SPACE,
+        "strategy": {"name": "grid", "grid": 20},
+        "max_trials": BUDGET,
+    }
 
 
-def _worker(base: str, name: str, worker_id: str, errors: list[str],
-            reported: list[tuple[int, tuple[float, float]]]) -> None:
+def _worker(
+    base: str,
+    name: str,
+    worker_id: str,
+    errors: list[str],
+    reported: list[tuple[int, tuple[float, float]]],
+) -> None:
     with httpx.Client(base_url=base, timeout=60) as http:
         while True:
-            response = http.post(f"/api/v1/studies/{name}/suggestions",
-                                 json={"worker_id": worker_id})
+            response = http.post(
+                f"/api/v1/studies/{name}/suggestions", json={"worker_id": worker_id}
+            )
             if response.status_code == 409:
                 return
             if response.status_code != 200:
@@ -39,8 +50,9 @@ def _worker(base: str, name: str, worker_id: str, errors: list[str],
             for trial in response.json()["trials"]:
                 params = trial["params"]
                 value = params["x"] ** 2 + params["y"]
-                report = http.post(f"/api/v1/studies/{name}/trials/{trial['number']}/report",
-                                   json={"value": value})
+                report = http.post(
+                    f"/api/v1/studies/{name}/trials/{trial['number']}/report", json={"value": value}
+                )
                 if report.status_code != 200:
                     errors.append(f"report {report.status_code}: {report.text}")
                 reported.append((trial["number"], (params["x"], params["y"])))
@@ -50,8 +62,10 @@ def run_workers(base: str, name: str) -> tuple[list[str], list[tuple[int, tuple[
     """32 threads suggest and report until the budget is used."""
     errors: list[str] = []
     reported: list[tuple[int, tuple[float, float]]] = []
-    threads = [threading.Thread(target=_worker, args=(base, name, f"w{i}", errors, reported))
-               for i in range(THREADS)]
+    threads = [
+        threading.Thread(target=_worker, args=(base, name, f"w{i}", errors, reported))
+        for i in range(THREADS)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -59,8 +73,9 @@ def run_workers(base: str, name: str) -> tuple[list[str], list[tuple[int, tuple[
     return errors, reported
 
 
-def _assert_complete(base: str, name: str, errors: list[str],
-                     reported: list[tuple[int, tuple[float, float]]]) -> None:
+def _assert_complete(
+    base: str, name: str, errors: list[str], reported: list[tuple[int, tuple[float, float]]]
+) -> None:
     assert errors == []
     numbers = Counter(number for number, _ in reported)
     assert sorted(numbers) == list(range(BUDGET))
@@ -99,8 +114,9 @@ def test_32_threads_on_gunicorn_4_workers_postgres(postgres_url: str, tmp_path: 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
-def test_restart_mid_study_loses_nothing(kind: str, tmp_path: Path,
-                                         request: pytest.FixtureRequest) -> None:
+def test_restart_mid_study_loses_nothing(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     url = f"sqlite:///{tmp_path / 'r.db'}"
     if kind == "postgres":
         from tests.conftest import _empty_postgres
@@ -108,8 +124,13 @@ def test_restart_mid_study_loses_nothing(kind: str, tmp_path: Path,
         url = request.getfixturevalue("postgres_url")
         _empty_postgres(url)
     server = ServerProcess(url, log_path=tmp_path / "r.log").start()
-    body = {"name": "r", "direction": "maximize", "space": GRID_SPACE,
-            "strategy": {"name": "random", "seed": 3}, "max_trials": 10}
+    body = {
+        "name": "r",
+        "direction": "maximize",
+        "space": GRID_SPACE,
+        "strategy": {"name": "random", "seed": 3},
+        "max_trials": 10,
+    }
     with httpx.Client(base_url=server.url, timeout=30) as http:
         http.post("/api/v1/studies", json=body)
         first = http.post("/api/v1/studies/r/suggestions", json={"count": 4}).json()["trials"]

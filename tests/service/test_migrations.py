@@ -80,14 +80,27 @@ def test_cli_serve_on_empty_postgres_names_the_upgrade_command() -> None:
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     try:
         serve = subprocess.run(
-            [sys.executable, "-m", "hpo_service.cli", "serve", "--database-url", url,
-             "--port", "0"], capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "hpo_service.cli",
+                "serve",
+                "--database-url",
+                url,
+                "--port",
+                "0",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert serve.returncode == 2
         assert "hpo db upgrade" in serve.stderr
         migrate = subprocess.run(
             [sys.executable, "-m", "hpo_service.cli", "db", "upgrade", "--database-url", url],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert migrate.returncode == 0, migrate.stderr
         assert head_revision(url) in migrate.stdout

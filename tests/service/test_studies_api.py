@@ -32,7 +32,11 @@ def test_create_returns_201_with_defaults_and_location(client: FlaskClient) -> N
     assert body["seed"] == 0
     assert body["max_retries"] == 3
     assert body["trial_counts"] == {
-        "pending": 0, "running": 0, "complete": 0, "failed": 0, "stale": 0
+        "pending": 0,
+        "running": 0,
+        "complete": 0,
+        "failed": 0,
+        "stale": 0,
     }
     assert [p["name"] for p in body["space"]] == [p["name"] for p in SPACE]
     assert client.get("/api/v1/studies/cancer-mlp").get_json()["name"] == "cancer-mlp"
@@ -48,10 +52,16 @@ def test_duplicate_name_is_409(client: FlaskClient) -> None:
     ("param", "fragment"),
     [
         ({"name": "x", "type": "float", "low": 1, "high": 1}, "'x': low (1.0) must be smaller"),
-        ({"name": "x", "type": "float", "low": 0, "high": 1, "log": True}, "log scale needs low > 0"),
+        (
+            {"name": "x", "type": "float", "low": 0, "high": 1, "log": True},
+            "log scale needs low > 0",
+        ),
         ({"name": "x", "type": "int", "low": 0.5, "high": 3}, "'x': low must be an integer"),
         ({"name": "1x", "type": "int", "low": 0, "high": 3}, "not identifier-like"),
-        ({"name": "c", "type": "categorical", "choices": ["a", "a"]}, "'c': choice 'a' is repeated"),
+        (
+            {"name": "c", "type": "categorical", "choices": ["a", "a"]},
+            "'c': choice 'a' is repeated",
+        ),
         ({"name": "c", "type": "categorical", "choices": []}, "choices"),
         ({"name": "x", "type": "float", "low": 0}, "'x': high must be a number"),
         ({"name": "x", "type": "complex", "low": 0, "high": 1}, "complex"),
@@ -136,8 +146,12 @@ def test_openapi_is_generated_from_request_schemas(client: FlaskClient) -> None:
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
     assert doc["components"]["schemas"]["StudyCreate"] == STUDY_CREATE
-    for path in ("/api/v1/studies", "/api/v1/studies/{name}/suggestions",
-                 "/api/v1/studies/{name}/trials/{number}/report", "/healthz"):
+    for path in (
+        "/api/v1/studies",
+        "/api/v1/studies/{name}/suggestions",
+        "/api/v1/studies/{name}/trials/{number}/report",
+        "/healthz",
+    ):
         assert path in doc["paths"]
 
 

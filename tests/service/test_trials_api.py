@@ -67,8 +67,7 @@ def test_non_finite_values_are_rejected_unless_sent_as_failure(client: FlaskClie
     create(client)
     suggest(client)
     for text in ('{"value": NaN}', '{"value": Infinity}', '{"value": -Infinity}'):
-        response = client.post(f"{URL}/trials/0/report", data=text,
-                               content_type="application/json")
+        response = client.post(f"{URL}/trials/0/report", data=text, content_type="application/json")
         assert_problem(response, 422, "not finite", "fail")
     assert client.get(f"{URL}/trials/0").get_json()["state"] == "running"
     failed = client.post(f"{URL}/trials/0/fail", json={"reason": "loss was NaN"})
@@ -81,15 +80,17 @@ def test_non_finite_values_are_rejected_unless_sent_as_failure(client: FlaskClie
 def test_unknown_trial_and_malformed_bodies(client: FlaskClient) -> None:
     create(client)
     assert_problem(client.post(f"{URL}/trials/7/report", json={"value": 1}), 404, "no trial 7")
-    bad_json = client.post(f"{URL}/trials/0/report", data="{value: 1",
-                           content_type="application/json")
+    bad_json = client.post(
+        f"{URL}/trials/0/report", data="{value: 1", content_type="application/json"
+    )
     assert_problem(bad_json, 400, "not valid JSON")
     assert_problem(client.post(f"{URL}/trials/0/report", json=[1]), 400, "JSON object")
     assert_problem(client.post(f"{URL}/trials/0/report", json={"value": "high"}), 422, "value")
     assert_problem(client.post(f"{URL}/suggestions", json={"count": 0}), 422, "count")
     assert_problem(client.post(f"{URL}/suggestions", json={"count": "2"}), 422, "count")
-    huge = client.post(f"{URL}/trials", data="x" * (2 * 1024 * 1024),
-                       content_type="application/json")
+    huge = client.post(
+        f"{URL}/trials", data="x" * (2 * 1024 * 1024), content_type="application/json"
+    )
     assert_problem(huge, 413, "larger than")
 
 
@@ -111,8 +112,9 @@ def test_enqueued_configurations_come_first(client: FlaskClient) -> None:
 def test_recording_an_evaluated_configuration(client: FlaskClient) -> None:
     create(client)
     params = {"learning_rate_init": 0.001, "hidden_layers": 1, "activation": "relu"}
-    recorded = client.post(f"{URL}/trials", json={"params": params, "value": 0.95,
-                                                  "metadata": {"roc_auc": 0.99}})
+    recorded = client.post(
+        f"{URL}/trials", json={"params": params, "value": 0.95, "metadata": {"roc_auc": 0.99}}
+    )
     assert recorded.status_code == 201
     body = recorded.get_json()
     assert (body["state"], body["value"], body["metadata"]) == ("complete", 0.95, {"roc_auc": 0.99})
@@ -164,7 +166,9 @@ def test_heartbeat_extends_the_lease(client: FlaskClient, clock: FakeClock) -> N
     assert client.get(f"{URL}/trials/0").get_json()["state"] == "running"
 
 
-def test_expired_lease_goes_stale_and_is_offered_again(client: FlaskClient, clock: FakeClock) -> None:
+def test_expired_lease_goes_stale_and_is_offered_again(
+    client: FlaskClient, clock: FakeClock
+) -> None:
     create(client, lease_seconds=60)
     original = suggest(client)[0]
     clock.advance(61)

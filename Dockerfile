@@ -1,0 +1,13 @@
+# Image for the service and the trainer workers (docker-compose.yml builds it once).
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY hpo_service ./hpo_service
+COPY trainer ./trainer
+COPY migrations ./migrations
+RUN pip install .
+RUN useradd --create-home hpo
+USER hpo
+EXPOSE 8000
+CMD ["hpo", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "4"]

@@ -1,0 +1,91 @@
+"""docker-compose.yml and Dockerfile, tested without a Docker engine: structure and commands."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hpo_service.cli import _parser
+from tests.conftest import PG_ADMIN_URL, REPO_ROOT, _pg_admin, need_postgres
+from tests.servers import ServerProcess
+
+COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
+
+
+def _service(name: str) -> dict[str, Any]:
+    service: dict[str, Any] = COMPOSE["services"][name]
+    return service
+
+
+def _shell_steps(name: str) -> list[list[str]]:
+    """The `sh -c` command of a compose service, split at && and ;."""
+    command = _service(name)["command"]
+    assert command[:2] == ["sh", "-c"]
+    steps = command[2].replace("||", ";").replace("&&", ";").split(";")
+    return [shlex.split(step.strip().removeprefix("exec ")) for step in steps if step.strip()]
+
+
+def test_services_healthchecks_and_ordering() -> None:
+    assert set(COMPOSE["services"]) == {"postgres", "service", "trainer"}
+    for name in COMPOSE["services"]:
+        if name != "trainer":
+            assert _service(name)["healthcheck"]["test"]
+    assert _service("service")["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert _service("trainer")["depends_on"]["service"]["condition"] == "service_healthy"
+    url = _service("service")["environment"]["HPO_DATABASE_URL"]
+    env = _service("postgres")["environment"]
+    assert url == (
+        f"postgresql://{env['POSTGRES_USER']}:{env['POSTGRES_PASSWORD']}"
+        f"@postgres:5432/{env['POSTGRES_DB']}"
+    )
+
+
+def test_service_command_migrates_then_serves_with_gunicorn() -> None:
+    steps = _shell_steps("service")
+    assert steps[0] == ["hpo", "db", "upgrade"]
+    serve = _parser().parse_args(steps[1][1:])
+    assert (serve.command, serve.host, serve.port, serve.workers) == ("serve", "0.0.0.0", 8000, 4)
+
+
+def test_dockerfile_copies_what_exists_and_installs_console_scripts() -> None:
+    lines = (REPO_ROOT / "Dockerfile").read_text().splitlines()
+    for line in lines:
+        if line.startswith("COPY"):
+            for source in line.split()[1:-1]:
+                assert (REPO_ROOT / source).exists(), source
+    cmd = next(line for line in lines if line.startswith("CMD"))
+    assert _parser().parse_args(json.loads(cmd[4:])[1:]).command == "serve"
+
+
+def test_service_steps_and_healthcheck_run_against_real_postgres(tmp_path: Path) -> None:
+    need_postgres()
+    name = f"hpo_compose_{uuid.uuid4().hex[:10]}"
+    with _pg_admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        upgrade = _shell_steps("service")[0]
+        done = subprocess.run(
+            [sys.executable, "-m", "hpo_service.cli", *upgrade[1:], "--database-url", url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        server = ServerProcess(url, workers=2, log_path=tmp_path / "g.log").start()
+        try:
+            check = _service("service")["healthcheck"]["test"]
+            code = check[-1].replace("127.0.0.1:8000", f"127.0.0.1:{server.port}")
+            assert subprocess.run([sys.executable, "-c", code], timeout=30).returncode == 0
+        finally:
+            server.stop()
+    finally:
+        with _pg_admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
