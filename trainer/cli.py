@@ -1,0 +1,141 @@
+"""The ``hpo-trainer`` command: problems, create-study, work and demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from hpo_service.client import Client, default_url
+from hpo_service.errors import HpoError
+from trainer.commands import create_problem_study, resolve_problem, run_work, strategy_config
+from trainer.demo import DemoOptions, run_demo
+from trainer.logs import configure_logging
+from trainer.objectives import ObjectiveError, get_problem, problem_names
+from trainer.worker import WorkerConfig
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--server", default=None, help="service URL (default: $HPO_URL, else http://127.0.0.1:8000)"
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="-v: INFO, -vv: DEBUG")
+
+
+def _training(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (5)")
+    parser.add_argument("--max-iter", type=int, default=100, help="epoch cap per fit (100)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the CV split and the nets")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hpo-trainer", description="trainer workers for hpo-service (see docs/client.md)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    _common(sub.add_parser("problems", help="list the problems workers can train"))
+    create = sub.add_parser("create-study", help="create a study for a problem")
+    _common(create)
+    create.add_argument("--problem", required=True, help="breast-cancer, concrete, ...")
+    create.add_argument("--name", required=True)
+    create.add_argument(
+        "--strategy",
+        choices=["gp", "random", "grid"],
+        default=None,
+        help="default: the service's (gp with EI when available)",
+    )
+    create.add_argument("--acquisition", choices=["ei", "ucb", "pi"], default=None)
+    create.add_argument("--grid-points", type=int, default=None, help="grid: points per parameter")
+    create.add_argument("--max-trials", type=int, default=50)
+    create.add_argument("--seed", type=int, default=None, help="strategy seed")
+    create.add_argument("--lease-seconds", type=int, default=60)
+    create.add_argument("--max-retries", type=int, default=None)
+    create.add_argument("--exist-ok", action="store_true", help="reuse a study of that name")
+    work = sub.add_parser("work", help="train trials of a study until its budget is used")
+    _common(work)
+    _training(work)
+    work.add_argument("--study", required=True)
+    work.add_argument("--problem", default=None, help="default: taken from the study")
+    work.add_argument("--workers", type=int, default=1, help="worker processes (1)")
+    work.add_argument("--data", default=None, help="concrete.csv or its directory")
+    work.add_argument("--worker-id", default="", help="default: host-pid")
+    work.add_argument("--no-progress", action="store_true", help="no progress line")
+    demo = sub.add_parser("demo", help="serve, optimise the breast-cancer MLP, summarise")
+    demo.add_argument("-v", "--verbose", action="count", default=0)
+    _training(demo)
+    demo.add_argument("--trials", type=int, default=30)
+    demo.add_argument("--workers", type=int, default=2)
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--dir", default="demo-run", help="working directory (./demo-run)")
+    demo.add_argument("--keep-serving", action="store_true", help="leave the server up")
+    return parser  # fmt: skip
+
+
+def _problems() -> int:
+    for name in problem_names():
+        problem = get_problem(name)
+        print(f"{name:16} {problem.direction:8} {problem.metric:14} {problem.description}")
+    return 0
+
+
+def _create(args: argparse.Namespace, client: Client) -> int:
+    problem = get_problem(args.problem)
+    strategy = strategy_config(args.strategy, args.acquisition, args.grid_points, args.seed)
+    options = {
+        "max_trials": args.max_trials,
+        "lease_seconds": args.lease_seconds,
+        "max_retries": args.max_retries,
+        "seed": args.seed,
+        "exist_ok": args.exist_ok,
+    }
+    study = create_problem_study(client, problem, args.name, strategy, **options)
+    definition = study.definition
+    print(
+        f"study {definition.name}: {problem.name}, {definition.direction.value} "
+        f"{definition.metric}, strategy {dict(definition.strategy)}, "
+        f"max_trials {definition.max_trials}"
+    )
+    return 0
+
+
+def _work(args: argparse.Namespace, client: Client) -> int:
+    study = client.get_study(args.study)
+    problem = resolve_problem(study.definition, args.problem)
+    config = WorkerConfig(
+        server=client.url, study=args.study, problem=problem, worker_id=args.worker_id,
+        folds=args.folds, max_iter=args.max_iter, seed=args.seed, data_path=args.data,
+    )  # fmt: skip
+    return run_work(client, config, args.workers, args.verbose, not args.no_progress)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    options = DemoOptions(
+        trials=args.trials, workers=args.workers, port=args.port, directory=args.dir,
+        keep_serving=args.keep_serving, folds=args.folds, max_iter=args.max_iter,
+        seed=args.seed, verbosity=args.verbose,
+    )  # fmt: skip
+    return run_demo(options)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``hpo-trainer`` console script."""
+    args = _parser().parse_args(argv)
+    configure_logging(args.verbose)
+    try:
+        if args.command == "problems":
+            return _problems()
+        if args.command == "demo":
+            return _demo(args)
+        with Client(args.server or default_url()) as client:
+            if args.command == "create-study":
+                return _create(args, client)
+            return _work(args, client)
+    except (HpoError, ObjectiveError) as exc:
+        print(f"hpo-trainer: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

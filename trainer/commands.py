@@ -1,0 +1,167 @@
+"""What ``hpo-trainer create-study`` and ``hpo-trainer work`` do, apart from argument parsing.
+
+Which problem a study trains: ``--problem`` if given; else the ``problem=NAME`` tag that
+``create-study`` writes into the study's description; else a registered problem whose
+name starts the study's name (``breast-cancer-demo``); else the one problem whose metric is
+the study's metric. Otherwise ``work`` asks for ``--problem``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import multiprocessing
+import os
+import re
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+from typing import Any
+
+from hpo_service.client import Client, StudyHandle
+from hpo_service.domain import Study
+from hpo_service.errors import InvalidStrategy
+from trainer.objectives import ObjectiveError, Problem, get_problem, problem_names
+from trainer.progress import Progress, summary_text
+from trainer.worker import WorkerConfig, child_main, run_in_process
+
+log = logging.getLogger("trainer")
+_TAG = re.compile(r"\bproblem=([A-Za-z0-9_.-]+)")
+
+
+def strategy_config(
+    name: str | None, acquisition: str | None, grid_points: int | None, seed: int | None
+) -> dict[str, Any] | None:
+    """The REST ``strategy`` object for the command-line options (None: the server's default)."""
+    if name is None:
+        return None
+    config: dict[str, Any] = {"name": name}
+    if name == "gp" and acquisition:
+        config["acquisition"] = acquisition
+    if name == "grid" and grid_points:
+        config["grid"] = grid_points
+    if seed is not None:
+        config["seed"] = seed
+    return config
+
+
+def create_problem_study(
+    client: Client,
+    problem: Problem,
+    name: str,
+    strategy: dict[str, Any] | None,
+    **options: Any,
+) -> StudyHandle:
+    """Create a study with the problem's space, direction and metric, tagged with its name."""
+    description = f"problem={problem.name}: {problem.description}".strip()
+    return client.create_study(
+        name,
+        problem.search_space(),
+        direction=problem.direction,
+        metric=problem.metric,
+        strategy=strategy,
+        description=description,
+        **options,
+    )
+
+
+def create_with_fallback(
+    client: Client, problem: Problem, name: str, acquisition: str, **options: Any
+) -> StudyHandle:
+    """GP with the given acquisition if the service offers it, else random search."""
+    try:
+        return create_problem_study(
+            client, problem, name, {"name": "gp", "acquisition": acquisition}, **options
+        )
+    except InvalidStrategy as exc:
+        log.warning("the service has no gp strategy (%s); using random search", exc)
+        return create_problem_study(client, problem, name, {"name": "random"}, **options)
+
+
+def resolve_problem(study: Study, flag: str | None) -> str:
+    """The problem a study trains (see the module docstring for the order of evidence)."""
+    if flag:
+        return get_problem(flag).name
+    tagged = _TAG.search(study.description or "")
+    if tagged:
+        return get_problem(tagged.group(1)).name
+    names = problem_names()
+    for name in sorted(names, key=len, reverse=True):
+        if study.name == name or study.name.startswith(name + "-"):
+            return name
+    by_metric = [n for n in names if get_problem(n).metric == study.metric]
+    if len(by_metric) == 1:
+        return by_metric[0]
+    raise ObjectiveError(
+        f"cannot tell which problem study {study.name!r} trains; pass --problem (one of {names})"
+    )
+
+
+def run_work(
+    client: Client, config: WorkerConfig, workers: int, verbosity: int, progress: bool = True
+) -> int:
+    """Run ``workers`` worker processes (in-process for one) with a progress line; summarise."""
+    study = client.get_study(config.study)
+    meter = Progress(study) if progress else None
+    if workers <= 1:
+        code = _work_here(config, meter)
+    else:
+        code = _work_in_children(config, workers, verbosity, meter)
+    summary = study.summary()
+    print(summary_text(summary, study.best()), file=sys.stdout, flush=True)
+    return code
+
+
+def _work_here(config: WorkerConfig, meter: Progress | None) -> int:
+    done = threading.Event()
+    drawer = None
+    if meter is not None:
+        drawer = threading.Thread(target=meter.run, args=(done.is_set,), daemon=True)
+        drawer.start()
+    stats = run_in_process(config, on_stop=done.set)
+    if drawer is not None:
+        drawer.join(timeout=10)
+    log.info("worker done: %d complete, %d failed", len(stats.completed), len(stats.failed))
+    return 0
+
+
+def _work_in_children(
+    config: WorkerConfig, workers: int, verbosity: int, meter: Progress | None
+) -> int:
+    context = multiprocessing.get_context("spawn")
+    child_config = dataclasses.replace(config, parent_pid=os.getpid())
+    children = [
+        context.Process(target=child_main, args=(child_config, verbosity), name=f"worker-{i}")
+        for i in range(workers)
+    ]
+    for child in children:
+        child.start()
+    previous = _forward_signals(children)
+    try:
+        if meter is not None:
+            meter.run(lambda: not any(c.is_alive() for c in children))
+        for child in children:
+            child.join()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    codes = [child.exitcode for child in children]
+    return 0 if all(code == 0 for code in codes) else 1
+
+
+def _forward_signals(children: Sequence[multiprocessing.process.BaseProcess]) -> dict[int, Any]:
+    """Forward SIGINT / SIGTERM to the workers as SIGTERM (first: finish; second: abort)."""
+
+    def forward(number: int, frame: FrameType | None) -> None:
+        print(
+            f"\n{signal.Signals(number).name}: workers finish their trials "
+            "(again to abort and fail them)",
+            file=sys.stderr,
+        )
+        for child in children:
+            if child.is_alive() and child.pid is not None:
+                os.kill(child.pid, signal.SIGTERM)
+
+    return {number: signal.signal(number, forward) for number in (signal.SIGINT, signal.SIGTERM)}

@@ -1,0 +1,229 @@
+"""The worker loop: suggest -> train -> report, robust to signals, outages and lost leases.
+
+- The lease is kept alive by the client's heartbeat thread while the model trains.
+- A first SIGTERM / SIGINT lets the current trial finish and be reported, then the worker
+  stops; a second one aborts training and reports the trial as failed.
+- When the service is unreachable the worker waits with exponential backoff and carries on;
+  a measured value is retried until the service takes it (reports are idempotent).
+- 409 budget-exhausted while other trials are still out: the worker waits, because a trial
+  whose worker died goes stale and is offered again; it stops once the study is completed,
+  paused, or has nothing left to hand out.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import FrameType
+
+from hpo_service.client import Client, RunningTrial, ServiceUnavailable, StudyHandle
+from hpo_service.domain import StudyState, Trial, TrialState
+from hpo_service.errors import (
+    BudgetExhausted,
+    HpoError,
+    StudyNotRunning,
+    TrialAlreadyFinished,
+)
+from trainer.objectives import Problem, get_problem
+
+log = logging.getLogger("trainer.worker")
+UNFINISHED = (TrialState.PENDING, TrialState.RUNNING, TrialState.STALE)
+
+
+class Aborted(BaseException):
+    """A second stop signal: abandon the current trial (it is reported as failed)."""
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What one worker process needs: where, which study and problem, and how to train."""
+
+    server: str
+    study: str
+    problem: str
+    worker_id: str = ""
+    folds: int = 5
+    max_iter: int = 100
+    seed: int = 0
+    data_path: str | None = None
+    max_backoff: float = 10.0
+    parent_pid: int | None = None
+
+
+@dataclass
+class WorkerStats:
+    """What a worker did: trials completed and failed by it."""
+
+    completed: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+
+class StopSignal:
+    """Counts SIGTERM / SIGINT: the first asks to stop after the trial, the second aborts it."""
+
+    def __init__(self) -> None:
+        self.received = 0
+        self.event = threading.Event()
+
+    @property
+    def requested(self) -> bool:
+        """True once a stop was asked for."""
+        return self.event.is_set()
+
+    def install(self, signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)) -> None:
+        """Handle the given signals in this (main) thread."""
+        for number in signals:
+            signal.signal(number, self._handle)
+
+    def request(self) -> None:
+        """Ask the worker to stop after its current trial."""
+        self.event.set()
+
+    def _handle(self, number: int, frame: FrameType | None) -> None:
+        self.received += 1
+        self.event.set()
+        if self.received >= 2:
+            raise Aborted(f"worker stopped by {signal.Signals(number).name} while training")
+        log.warning("%s: finishing the current trial, then stopping", signal.Signals(number).name)
+
+
+def default_worker_id() -> str:
+    """host-pid: unique enough across machines and processes."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def run_worker(config: WorkerConfig, stop: StopSignal, client: Client | None = None) -> WorkerStats:
+    """Work on the study until it is finished, not running, or a stop is requested."""
+    problem = get_problem(config.problem)
+    own = client is None
+    client = client or Client(config.server, max_backoff=config.max_backoff)
+    study = client.study(config.study)
+    stats = WorkerStats()
+    outage = 0
+    try:
+        while not stop.requested and not _orphaned(config):
+            try:
+                trial = _work_one(study, problem, config, stop)
+                outage = 0
+            except StudyNotRunning as exc:
+                log.info("stopping: %s", exc)
+                break
+            except BudgetExhausted as exc:
+                if _nothing_left(study):
+                    log.info("stopping: %s", exc)
+                    break
+                stop.event.wait(_poll_interval(study))
+                continue
+            except ServiceUnavailable as exc:
+                outage += 1
+                wait = min(config.max_backoff, 0.5 * 2**outage) * random.uniform(0.5, 1.0)
+                log.warning("service unreachable (%s); trying again in %.1f s", exc, wait)
+                stop.event.wait(wait)
+                continue
+            if trial is not None:
+                target = stats.completed if trial.state is TrialState.COMPLETE else stats.failed
+                target.append(trial.number)
+    finally:
+        if own:
+            client.close()
+    return stats
+
+
+def _orphaned(config: WorkerConfig) -> bool:
+    orphaned = config.parent_pid is not None and os.getppid() != config.parent_pid
+    if orphaned:
+        log.warning("the parent process is gone; stopping")
+    return orphaned
+
+
+def _nothing_left(study: StudyHandle) -> bool:
+    summary = study.summary()
+    if summary.study.state is not StudyState.RUNNING:
+        return True
+    return sum(summary.counts.get(s, 0) for s in UNFINISHED) == 0
+
+
+def _poll_interval(study: StudyHandle) -> float:
+    return max(0.2, min(2.0, study.definition.lease_seconds / 3.0))
+
+
+def _work_one(
+    study: StudyHandle, problem: Problem, config: WorkerConfig, stop: StopSignal
+) -> Trial | None:
+    """Suggest one trial, train it and report; an objective error fails the trial."""
+    with study.trial(worker_id=config.worker_id or default_worker_id()) as trial:
+        log.info("trial %d: training %s", trial.number, trial.params)
+        try:
+            result = problem.evaluate(
+                trial.params,
+                folds=config.folds,
+                seed=config.seed,
+                max_iter=config.max_iter,
+                data_path=config.data_path,
+            )
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            log.warning("trial %d failed: %s", trial.number, reason)
+            _deliver(trial, lambda: trial.fail(reason), config.max_backoff)
+            return trial.result
+        if _deliver(trial, lambda: trial.report(result.value, result.metrics), config.max_backoff):
+            log.info("reported trial %d value=%r", trial.number, result.value)
+    return trial.result
+
+
+def _deliver(trial: RunningTrial, send: Callable[[], Trial], max_backoff: float) -> bool:
+    """Send a report or failure until the service takes it (False: another outcome won)."""
+    attempt = 0
+    while True:
+        try:
+            send()
+            return True
+        except TrialAlreadyFinished as exc:
+            trial.result = trial.study.get_trial(trial.number)
+            log.warning("trial %d: %s", trial.number, exc)
+            return False
+        except ServiceUnavailable as exc:
+            attempt += 1
+            wait = min(max_backoff, 0.5 * 2**attempt)
+            log.warning("trial %d: outcome not delivered (%s); retrying", trial.number, exc)
+            time.sleep(wait)
+
+
+def run_in_process(config: WorkerConfig, on_stop: Callable[[], None] | None = None) -> WorkerStats:
+    """Run one worker in this process with signal handling (the ``--workers 1`` path)."""
+    stop = StopSignal()
+    stop.install()
+    try:
+        return run_worker(config, stop)
+    except Aborted as exc:
+        log.warning("%s", exc)
+        return WorkerStats()
+    finally:
+        if on_stop is not None:
+            on_stop()
+
+
+def child_main(config: WorkerConfig, verbosity: int) -> None:
+    """Entry of a worker process started by ``hpo-trainer work --workers N``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent forwards Ctrl-C as SIGTERM
+    from trainer.logs import configure_logging
+
+    configure_logging(verbosity)
+    stop = StopSignal()
+    stop.install((signal.SIGTERM,))
+    try:
+        stats = run_worker(config, stop)
+    except Aborted as exc:
+        log.warning("%s", exc)
+        raise SystemExit(130) from None
+    except HpoError as exc:
+        log.error("worker stopped: %s", exc)
+        raise SystemExit(2) from None
+    log.info("worker done: %d complete, %d failed", len(stats.completed), len(stats.failed))
