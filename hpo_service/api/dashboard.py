@@ -1,0 +1,55 @@
+"""The dashboard: server-rendered pages whose JavaScript reads only the public REST API.
+
+Pages carry the API's base URL (built with ``url_for``, so they work behind a reverse proxy
+that sets a URL prefix); the browser fetches everything else. plotly.js is served from
+the ``plotly`` wheel's bundled copy: no CDN and no network at run time.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+
+from flask import Blueprint, Response, render_template, send_file
+
+from hpo_service.api.context import service
+from hpo_service.errors import StudyNotFound
+
+bp = Blueprint(
+    "dashboard",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/dashboard/static",
+)
+
+ONE_DAY = 24 * 3600
+
+
+@cache
+def plotly_path() -> Path:
+    """Where the plotly wheel keeps its minified plotly.js bundle."""
+    return Path(str(files("plotly") / "package_data" / "plotly.min.js"))
+
+
+@bp.get("/")
+def index() -> str:
+    """Studies list."""
+    return render_template("dashboard/index.html")
+
+
+@bp.get("/studies/<name>")
+def study(name: str) -> str | tuple[str, int]:
+    """One study's page (the browser loads its data from the API)."""
+    try:
+        service().get_study(name)
+    except StudyNotFound as error:
+        return render_template("dashboard/missing.html", name=name, message=str(error)), 404
+    return render_template("dashboard/study.html", name=name)
+
+
+@bp.get("/dashboard/vendor/plotly.min.js")
+def plotly_js() -> Response:
+    """plotly.js from the installed plotly wheel (MIT licence, see plotly's package)."""
+    return send_file(plotly_path(), mimetype="text/javascript", max_age=ONE_DAY)
