@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hpo_service.errors import Conflict, HpoError, StorageUnavailable
+from hpo_service.errors import Conflict, HpoError, InvalidRequest, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,11 @@ class Database:
             raise
         except IntegrityError as exc:
             raise Conflict(f"the change clashes with stored data: {exc.orig}") from exc
+        except DataError as exc:
+            raise InvalidRequest(
+                f"a value cannot be stored: {exc.orig}; remove NUL characters or "
+                "out-of-range numbers and retry"
+            ) from exc
         except OperationalError as exc:
             log.warning("database operation failed: %s", exc)
             raise StorageUnavailable(

@@ -127,6 +127,8 @@ class Repository:
         self._rows[study.name] = row
 
     def _find_row(self, name: str, lock: bool = False) -> StudyRow | None:
+        if "\x00" in name:
+            return None  # no stored name can hold NUL, and PostgreSQL refuses it in queries
         query = select(StudyRow).where(StudyRow.name == name)
         if lock:
             query = query.with_for_update()
