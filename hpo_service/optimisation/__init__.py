@@ -11,7 +11,7 @@ from typing import Any
 from hpo_service.domain import SearchSpace
 from hpo_service.errors import InvalidStrategy
 from hpo_service.optimisation.base import Proposer, Strategy, StrategyFactory, suggest
-from hpo_service.optimisation.gp import GPFactory
+from hpo_service.optimisation.gp import GPFactory, posterior_slice
 from hpo_service.optimisation.grid_search import GridFactory, grid_size
 from hpo_service.optimisation.random_search import RandomFactory
 
@@ -46,5 +46,6 @@ __all__ = [
     "build_strategy",
     "grid_size",
     "normalise_strategy",
+    "posterior_slice",
     "suggest",
 ]

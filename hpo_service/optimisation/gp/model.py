@@ -33,11 +33,12 @@ class ModelOptions:
     ard: bool = True
     noise: bool = True
     prior: bool = True
+    noise_prior: bool = True
     fit: bool = True
     warm_start: bool = True
     lengthscale_bounds: tuple[float, float] = (5e-3, 20.0)
     variance_bounds: tuple[float, float] = (1e-2, 1e2)
-    noise_bounds: tuple[float, float] = (1e-6, 1.0)
+    noise_bounds: tuple[float, float] = (1e-8, 1.0)
     fit_maxiter: int = 200
     max_fit_points: int = 256
 
@@ -121,8 +122,11 @@ def _log_prior(ls: Array, var: float, noise: float, options: ModelOptions) -> tu
         return 0.0, np.zeros(size + 2)
     scales = ls if options.ard else ls[:1]
     value = -0.1 * float((scales**2).sum()) + (math.log(var) - var)
-    value += 0.1 * math.log(noise) - 30.0 * noise
-    grad = np.concatenate([-0.2 * scales**2, [1.0 - var], [0.1 - 30.0 * noise]])
+    noise_grad = 0.0
+    if options.noise_prior:
+        value += 0.1 * math.log(noise) - 30.0 * noise
+        noise_grad = 0.1 - 30.0 * noise
+    grad = np.concatenate([-0.2 * scales**2, [1.0 - var], [noise_grad]])
     return value, grad
 
 

@@ -83,12 +83,16 @@ class GPProposer:
 
     def _next(self, pending: list[Params], taken: set[tuple[Any, ...]]) -> Params | None:
         """The best untaken candidate after conditioning on ``pending`` (kriging believer)."""
-        posterior = self.surrogate.posterior
+        posterior, acquisition = self.surrogate.posterior, self.acquisition
         if pending:
             features = to_features(self.space, cube_of(self.space, pending)) * self.surrogate.scale
             believed, _ = posterior.predict(features)
             posterior = posterior.condition(features, believed)
-        surface = Surface(self.space, posterior, self.acquisition, self.surrogate.scale)
+            # believing the fantasies includes believing a new incumbent, else EI stays
+            # positive right next to a pending point predicted above the best observation
+            best = max(acquisition.best, float(believed.max()))
+            acquisition = replace(acquisition, best=best)
+        surface = Surface(self.space, posterior, acquisition, self.surrogate.scale)
         maxiter = self.options.local_maxiter if self.options.local_search else 0
         candidates, _ = maximise(surface, self.pool, self.options.n_starts, maxiter)
         for row in candidates:

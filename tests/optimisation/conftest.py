@@ -1,0 +1,96 @@
+"""Fixtures for strategy tests: search spaces, histories and every strategy configuration."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from hpo_service.domain import (
+    CategoricalParam,
+    FloatParam,
+    History,
+    IntParam,
+    Observation,
+    Params,
+    SearchSpace,
+)
+from hpo_service.optimisation import build_strategy, normalise_strategy
+from hpo_service.optimisation.base import Strategy
+from hpo_service.optimisation.encoding import decode
+from hpo_service.optimisation.gp.surrogate import clear_cache
+from hpo_service.optimisation.random_search import sobol_points
+
+STRATEGY_CONFIGS: dict[str, dict[str, Any]] = {
+    "random": {"name": "random"},
+    "grid": {"name": "grid", "grid": 4},
+    "gp-ei": {"name": "gp", "acquisition": "ei", "n_initial": 4},
+    "gp-ucb": {"name": "gp", "acquisition": "ucb", "n_initial": 4},
+    "gp-pi": {"name": "gp", "acquisition": "pi", "n_initial": 4},
+}
+
+FLOAT_SPACE = SearchSpace((FloatParam("x", -2.0, 3.0), FloatParam("y", 0.0, 1.0)))
+MIXED_SPACE = SearchSpace(
+    (
+        FloatParam("lr", 1e-5, 1e-1, log=True),
+        IntParam("layers", 1, 6),
+        IntParam("width", 8, 512, log=True),
+        CategoricalParam("activation", ("relu", "tanh", "gelu")),
+        CategoricalParam("batch_norm", (True, False)),
+    )
+)
+SPACES = {"float": FLOAT_SPACE, "mixed": MIXED_SPACE}
+
+
+def toy_objective(space: SearchSpace, params: Params) -> float:
+    """A smooth deterministic value for any configuration of the test spaces (to maximise)."""
+    total = 0.0
+    for param in space.params:
+        value = params[param.name]
+        if isinstance(param, CategoricalParam):
+            total += 0.3 * param.choices.index(value)
+        else:
+            number = float(value)
+            if param.log:
+                number = math.log(number)
+            total -= (number - 0.3 * (param.low + param.high)) ** 2 / (1 + abs(param.high))
+    return total
+
+
+def history_of(space: SearchSpace, completed: int, pending: int = 0, seed: int = 3) -> History:
+    """Completed Sobol configurations with toy values, followed by pending ones."""
+    points = sobol_points(len(space.params), seed, 0, completed + pending)
+    configs = [decode(space, p) for p in points]
+    done = tuple(Observation(c, toy_objective(space, c)) for c in configs[:completed])
+    return History(completed=done, pending=tuple(configs[completed:]))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_gp_cache() -> Iterator[None]:
+    clear_cache()
+    yield
+    clear_cache()
+
+
+@pytest.fixture(params=sorted(STRATEGY_CONFIGS))
+def strategy_name(request: pytest.FixtureRequest) -> str:
+    """Every strategy configuration of the contract suite."""
+    return str(request.param)
+
+
+@pytest.fixture(params=sorted(SPACES))
+def space(request: pytest.FixtureRequest) -> SearchSpace:
+    """A float-only and a mixed (log, int, categorical, bool) space."""
+    return SPACES[request.param]
+
+
+@pytest.fixture
+def make_strategy() -> Callable[[str, SearchSpace], Strategy]:
+    """Normalise and build a strategy by its contract-suite name."""
+
+    def make(name: str, space: SearchSpace) -> Strategy:
+        return build_strategy(normalise_strategy(STRATEGY_CONFIGS[name], space))
+
+    return make
