@@ -21,7 +21,7 @@ from hpo_service.analysis import (
 )
 from hpo_service.analysis.importance import observations_digest
 from hpo_service.domain import CategoricalParam, Direction, Study, Trial, TrialState
-from hpo_service.errors import InvalidRequest
+from hpo_service.errors import HpoError, InvalidRequest
 from hpo_service.persistence import Database, Repository
 from hpo_service.service.suggestions import history_of
 
@@ -96,42 +96,36 @@ def surrogate(database: Database, name: str, param: str, points: int = 100) -> d
             f"the study has {len(history.completed)}"
         )
     seed = int(study.strategy.get("seed") or study.seed)
-    raw = _slice_function()(study.space, history, study.strategy, seed, param, points=points)
+    try:
+        raw = _slice_function()(study.space, history, study.strategy, seed, param, points=points)
+    except HpoError as error:
+        if type(error) is not HpoError:
+            raise
+        raise SurrogateUnavailable(str(error)) from error  # e.g. the GP fit failed numerically
     body = _normalise(_plain(raw), study, trials, param)
     body["param_type"] = chosen.type
     body["log"] = not isinstance(chosen, CategoricalParam) and chosen.log
     return body
 
 
-def _first(raw: Mapping[str, Any], *keys: str) -> Any:
-    for key in keys:
-        if key in raw:
-            return raw[key]
-    return None
-
-
 def _normalise(
     raw: Mapping[str, Any], study: Study, trials: Sequence[Trial], param: str
 ) -> dict[str, Any]:
-    """Map the engine's slice to the REST shape, in the study's own direction."""
+    """The engine's slice in the REST shape, in the study's own direction."""
     sign = -1.0 if study.direction is Direction.MINIMIZE else 1.0
-    mean = _first(raw, "mean", "posterior_mean") or []
-    acquisition = _first(raw, "acquisition_values", "acquisition", "acq") or []
-    proposal = _first(raw, "next", "next_proposal", "proposal")
-    if isinstance(proposal, Mapping) and "params" not in proposal and param in proposal:
-        proposal = {"x": proposal[param], "params": dict(proposal)}
+    proposal = raw.get("next")
     return {
         "study": study.name,
         "param": param,
         "direction": study.direction.value,
-        "acquisition": str(study.strategy.get("acquisition", "ei")),
-        "grid": list(_first(raw, "grid", "x") or []),
-        "mean": [None if m is None else sign * m for m in mean],
-        "std": list(_first(raw, "std", "posterior_std", "stddev") or []),
-        "acquisition_values": list(acquisition) if not isinstance(acquisition, str) else [],
+        "acquisition": str(raw.get("acquisition", study.strategy.get("acquisition", "ei"))),
+        "grid": list(raw.get("grid", [])),
+        "mean": [None if m is None else sign * m for m in raw.get("mean", [])],
+        "std": list(raw.get("std", [])),
+        "acquisition_values": list(raw.get("acquisition_values", [])),
         "observed": _observed(trials, param),
-        "next": proposal,
-        "held": _first(raw, "held", "fixed", "best_params"),
+        "next": None if proposal is None else {"x": proposal.get(param), "params": proposal},
+        "held": raw.get("held"),
     }
 
 
