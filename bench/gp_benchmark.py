@@ -77,8 +77,7 @@ def run_section(
     write_report(rows, args)
 
 
-def main() -> None:
-    """Parse options and run the selected sections."""
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="2 seeds, fewer methods/sizes")
     parser.add_argument("--seeds", type=int, default=10)
@@ -86,18 +85,33 @@ def main() -> None:
     parser.add_argument("--sections", default="regret,ablation,parallel,latency")
     parser.add_argument("--raw", default="/tmp/gp_benchmark_raw.jsonl")
     parser.add_argument("--out", default=str(ROOT / "docs/benchmarks/gp.md"))
+    parser.add_argument(
+        "--keep", help="JSON lines of an earlier run whose other sections go in the report"
+    )
     args = parser.parse_args()
     if args.quick:
         args.seeds = min(args.seeds, 2)
-    Path(args.raw).unlink(missing_ok=True)
-    rows: list[dict[str, object]] = []
+    return args
+
+
+def _kept_rows(args: argparse.Namespace, sections: list[str]) -> list[dict[str, object]]:
+    if not args.keep:
+        return []
+    with open(args.keep) as handle:
+        kept = [json.loads(line) for line in handle if line.strip()]
+    return [r for r in kept if r["section"] not in sections]
+
+
+def main() -> None:
+    """Parse options and run the selected sections."""
+    args = _arguments()
     sections = args.sections.split(",")
+    rows = _kept_rows(args, sections)
+    Path(args.raw).unlink(missing_ok=True)
     started = time.perf_counter()
     if "regret" in sections:
-        methods = list(METHODS)
-        if args.quick:
-            methods = ["engine EI", "random (Sobol)", "Optuna GPSampler"]
-        run_section("regret", methods, args, rows, 50)
+        quick = ["engine EI", "random (Sobol)", "Optuna GPSampler"]
+        run_section("regret", quick if args.quick else list(METHODS), args, rows, 50)
     if "ablation" in sections and not args.quick:
         run_section("ablation", list(ABLATIONS), args, rows, 50)
     if "parallel" in sections:

@@ -7,7 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from hpo_service.domain import CategoricalParam, History, Param, ParamValue, SearchSpace
+from hpo_service.domain import (
+    CategoricalParam,
+    History,
+    Observation,
+    Param,
+    ParamValue,
+    SearchSpace,
+)
 from hpo_service.errors import HpoError, InvalidRequest, InvalidStrategy
 from hpo_service.optimisation.encoding import decode_value, encode, encode_value, to_features
 from hpo_service.optimisation.gp import config as gp_config
@@ -53,20 +60,7 @@ def posterior_slice(
         InvalidParams: the space has no such parameter.
         InvalidRequest: fewer than two completed trials, or ``points`` out of range.
     """
-    if config.get("name") != "gp":
-        raise InvalidStrategy(
-            f"the posterior slice needs a gp strategy, not {config.get('name')!r}"
-        )
-    normalised = GPConfig.from_mapping(gp_config.normalise(config, space))
-    param = space.get(param_name)
-    if not 2 <= points <= MAX_POINTS:
-        raise InvalidRequest(f"points must be in [2, {MAX_POINTS}], got {points}")
-    observations = finite(history.completed)
-    if len(observations) < MIN_OBSERVATIONS:
-        raise InvalidRequest(
-            f"the posterior needs at least {MIN_OBSERVATIONS} completed trials with finite "
-            f"values; the study has {len(observations)}"
-        )
+    normalised, param, observations = _check(space, history, config, param_name, points)
     seed = normalised.seed if normalised.seed is not None else seed
     try:
         with single_threaded_blas():
@@ -91,6 +85,30 @@ def posterior_slice(
         "next": proposal[0] if proposal else None,
         "units": "maximised objective (sign-flipped for minimised studies)",
     }
+
+
+def _check(
+    space: SearchSpace,
+    history: History,
+    config: Mapping[str, Any],
+    param_name: str,
+    points: int,
+) -> tuple[GPConfig, Param, list[Observation]]:
+    if config.get("name") != "gp":
+        raise InvalidStrategy(
+            f"the posterior slice needs a gp strategy, not {config.get('name')!r}"
+        )
+    normalised = GPConfig.from_mapping(gp_config.normalise(config, space))
+    param = space.get(param_name)
+    if not 2 <= points <= MAX_POINTS:
+        raise InvalidRequest(f"points must be in [2, {MAX_POINTS}], got {points}")
+    observations = finite(history.completed)
+    if len(observations) < MIN_OBSERVATIONS:
+        raise InvalidRequest(
+            f"the posterior needs at least {MIN_OBSERVATIONS} completed trials with finite "
+            f"values; the study has {len(observations)}"
+        )
+    return normalised, param, observations
 
 
 def grid_values(param: Param, points: int) -> list[ParamValue]:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from hpo_service.domain import History, SearchSpace
+from hpo_service.domain import History, Params, SearchSpace
 from hpo_service.errors import HpoError
 from hpo_service.optimisation.base import Proposer
+from hpo_service.optimisation.encoding import decode
 from hpo_service.optimisation.gp import config as gp_config
 from hpo_service.optimisation.gp.acquisition import Acquisition
 from hpo_service.optimisation.gp.config import GPConfig
@@ -91,17 +93,17 @@ class GPStrategy:
 
 @dataclass(frozen=True)
 class _UniformProposer:
+    """Ablation only: a uniform random initial design instead of the Sobol one."""
+
     space: SearchSpace
-    point: Any
+    point: NDArray[np.float64]
     fallback: RandomProposer
 
-    def propose(self, pending: Any, count: int) -> Any:
-        from hpo_service.optimisation.encoding import decode
-
+    def propose(self, pending: Sequence[Params], count: int) -> list[Params]:
+        """The uniform point if it is free, else the Sobol fallback."""
         params = decode(self.space, self.point)
-        if count == 1 and self.space.key(params) not in self.fallback.taken | {
-            self.space.key(p) for p in pending
-        }:
+        taken = self.fallback.taken | {self.space.key(p) for p in pending}
+        if count == 1 and self.space.key(params) not in taken:
             return [params]
         return self.fallback.propose(pending, count)
 
