@@ -1,0 +1,1 @@
+"""Tests of the trainer's objectives and data (no service, no network)."""
