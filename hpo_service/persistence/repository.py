@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from hpo_service.domain import (
-    Direction,
-    IntermediateValue,
     Study,
     StudyState,
     StudySummary,
@@ -20,57 +18,17 @@ from hpo_service.domain import (
     TrialState,
 )
 from hpo_service.errors import StudyAlreadyExists, StudyNotFound, TrialNotFound
+from hpo_service.persistence.mapping import (
+    aware,
+    copy_into,
+    naive_utc,
+    study_from_row,
+    trial_from_row,
+)
 from hpo_service.persistence.models import IntermediateValueRow, StudyRow, TrialRow
-from hpo_service.wire import space_from_json, space_to_json
+from hpo_service.wire import space_to_json
 
 UNFINISHED = (TrialState.PENDING.value, TrialState.RUNNING.value, TrialState.STALE.value)
-
-
-def naive_utc(moment: datetime) -> datetime:
-    """Stored form of a time: naive UTC (portable across SQLite and PostgreSQL)."""
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment is not None else None
-
-
-def study_from_row(row: StudyRow) -> Study:
-    """Map a study row to the domain."""
-    return Study(
-        name=row.name,
-        space=space_from_json(row.space),
-        direction=Direction(row.direction),
-        metric=row.metric,
-        strategy=dict(row.strategy),
-        max_trials=row.max_trials,
-        lease_seconds=row.lease_seconds,
-        seed=row.seed,
-        max_retries=row.max_retries,
-        state=StudyState(row.state),
-        created_at=_aware(row.created_at) or datetime.now(UTC),
-        description=row.description,
-    )
-
-
-def trial_from_row(row: TrialRow, study_name: str) -> Trial:
-    """Map a trial row (with its intermediate values) to the domain."""
-    return Trial(
-        study=study_name,
-        number=row.number,
-        params=dict(row.params),
-        state=TrialState(row.state),
-        value=row.value,
-        worker_id=row.worker_id,
-        lease_expires_at=_aware(row.lease_expires_at),
-        started_at=_aware(row.started_at),
-        finished_at=_aware(row.finished_at),
-        failure_reason=row.failure_reason,
-        retries=row.retries,
-        intermediate=tuple(IntermediateValue(v.step, v.value) for v in row.intermediate),
-        metadata=dict(row.extra or {}),
-        updated_seq=row.updated_seq,
-    )
 
 
 @dataclass(frozen=True)
@@ -194,7 +152,7 @@ class Repository:
             counts=dict(counts),
             best_value=best.value if best else None,
             best_number=best.number if best else None,
-            last_activity=_aware(row.updated_at),
+            last_activity=aware(row.updated_at),
         )
 
     # --- trials ------------------------------------------------------------------------
@@ -207,7 +165,7 @@ class Repository:
         """Insert ``trial`` under the study's next number (its own number is ignored)."""
         study = self._row(trial.study)
         row = TrialRow(study_id=study.id, number=study.next_number, intermediate=[])
-        _copy_into(row, trial)
+        copy_into(row, trial)
         study.next_number += 1
         self._bump(study, row, now)
         self.session.add(row)
@@ -218,7 +176,7 @@ class Repository:
         """Store a changed trial (matched by study and number) and bump the change sequence."""
         study = self._row(trial.study)
         row = self._trial_row(study, trial.number)
-        _copy_into(row, trial)
+        copy_into(row, trial)
         self._bump(study, row, now)
         self.session.flush()
         return trial_from_row(row, study.name)
@@ -350,16 +308,3 @@ class Repository:
             TrialRow.study_id == study.id, TrialRow.state.in_(UNFINISHED)
         )
         return int(self.session.scalar(query) or 0)
-
-
-def _copy_into(row: TrialRow, trial: Trial) -> None:
-    row.params = dict(trial.params)
-    row.state = trial.state.value
-    row.value = trial.value
-    row.worker_id = trial.worker_id
-    row.lease_expires_at = naive_utc(trial.lease_expires_at) if trial.lease_expires_at else None
-    row.started_at = naive_utc(trial.started_at) if trial.started_at else None
-    row.finished_at = naive_utc(trial.finished_at) if trial.finished_at else None
-    row.failure_reason = trial.failure_reason
-    row.retries = trial.retries
-    row.extra = dict(trial.metadata)

@@ -1,0 +1,77 @@
+"""Mapping between ORM rows and domain objects (rows never leave the persistence package)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hpo_service.domain import (
+    Direction,
+    IntermediateValue,
+    Study,
+    StudyState,
+    Trial,
+    TrialState,
+)
+from hpo_service.persistence.models import StudyRow, TrialRow
+from hpo_service.wire import space_from_json
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """Stored form of a time: naive UTC (portable across SQLite and PostgreSQL)."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None else None
+
+
+def study_from_row(row: StudyRow) -> Study:
+    """Map a study row to the domain."""
+    return Study(
+        name=row.name,
+        space=space_from_json(row.space),
+        direction=Direction(row.direction),
+        metric=row.metric,
+        strategy=dict(row.strategy),
+        max_trials=row.max_trials,
+        lease_seconds=row.lease_seconds,
+        seed=row.seed,
+        max_retries=row.max_retries,
+        state=StudyState(row.state),
+        created_at=aware(row.created_at) or datetime.now(UTC),
+        description=row.description,
+    )
+
+
+def trial_from_row(row: TrialRow, study_name: str) -> Trial:
+    """Map a trial row (with its intermediate values) to the domain."""
+    return Trial(
+        study=study_name,
+        number=row.number,
+        params=dict(row.params),
+        state=TrialState(row.state),
+        value=row.value,
+        worker_id=row.worker_id,
+        lease_expires_at=aware(row.lease_expires_at),
+        started_at=aware(row.started_at),
+        finished_at=aware(row.finished_at),
+        failure_reason=row.failure_reason,
+        retries=row.retries,
+        intermediate=tuple(IntermediateValue(v.step, v.value) for v in row.intermediate),
+        metadata=dict(row.extra or {}),
+        updated_seq=row.updated_seq,
+    )
+
+
+def copy_into(row: TrialRow, trial: Trial) -> None:
+    """Write a domain trial's fields into its row."""
+    row.params = dict(trial.params)
+    row.state = trial.state.value
+    row.value = trial.value
+    row.worker_id = trial.worker_id
+    row.lease_expires_at = naive_utc(trial.lease_expires_at) if trial.lease_expires_at else None
+    row.started_at = naive_utc(trial.started_at) if trial.started_at else None
+    row.finished_at = naive_utc(trial.finished_at) if trial.finished_at else None
+    row.failure_reason = trial.failure_reason
+    row.retries = trial.retries
+    row.extra = dict(trial.metadata)
