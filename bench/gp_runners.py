@@ -108,7 +108,7 @@ def optuna_runner(kind: str) -> Runner:
     return run
 
 
-def parallel_runner(acquisition: str, workers: int) -> Runner:
+def parallel_runner(acquisition: str, workers: int, options: EngineOptions | None = None) -> Runner:
     """Asynchronous workers: each finished trial is replaced by a new suggestion made with
     the other ``workers - 1`` trials pending (equal trial durations)."""
 
@@ -116,7 +116,7 @@ def parallel_runner(acquisition: str, workers: int) -> Runner:
         clear_cache()
         space = problem.space
         config = GPFactory().normalise({"name": "gp", "acquisition": acquisition}, space)
-        strategy = GPFactory().build(config)
+        strategy = GPStrategy(GPConfig.from_mapping(config), options or EngineOptions())
         observations: list[Observation] = []
         pending: list[Params] = []
         while len(observations) < budget:
@@ -188,4 +188,7 @@ PARALLEL: dict[str, Runner] = {
     "EI sequential": engine_runner("ei"),
     "EI 4 async workers (kriging believer)": parallel_runner("ei", 4),
     "EI batches of 4 (count=4)": batch_runner("ei", 4),
+    "EI 4 async workers, incumbent not believed": parallel_runner(
+        "ei", 4, ablation(believe_incumbent=False)
+    ),
 }

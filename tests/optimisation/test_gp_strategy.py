@@ -193,3 +193,10 @@ def test_deterministic_without_the_fit_cache_and_leaves_warning_filters_alone() 
     surrogate.clear_cache()
     assert suggest(strategy, MIXED_SPACE, history, 2, seed=8) == first
     assert warnings.filters == filters
+
+
+def test_builds_from_a_partial_configuration() -> None:
+    """A stored configuration missing options still builds (defaults apply when preparing)."""
+    strategy = build_strategy({"name": "gp", "acquisition": "ucb"})
+    proposals = suggest(strategy, FLOAT_SPACE, history_of(FLOAT_SPACE, 8), 2, seed=0)
+    assert len(proposals) == 2

@@ -35,23 +35,28 @@ MAX_INITIAL = 10_000
 class GPConfig:
     """A normalised gp configuration."""
 
-    acquisition: str
-    xi: float
-    kappa: float
-    n_initial: int
+    acquisition: str = "ei"
+    xi: float = 0.0
+    kappa: float = DEFAULT_KAPPA
+    n_initial: int | None = None  # None: default_initial(space), resolved when preparing
     seed: int | None = None
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> GPConfig:
-        """Build from a normalised configuration mapping."""
-        seed = config.get("seed")
+        """Build from a (normalised) configuration; missing options take their defaults."""
+        acquisition = str(config.get("acquisition", "ei"))
+        seed, n_initial = config.get("seed"), config.get("n_initial")
         return cls(
-            acquisition=str(config["acquisition"]),
-            xi=float(config["xi"]),
-            kappa=float(config["kappa"]),
-            n_initial=int(config["n_initial"]),
+            acquisition=acquisition,
+            xi=float(config.get("xi", DEFAULT_XI.get(acquisition, 0.0))),
+            kappa=float(config.get("kappa", DEFAULT_KAPPA)),
+            n_initial=None if n_initial is None else int(n_initial),
             seed=None if seed is None else int(seed),
         )
+
+    def initial_design_size(self, space: SearchSpace) -> int:
+        """The configured n_initial, or the default for the space."""
+        return self.n_initial if self.n_initial is not None else default_initial(space)
 
 
 def default_initial(space: SearchSpace) -> int:

@@ -25,3 +25,4 @@ class EngineOptions:
     pool_size: int = 1024
     local_maxiter: int = 100
     perturbations: int = 128
+    believe_incumbent: bool = True

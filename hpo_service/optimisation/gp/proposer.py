@@ -90,8 +90,9 @@ class GPProposer:
             posterior = posterior.condition(features, believed)
             # believing the fantasies includes believing a new incumbent, else EI stays
             # positive right next to a pending point predicted above the best observation
-            best = max(acquisition.best, float(believed.max()))
-            acquisition = replace(acquisition, best=best)
+            if self.options.believe_incumbent:
+                best = max(acquisition.best, float(believed.max()))
+                acquisition = replace(acquisition, best=best)
         surface = Surface(self.space, posterior, acquisition, self.surrogate.scale)
         maxiter = self.options.local_maxiter if self.options.local_search else 0
         candidates, _ = maximise(surface, self.pool, self.options.n_starts, maxiter)

@@ -44,7 +44,7 @@ class GPStrategy:
             logger.warning(
                 "gp: ignored %d non-finite observations", len(history.completed) - len(observations)
             )
-        if not self._use_model(len(observations), len(history.pending)):
+        if not self._use_model(space, len(observations), len(history.pending)):
             return self._initial(space, history, seed, fallback)
         try:
             with single_threaded_blas():
@@ -56,8 +56,9 @@ class GPStrategy:
             logger.exception("gp fit failed numerically; falling back to random search")
             return fallback
 
-    def _use_model(self, completed: int, pending: int) -> bool:
-        return completed >= MIN_OBSERVATIONS and completed + pending >= self.config.n_initial
+    def _use_model(self, space: SearchSpace, completed: int, pending: int) -> bool:
+        initial = self.config.initial_design_size(space)
+        return completed >= MIN_OBSERVATIONS and completed + pending >= initial
 
     def _initial(
         self, space: SearchSpace, history: History, seed: int, fallback: RandomProposer
