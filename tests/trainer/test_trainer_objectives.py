@@ -124,6 +124,13 @@ def test_diverging_training_is_an_objective_error() -> None:
         get_problem("breast-cancer").evaluate(wild, folds=3, max_iter=20)
 
 
+def test_bad_parameter_values_are_objective_errors() -> None:
+    with pytest.raises(ObjectiveError, match="check params"):
+        get_problem("breast-cancer").evaluate({**GOOD, "activation": "swish"}, folds=2)
+    with pytest.raises(ObjectiveError, match="n_layers"):
+        get_problem("breast-cancer").evaluate({**GOOD, "n_layers": 4}, folds=2)
+
+
 def test_missing_parameters_and_unknown_problems_are_clear_errors() -> None:
     with pytest.raises(ObjectiveError, match=r"missing parameters \['momentum'\]"):
         get_problem("concrete").evaluate({k: v for k, v in GOOD.items() if k != "momentum"})

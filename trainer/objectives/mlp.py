@@ -111,7 +111,8 @@ def run_cv(
                 error_score="raise",
             )
     except ValueError as exc:
-        hint = "the configuration diverged; try a smaller learning_rate_init"
+        diverged = any(word in str(exc) for word in ("non-finite", "NaN", "infinity"))
+        hint = "it diverged; try a smaller learning_rate_init" if diverged else "check params"
         raise ObjectiveError(f"training failed ({exc}): {hint}") from exc
     metrics["n_iter"] = [int(_mlp_of(e).n_iter_) for e in scores["estimator"]]
     return scores, metrics
