@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import platform
 import subprocess
 from importlib import metadata
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 CHECKPOINTS = (20, 30, 50)
+NOTES_MARKER = "<!-- notes: hand-written, kept when the tables are regenerated -->"
 PACKAGES = ("numpy", "scipy", "scikit-learn", "bayesian-optimization", "optuna", "torch")
 
 
@@ -32,6 +34,8 @@ def _machine() -> list[str]:
         f"- Date: {datetime.date.today().isoformat()}",
         f"- Machine: {cores} cores (`nproc`), {cpu}; Python {platform.python_version()}",
         f"- Packages: {', '.join(versions)}",
+        f"- Load average when the report was written (1/5/15 min): "
+        f"{' / '.join(f'{v:.1f}' for v in os.getloadavg())} (shared machine)",
     ]
 
 
@@ -103,5 +107,9 @@ def write_report(rows: list[dict[str, object]], args: argparse.Namespace) -> Non
             *latency,
             "",
         ]
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text("\n".join(lines) + "\n")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    notes = ""  # hand-written analysis below the marker survives a re-run
+    if out.exists() and NOTES_MARKER in out.read_text():
+        notes = out.read_text()[out.read_text().index(NOTES_MARKER) :]
+    out.write_text("\n".join(lines) + "\n" + notes)

@@ -23,6 +23,7 @@ from hpo_service.errors import BudgetExhausted, InvalidStrategy
 from hpo_service.optimisation import build_strategy, normalise_strategy
 from hpo_service.optimisation.base import suggest
 from hpo_service.optimisation.encoding import decode, encode, snap
+from hpo_service.optimisation.gp import proposer as gp_proposer
 from hpo_service.optimisation.gp import surrogate
 from hpo_service.optimisation.gp.model import NumericalError
 from tests.optimisation.conftest import FLOAT_SPACE, MIXED_SPACE, history_of, toy_objective
@@ -200,3 +201,27 @@ def test_builds_from_a_partial_configuration() -> None:
     strategy = build_strategy({"name": "gp", "acquisition": "ucb"})
     proposals = suggest(strategy, FLOAT_SPACE, history_of(FLOAT_SPACE, 8), 2, seed=0)
     assert len(proposals) == 2
+
+
+def test_failure_under_the_lock_falls_back_to_random(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    proposer = build_strategy(_defaults()).prepare(FLOAT_SPACE, history_of(FLOAT_SPACE, 8), 0)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise FloatingPointError("overflow in the acquisition")
+
+    monkeypatch.setattr(gp_proposer, "maximise", broken)
+    pending = [decode(FLOAT_SPACE, [0.5, 0.5])]  # new since the snapshot: forces a re-optimisation
+    with caplog.at_level(logging.WARNING, logger=GP_LOGGER):
+        proposals = proposer.propose(pending, 2)
+    assert len(proposals) == 2 and FLOAT_SPACE.key(pending[0]) not in {
+        FLOAT_SPACE.key(p) for p in proposals
+    }
+    assert "gp proposal failed; falling back to random search" in caplog.text
+
+
+def test_negative_and_huge_seeds_work() -> None:
+    history = history_of(FLOAT_SPACE, 8)
+    for seed in (-1, 2**70):
+        assert len(suggest(build_strategy(_defaults()), FLOAT_SPACE, history, 1, seed)) == 1

@@ -55,7 +55,7 @@ class GPProposer:
         except HpoError:
             raise
         except Exception:
-            logger.exception("gp proposal failed numerically; falling back to random search")
+            logger.exception("gp proposal failed; falling back to random search")
             return self.fallback.propose(pending, count)
 
     def with_prepared(self, pending: Sequence[Params]) -> GPProposer:

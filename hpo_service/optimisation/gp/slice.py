@@ -22,7 +22,7 @@ from hpo_service.optimisation.gp.acquisition import Acquisition
 from hpo_service.optimisation.gp.config import GPConfig
 from hpo_service.optimisation.gp.model import NumericalError
 from hpo_service.optimisation.gp.options import EngineOptions
-from hpo_service.optimisation.gp.strategy import MIN_OBSERVATIONS, GPStrategy
+from hpo_service.optimisation.gp.strategy import MIN_OBSERVATIONS, SEED_MODULUS, GPStrategy
 from hpo_service.optimisation.gp.surrogate import Surrogate, build_surrogate, finite
 from hpo_service.optimisation.gp.threads import single_threaded_blas
 
@@ -61,7 +61,7 @@ def posterior_slice(
         InvalidRequest: fewer than two completed trials, or ``points`` out of range.
     """
     normalised, param, observations = _check(space, history, config, param_name, points)
-    seed = normalised.seed if normalised.seed is not None else seed
+    seed = (normalised.seed if normalised.seed is not None else seed) % SEED_MODULUS
     try:
         with single_threaded_blas():
             surrogate = build_surrogate(space, observations, seed, EngineOptions())

@@ -25,6 +25,7 @@ from hpo_service.optimisation.random_search import RandomProposer, RandomStrateg
 
 logger = logging.getLogger(__name__)
 MIN_OBSERVATIONS = 2
+SEED_MODULUS = 2**63  # numpy seed sequences take non-negative integers
 INCUMBENTS = 8
 
 
@@ -37,7 +38,7 @@ class GPStrategy:
 
     def prepare(self, space: SearchSpace, history: History, seed: int) -> Proposer:
         """Fit the GP on the snapshot and pre-compute the proposal for its pending set."""
-        seed = self.config.seed if self.config.seed is not None else seed
+        seed = (self.config.seed if self.config.seed is not None else seed) % SEED_MODULUS
         fallback = RandomStrategy().prepare(space, history, seed)
         observations = finite(history.completed)
         if len(observations) < len(history.completed):
@@ -53,7 +54,7 @@ class GPStrategy:
         except HpoError:
             raise
         except Exception:
-            logger.exception("gp fit failed numerically; falling back to random search")
+            logger.exception("gp model failed; falling back to random search")
             return fallback
 
     def _use_model(self, space: SearchSpace, completed: int, pending: int) -> bool:
