@@ -17,8 +17,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from hpo_service.domain import History, Observation, Params, Study, StudyState, Trial, TrialState
-from hpo_service.errors import BudgetExhausted, StudyNotRunning
-from hpo_service.optimisation import Proposer, build_strategy
+from hpo_service.errors import BudgetExhausted, HpoError, StudyNotRunning
+from hpo_service.optimisation import Proposer, Strategy, build_strategy
+from hpo_service.optimisation.random_search import RandomStrategy
 from hpo_service.persistence import Database, LockedStudy, Repository
 from hpo_service.service.studies import complete_if_done
 from hpo_service.service.trials import LEASE_EXPIRED
@@ -65,6 +66,16 @@ def take_snapshot(database: Database, name: str) -> Snapshot:
     )
 
 
+@dataclasses.dataclass
+class Handout:
+    """What one locked suggest transaction works with."""
+
+    repo: Repository
+    study: Study
+    worker_id: str | None
+    now: datetime
+
+
 def suggest(
     database: Database, name: str, worker_id: str | None, count: int, clock: Callable[[], datetime]
 ) -> list[Trial]:
@@ -72,33 +83,33 @@ def suggest(
     snapshot = take_snapshot(database, name)
     _check_running(snapshot.study)
     strategy = build_strategy(snapshot.study.strategy)
-    proposer: Proposer | None = None
-    if snapshot.reofferable < count:
-        proposer = strategy.prepare(snapshot.study.space, snapshot.history, snapshot.study.seed)
+    proposer = _prepare(strategy, snapshot) if snapshot.reofferable < count else None
     with database.transaction(write=True) as session:
         repo = Repository(session)
-        now = clock()
         locked = repo.lock_study(name)
         _check_running(locked.study)
-        repo.expire_leases(name, now)
-        handed = _reoffer(repo, locked.study, worker_id, count, now)
-        need = count - len(handed)
+        out = Handout(repo, locked.study, worker_id, clock())
+        repo.expire_leases(name, out.now)
+        handed = _reoffer(out, count)
+        need = _within_budget(repo.lock_study(name), count - len(handed))
         if need > 0:
-            locked = repo.lock_study(name)
-            need = _within_budget(locked, need, handed_any=bool(handed))
-        if need > 0:
-            if proposer is None:
-                proposer = strategy.prepare(
-                    snapshot.study.space, snapshot.history, snapshot.study.seed
-                )
-            pending = _pending_since(repo, name, snapshot)
-            handed += _propose(
-                repo, proposer, pending, locked.study, worker_id, need, now, handed_any=bool(handed)
-            )
+            proposer = proposer or _prepare(strategy, snapshot)
+            handed += _propose(out, proposer, _pending_since(repo, name, snapshot), need, snapshot)
         if not handed:
-            complete_if_done(repo, name, now)
-            raise BudgetExhausted(f"study {name!r} has no trial left to hand out")
-        return handed
+            complete_if_done(repo, name, out.now)
+    if not handed:
+        raise BudgetExhausted(_exhausted_message(locked))
+    return handed
+
+
+def _exhausted_message(locked: LockedStudy) -> str:
+    study = locked.study
+    if study.strategy.get("name") == "grid":
+        return f"every combination of study {study.name!r}'s grid has been handed out"
+    return (
+        f"study {study.name!r} has used its budget of {study.max_trials} trials; raise "
+        "max_trials with PATCH to continue"
+    )
 
 
 def _check_running(study: Study) -> None:
@@ -115,57 +126,53 @@ def _lease(study: Study, now: datetime) -> datetime:
     return now + timedelta(seconds=study.lease_seconds)
 
 
-def _reoffer(
-    repo: Repository, study: Study, worker_id: str | None, count: int, now: datetime
-) -> list[Trial]:
+def _reoffer(out: Handout, count: int) -> list[Trial]:
     """Hand out stale trials (as retries, up to max_retries) and then queued ones."""
     handed: list[Trial] = []
-    waiting = repo.trials(study.name, states=(TrialState.STALE, TrialState.PENDING))
+    waiting = out.repo.trials(out.study.name, states=(TrialState.STALE, TrialState.PENDING))
     waiting.sort(key=lambda t: (t.state is not TrialState.STALE, t.number))
     for trial in waiting:
         if len(handed) == count:
             break
-        if trial.state is TrialState.STALE and trial.retries >= study.max_retries:
-            reason = f"{LEASE_EXPIRED} {trial.retries + 1} times without a report"
-            repo.save_trial(
-                dataclasses.replace(
-                    trial,
-                    state=TrialState.FAILED,
-                    failure_reason=reason,
-                    finished_at=now,
-                    lease_expires_at=None,
-                ),
-                now,
-            )
-            continue
-        retry = trial.state is TrialState.STALE
-        handed.append(
-            repo.save_trial(
-                dataclasses.replace(
-                    trial,
-                    state=TrialState.RUNNING,
-                    worker_id=worker_id,
-                    started_at=now,
-                    lease_expires_at=_lease(study, now),
-                    retries=trial.retries + int(retry),
-                ),
-                now,
-            )
-        )
+        if trial.state is TrialState.STALE and trial.retries >= out.study.max_retries:
+            _give_up(out, trial)
+        else:
+            handed.append(_hand_again(out, trial))
     return handed
 
 
-def _within_budget(locked: LockedStudy, need: int, handed_any: bool) -> int:
+def _give_up(out: Handout, trial: Trial) -> None:
+    """A stale trial out of retries fails; a late report can still complete it."""
+    reason = f"{LEASE_EXPIRED} {trial.retries + 1} times without a report"
+    failed = dataclasses.replace(
+        trial,
+        state=TrialState.FAILED,
+        failure_reason=reason,
+        finished_at=out.now,
+        lease_expires_at=None,
+    )
+    out.repo.save_trial(failed, out.now)
+
+
+def _hand_again(out: Handout, trial: Trial) -> Trial:
+    """Give a stale (retry) or queued trial to this worker with a fresh lease."""
+    running = dataclasses.replace(
+        trial,
+        state=TrialState.RUNNING,
+        worker_id=out.worker_id,
+        started_at=out.now,
+        lease_expires_at=_lease(out.study, out.now),
+        retries=trial.retries + int(trial.state is TrialState.STALE),
+    )
+    return out.repo.save_trial(running, out.now)
+
+
+def _within_budget(locked: LockedStudy, need: int) -> int:
+    """How many new trials the budget still allows (at most ``need``)."""
     budget = locked.study.max_trials
-    if budget is None:
-        return need
-    left = budget - locked.next_number
-    if left <= 0 and not handed_any:
-        raise BudgetExhausted(
-            f"study {locked.study.name!r} has used its budget of {budget} trials; raise "
-            "max_trials with PATCH to continue"
-        )
-    return max(0, min(need, left))
+    if budget is None or need <= 0:
+        return max(need, 0)
+    return max(0, min(need, budget - locked.next_number))
 
 
 def _pending_since(repo: Repository, name: str, snapshot: Snapshot) -> list[Params]:
@@ -178,34 +185,57 @@ def _pending_since(repo: Repository, name: str, snapshot: Snapshot) -> list[Para
     return [t.params for t in current if t.number not in snapshot.finished]
 
 
-def _propose(
-    repo: Repository,
-    proposer: Proposer,
-    pending: list[Params],
-    study: Study,
-    worker_id: str | None,
-    need: int,
-    now: datetime,
-    handed_any: bool,
-) -> list[Trial]:
+def _prepare(strategy: Strategy, snapshot: Snapshot) -> Proposer:
+    """Prepare the study's strategy; if it breaks unexpectedly, log why and go random."""
+    study = snapshot.study
     try:
-        configs = proposer.propose(pending, need)
-    except BudgetExhausted:
-        if handed_any:
-            return []
+        return strategy.prepare(study.space, snapshot.history, study.seed)
+    except HpoError:
         raise
+    except Exception:
+        log.exception(
+            "strategy %s failed for study %r; proposing at random",
+            study.strategy.get("name"),
+            study.name,
+        )
+        return RandomStrategy().prepare(study.space, snapshot.history, study.seed)
+
+
+def _propose(
+    out: Handout, proposer: Proposer, pending: list[Params], need: int, snapshot: Snapshot
+) -> list[Trial]:
+    """Ask the proposer for ``need`` configurations and insert them as running trials."""
+    try:
+        configs = _safe_propose(proposer, pending, need, out.study, snapshot.history)
+    except BudgetExhausted:
+        return []
+    study = out.study
     return [
-        repo.insert_trial(
+        out.repo.insert_trial(
             Trial(
                 study=study.name,
                 number=-1,
                 params=study.space.check(params),
                 state=TrialState.RUNNING,
-                worker_id=worker_id,
-                started_at=now,
-                lease_expires_at=_lease(study, now),
+                worker_id=out.worker_id,
+                started_at=out.now,
+                lease_expires_at=_lease(study, out.now),
             ),
-            now,
+            out.now,
         )
         for params in configs
     ]
+
+
+def _safe_propose(
+    proposer: Proposer, pending: list[Params], need: int, study: Study, history: History
+) -> list[Params]:
+    """Propose; an unexpected failure is logged and answered by random search instead."""
+    try:
+        return proposer.propose(pending, need)
+    except HpoError:
+        raise
+    except Exception:
+        log.exception("proposer failed for study %r; proposing at random", study.name)
+        fallback = RandomStrategy().prepare(study.space, history, study.seed)
+        return fallback.propose(pending, need)

@@ -267,3 +267,38 @@ def test_export_csv_and_json_have_one_row_per_trial(client: FlaskClient) -> None
     exported = client.get(f"{URL}/export?format=json").get_json()
     assert len(exported["trials"]) == 3
     assert_problem(client.get(f"{URL}/export?format=xml"), 422, "xml")
+
+
+def test_study_completes_when_the_last_trial_runs_out_of_retries(
+    client: FlaskClient, clock: FakeClock
+) -> None:
+    create(client, lease_seconds=10, max_retries=0, max_trials=1)
+    suggest(client)
+    clock.advance(11)
+    assert_problem(client.post(f"{URL}/suggestions", json={}), 409, "budget of 1")
+    assert client.get(f"{URL}/trials/0").get_json()["state"] == "failed"
+    assert client.get(URL).get_json()["state"] == "completed"
+
+
+def test_a_broken_strategy_falls_back_to_random_and_logs_why(
+    client: FlaskClient, monkeypatch: Any, caplog: Any
+) -> None:
+    from hpo_service import optimisation
+
+    class Broken:
+        def prepare(self, *args: Any) -> Any:
+            raise FloatingPointError("Cholesky failed")
+
+    class BrokenFactory:
+        def normalise(self, config: Any, space: Any) -> dict[str, Any]:
+            return {"name": "random"}
+
+        def build(self, config: Any) -> Broken:
+            return Broken()
+
+    create(client)
+    monkeypatch.setitem(optimisation.FACTORIES, "random", BrokenFactory())
+    trials = suggest(client, 2)
+    assert len(trials) == 2 and trials[0]["params"] != trials[1]["params"]
+    assert "Cholesky failed" in caplog.text
+    assert "proposing at random" in caplog.text
