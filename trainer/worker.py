@@ -90,7 +90,7 @@ class StopSignal:
         self.received += 1
         self.event.set()
         if self.received >= 2:
-            raise Aborted(f"worker stopped by {signal.Signals(number).name} while training")
+            raise Aborted(f"worker stopped by a second {signal.Signals(number).name}")
         log.warning("%s: finishing the current trial, then stopping", signal.Signals(number).name)
 
 
@@ -203,8 +203,8 @@ def run_in_process(config: WorkerConfig, on_stop: Callable[[], None] | None = No
     try:
         return run_worker(config, stop)
     except Aborted as exc:
-        log.warning("%s", exc)
-        return WorkerStats()
+        log.warning("%s; the trial was reported as failed", exc)
+        raise SystemExit(130) from None
     finally:
         if on_stop is not None:
             on_stop()

@@ -30,6 +30,11 @@ def beats(trial: RunningTrial) -> int:
     return trial.heartbeat.beats
 
 
+def wait_for_beats(trial: RunningTrial, count: int) -> None:
+    """Wait until the trial's heartbeat thread has sent ``count`` heartbeats."""
+    wait_for(lambda: beats(trial) >= count, f"{count} heartbeats")
+
+
 def test_the_heartbeat_keeps_a_long_trial_from_being_offered_again(
     make_study: MakeStudy, clock: Any
 ) -> None:
@@ -37,8 +42,7 @@ def test_the_heartbeat_keeps_a_long_trial_from_being_offered_again(
     with study.trial(worker_id="w1", heartbeat_interval=0.02) as trial:
         for _ in range(3):  # 24 s of server time in all: the first lease would be long gone
             clock.advance(8)
-            seen = beats(trial)
-            wait_for(lambda seen=seen: beats(trial) > seen + 1, "a heartbeat")
+            wait_for_beats(trial, beats(trial) + 2)  # one of them surely after the advance
         (other,) = study.suggest(worker_id="w2")
         assert other.number != trial.number
         trial.report(0.9, {"note": "long"})

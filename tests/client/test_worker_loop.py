@@ -1,0 +1,116 @@
+"""The trainer's worker loop in-process against the real app: budget, waiting, stopping."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from hpo_service.client import Client, StudyHandle
+from hpo_service.domain import StudyState, TrialState
+from tests.client.test_trial_context import wait_for
+from trainer.commands import create_problem_study, resolve_problem
+from trainer.objectives import ObjectiveError, Problem, Settings, get_problem, register
+from trainer.worker import StopSignal, WorkerConfig, WorkerStats, run_worker
+
+
+def flaky(params: Mapping[str, Any], settings: Settings) -> float:
+    """x, except that x > 0.5 diverges."""
+    if params["x"] > 0.5:
+        raise ObjectiveError("diverged")
+    return float(params["x"])
+
+
+FLAKY = register(
+    Problem(
+        "test-flaky",
+        "minimize",
+        "loss",
+        ({"name": "x", "type": "float", "low": 0, "high": 1},),
+        flaky,
+    ),
+    replace=True,
+)
+
+
+def config(study: str, problem: str = "test-flaky") -> WorkerConfig:
+    """Small settings for a worker in this process."""
+    return WorkerConfig(server="http://hpo.test", study=study, problem=problem, worker_id="w",
+                        folds=3, max_iter=30)  # fmt: skip
+
+
+def make(hpo: Client, problem: Problem, name: str, **options: Any) -> StudyHandle:
+    """A study for ``problem`` with random search."""
+    return create_problem_study(hpo, problem, name, {"name": "random"}, **options)
+
+
+def test_a_worker_runs_the_budget_and_stops_when_the_study_completes(hpo: Client) -> None:
+    study = make(hpo, get_problem("breast-cancer"), "bc", max_trials=3)
+    stats = run_worker(config("bc", "breast-cancer"), StopSignal(), client=hpo)
+    assert stats.completed == [0, 1, 2]
+    assert study.summary().study.state is StudyState.COMPLETED
+    best = study.best()
+    assert best is not None and "roc_auc" in best.metadata
+
+
+def test_objective_errors_fail_the_trial_and_the_worker_carries_on(hpo: Client) -> None:
+    study = make(hpo, FLAKY, "flaky", max_trials=8, seed=3)
+    stats = run_worker(config("flaky"), StopSignal(), client=hpo)
+    assert sorted(stats.completed + stats.failed) == list(range(8))
+    assert stats.failed, "seed 3 should draw some x > 0.5"
+    for number in stats.failed:
+        assert study.get_trial(number).failure_reason == "ObjectiveError: diverged"
+
+
+def test_a_worker_waits_for_a_stale_trial_once_the_budget_is_used(hpo: Client, clock: Any) -> None:
+    study = make(hpo, FLAKY, "wait", max_trials=2, lease_seconds=1)
+    (orphan,) = study.suggest(worker_id="dead")  # its worker died: never reported
+    stats = WorkerStats()
+    stop = StopSignal()
+
+    def work() -> None:
+        done = run_worker(config("wait"), stop, client=hpo)
+        stats.completed.extend(done.completed + done.failed)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    wait_for(
+        lambda: (
+            study.summary().counts[TrialState.RUNNING] == 1
+            and len(list(study.trials(state=["complete", "failed"]))) == 1
+        ),
+        "the first trial",
+    )
+    clock.advance(2)  # the orphan's lease runs out; the waiting worker picks it up
+    worker.join(30)
+    assert not worker.is_alive()
+    assert sorted(stats.completed) == [0, 1]
+    assert study.get_trial(orphan.number).worker_id == "w"
+    assert study.summary().study.state is StudyState.COMPLETED
+
+
+def test_a_stop_request_or_a_paused_study_ends_the_loop(hpo: Client) -> None:
+    study = make(hpo, FLAKY, "paused", max_trials=5)
+    stop = StopSignal()
+    stop.request()
+    assert run_worker(config("paused"), stop, client=hpo) == WorkerStats()
+    study.set_state("paused")
+    assert run_worker(config("paused"), StopSignal(), client=hpo) == WorkerStats()
+
+
+def test_the_problem_is_found_from_flag_tag_name_or_metric(hpo: Client) -> None:
+    tagged = make(hpo, FLAKY, "anything").definition
+    assert resolve_problem(tagged, None) == "test-flaky"
+    plain = hpo.create_study("concrete-run", [{"name": "x", "type": "int", "low": 0, "high": 3}])
+    assert resolve_problem(plain.definition, None) == "concrete"
+    assert resolve_problem(plain.definition, "breast-cancer") == "breast-cancer"
+    by_metric = hpo.create_study("x", [{"name": "x", "type": "int", "low": 0, "high": 3}],
+                                 metric="cv_accuracy")  # fmt: skip
+    assert resolve_problem(by_metric.definition, None) == "breast-cancer"
+    with pytest.raises(ObjectiveError, match="--problem"):
+        resolve_problem(
+            hpo.create_study("y", [{"name": "x", "type": "int", "low": 0, "high": 3}]).definition,
+            None,
+        )
