@@ -101,39 +101,68 @@ def default_worker_id() -> str:
 
 def run_worker(config: WorkerConfig, stop: StopSignal, client: Client | None = None) -> WorkerStats:
     """Work on the study until it is finished, not running, or a stop is requested."""
-    problem = get_problem(config.problem)
     own = client is None
     client = client or Client(config.server, max_backoff=config.max_backoff)
-    study = client.study(config.study)
-    stats = WorkerStats()
-    outage = 0
+    loop = _Loop(client.study(config.study), get_problem(config.problem), config, stop)
     try:
-        while not stop.requested and not _orphaned(config):
-            try:
-                trial = _work_one(study, problem, config, stop)
-                outage = 0
-            except StudyNotRunning as exc:
-                log.info("stopping: %s", exc)
-                break
-            except BudgetExhausted as exc:
-                if _nothing_left(study):
-                    log.info("stopping: %s", exc)
-                    break
-                stop.event.wait(_poll_interval(study))
-                continue
-            except ServiceUnavailable as exc:
-                outage += 1
-                wait = min(config.max_backoff, 0.5 * 2**outage) * random.uniform(0.5, 1.0)
-                log.warning("service unreachable (%s); trying again in %.1f s", exc, wait)
-                stop.event.wait(wait)
-                continue
-            if trial is not None:
-                target = stats.completed if trial.state is TrialState.COMPLETE else stats.failed
-                target.append(trial.number)
+        while not stop.requested and not _orphaned(config) and loop.step():
+            pass
     finally:
         if own:
             client.close()
-    return stats
+    return loop.stats
+
+
+class _Loop:
+    """One worker's state between trials: its study, problem, stop signal and outage count."""
+
+    def __init__(
+        self, study: StudyHandle, problem: Problem, config: WorkerConfig, stop: StopSignal
+    ) -> None:
+        self.study = study
+        self.problem = problem
+        self.config = config
+        self.stop = stop
+        self.stats = WorkerStats()
+        self.outages = 0
+
+    def step(self) -> bool:
+        """Work on one trial, or wait; False once the worker should stop."""
+        try:
+            trial = _work_one(self.study, self.problem, self.config)
+        except StudyNotRunning as exc:
+            log.info("stopping: %s", exc)
+            return False
+        except BudgetExhausted as exc:
+            return self._wait_for_stale(exc)
+        except ServiceUnavailable as exc:
+            self._back_off(exc)
+            return True
+        self.outages = 0
+        if trial is not None:
+            done = trial.state is TrialState.COMPLETE
+            (self.stats.completed if done else self.stats.failed).append(trial.number)
+        return True
+
+    def _wait_for_stale(self, exc: BudgetExhausted) -> bool:
+        """Budget used: wait while other trials are out (they may go stale), else stop."""
+        try:
+            finished = _nothing_left(self.study)
+        except ServiceUnavailable as error:
+            self._back_off(error)
+            return True
+        if finished:
+            log.info("stopping: %s", exc)
+            return False
+        self.stop.event.wait(_poll_interval(self.study))
+        return True
+
+    def _back_off(self, exc: ServiceUnavailable) -> None:
+        self.outages += 1
+        ceiling = min(self.config.max_backoff, 0.5 * 2**self.outages)
+        wait = random.uniform(ceiling / 2, ceiling)
+        log.warning("service unreachable (%s); trying again in %.1f s", exc, wait)
+        self.stop.event.wait(wait)
 
 
 def _orphaned(config: WorkerConfig) -> bool:
@@ -154,9 +183,7 @@ def _poll_interval(study: StudyHandle) -> float:
     return max(0.2, min(2.0, study.definition.lease_seconds / 3.0))
 
 
-def _work_one(
-    study: StudyHandle, problem: Problem, config: WorkerConfig, stop: StopSignal
-) -> Trial | None:
+def _work_one(study: StudyHandle, problem: Problem, config: WorkerConfig) -> Trial | None:
     """Suggest one trial, train it and report; an objective error fails the trial."""
     with study.trial(worker_id=config.worker_id or default_worker_id()) as trial:
         log.info("trial %d: training %s", trial.number, trial.params)

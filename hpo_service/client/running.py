@@ -109,9 +109,10 @@ class TrialContext:
         self.running: RunningTrial | None = None
 
     def __enter__(self) -> RunningTrial:
+        # The lease length first: nothing may fail between the suggest and the heartbeat.
+        interval = self.interval or max(0.1, self.study.definition.lease_seconds / 3.0)
         handed = self.study.suggest(1, worker_id=self.worker_id)[0]
         running = RunningTrial(self.study, handed, self.worker_id)
-        interval = self.interval or max(0.1, self.study.definition.lease_seconds / 3.0)
         number, worker = handed.number, self.worker_id
         running.heartbeat = Heartbeat(
             lambda: self.study.heartbeat(number, worker_id=worker, retries=0),
