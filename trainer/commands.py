@@ -16,14 +16,22 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import FrameType
 from typing import Any
 
 from hpo_service.client import Client, StudyHandle
 from hpo_service.domain import Study
 from hpo_service.errors import InvalidStrategy
-from trainer.objectives import ObjectiveError, Problem, get_problem, problem_names
+from trainer.objectives import (
+    MLP_SPACE,
+    ObjectiveError,
+    Problem,
+    Settings,
+    get_problem,
+    problem_names,
+)
+from trainer.objectives.mlp import mlp_kwargs
 from trainer.progress import Progress, summary_text
 from trainer.worker import WorkerConfig, child_main, run_in_process
 
@@ -109,9 +117,22 @@ def run_work(
         code = _work_here(config, meter)
     else:
         code = _work_in_children(config, workers, verbosity, meter)
-    summary = study.summary()
-    print(summary_text(summary, study.best()), file=sys.stdout, flush=True)
+    summary, best = study.summary(), study.best()
+    note = network_note(config.problem, best.params) if best is not None else None
+    print(summary_text(summary, best, note), file=sys.stdout, flush=True)
     return code
+
+
+def network_note(problem: str, params: Mapping[str, Any]) -> str | None:
+    """For the built-in MLP problems, the network those parameters train (unused ones dropped)."""
+    if tuple(get_problem(problem).space) != MLP_SPACE:
+        return None
+    kwargs = mlp_kwargs(params, Settings())
+    momentum = f", momentum {kwargs['momentum']:.3g}" if kwargs["solver"] == "sgd" else ""
+    return (
+        f"hidden layers {kwargs['hidden_layer_sizes']}, {kwargs['activation']}, "
+        f"{kwargs['solver']}{momentum}"
+    )
 
 
 def _work_here(config: WorkerConfig, meter: Progress | None) -> int:

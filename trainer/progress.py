@@ -93,12 +93,19 @@ def _sans_time(line: str) -> str:
 
 
 def _scalar_metrics(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """Numeric metadata worth showing (secondary metrics, not timings)."""
     return {
-        k: v for k, v in metadata.items() if isinstance(v, int | float) and not isinstance(v, bool)
+        k: v
+        for k, v in metadata.items()
+        if isinstance(v, int | float) and not isinstance(v, bool) and not k.endswith("_seconds")
     }
 
 
-def summary_text(summary: StudySummary, best: Trial | None) -> str:
+def _show(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else repr(value)
+
+
+def summary_text(summary: StudySummary, best: Trial | None, note: str | None = None) -> str:
     """The final report: counts, the best configuration, its score and secondary metrics."""
     counts = summary.counts
     complete = counts.get(TrialState.COMPLETE, 0)
@@ -112,6 +119,6 @@ def summary_text(summary: StudySummary, best: Trial | None) -> str:
     ]
     for key, value in _scalar_metrics(best.metadata).items():
         lines.append(f"  {key} = {value:.4g}")
-    lines.append("configuration:")
-    lines.extend(f"  {name} = {value!r}" for name, value in best.params.items())
+    lines.append("configuration:" + (f" ({note})" if note else ""))
+    lines.extend(f"  {name} = {_show(value)}" for name, value in best.params.items())
     return "\n".join(lines)
