@@ -34,7 +34,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     _common(sub.add_parser("problems", help="list the problems workers can train"))
-    create = sub.add_parser("create-study", help="create a study for a problem")
+    _create_parser(sub.add_parser("create-study", help="create a study for a problem"))
+    _work_parser(sub.add_parser("work", help="train trials of a study until its budget is used"))
+    _demo_parser(sub.add_parser("demo", help="serve, optimise the breast-cancer MLP, summarise"))
+    return parser
+
+
+def _create_parser(create: argparse.ArgumentParser) -> None:
     _common(create)
     create.add_argument("--problem", required=True, help="breast-cancer, concrete, ...")
     create.add_argument("--name", required=True)
@@ -51,7 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--lease-seconds", type=int, default=60)
     create.add_argument("--max-retries", type=int, default=None)
     create.add_argument("--exist-ok", action="store_true", help="reuse a study of that name")
-    work = sub.add_parser("work", help="train trials of a study until its budget is used")
+
+
+def _work_parser(work: argparse.ArgumentParser) -> None:
     _common(work)
     _training(work)
     work.add_argument("--study", required=True)
@@ -60,7 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     work.add_argument("--data", default=None, help="concrete.csv or its directory")
     work.add_argument("--worker-id", default="", help="default: host-pid")
     work.add_argument("--no-progress", action="store_true", help="no progress line")
-    demo = sub.add_parser("demo", help="serve, optimise the breast-cancer MLP, summarise")
+
+
+def _demo_parser(demo: argparse.ArgumentParser) -> None:
     demo.add_argument("-v", "--verbose", action="count", default=0)
     _training(demo)
     demo.add_argument("--trials", type=int, default=30)
@@ -68,7 +78,6 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8000)
     demo.add_argument("--dir", default="demo-run", help="working directory (./demo-run)")
     demo.add_argument("--keep-serving", action="store_true", help="leave the server up")
-    return parser  # fmt: skip
 
 
 def _problems() -> int:

@@ -176,6 +176,7 @@ def _forward_signals(children: Sequence[multiprocessing.process.BaseProcess]) ->
     """Forward SIGINT / SIGTERM to the workers as SIGTERM (first: finish; second: abort)."""
 
     def forward(number: int, frame: FrameType | None) -> None:
+        """Tell the user, then SIGTERM every live worker."""
         print(
             f"\n{signal.Signals(number).name}: workers finish their trials "
             "(again to abort and fail them)",
