@@ -43,10 +43,11 @@ def index() -> str:
 def study(name: str) -> str | tuple[str, int]:
     """One study's page (the browser loads its data from the API)."""
     try:
-        service().get_study(name)
+        summary = service().get_study(name)
     except StudyNotFound as error:
         return render_template("dashboard/missing.html", name=name, message=str(error)), 404
-    return render_template("dashboard/study.html", name=name)
+    # A hint so the browser can request every page of trials at once, before the summary.
+    return render_template("dashboard/study.html", name=name, trials=sum(summary.counts.values()))
 
 
 @bp.get("/dashboard/vendor/plotly.min.js")

@@ -3,7 +3,7 @@
 "use strict";
 
 const HPOParcoords = (() => {
-  const MAX_LINES = 1000; // above this, the best half plus an even sample of the rest
+  const MAX_LINES = 600; // above this, the best half plus an even sample of the rest
   const VIRIDIS = ["#440154", "#46327e", "#365c8d", "#277f8e", "#1fa187", "#4ac16d", "#a0da39", "#fde725"];
 
   function numericAxis(label, low, high, log) {

@@ -5,8 +5,9 @@
 const HPOPlots = (() => {
   const config = { responsive: true, displaylogo: false };
   const colors = { value: "#0b5cad", best: "#cf222e", failed: "#cf222e", stale: "#9a6700" };
-  const MAX_POINTS = 2000; // markers per trace; beyond it the history is thinned
+  const MAX_POINTS = 1000; // markers per trace; beyond it the history is thinned
   const MAX_CURVES = 100; // intermediate values: the most recent trials that reported some
+  const MAX_MARKERS = 500; // intermediate values: above this, lines only
   const margin = { l: 60, r: 20, t: 10, b: 40 };
 
   const complete = (trials) => trials.filter((t) => t.state === "complete" && t.value !== null);
@@ -84,7 +85,7 @@ const HPOPlots = (() => {
       for (const v of t.intermediate_values) { x.push(v.step); y.push(v.value); text.push(`trial ${t.number}`); }
       x.push(null); y.push(null); text.push(null); // break the line between trials
     }
-    const data = [{ type: "scatter", mode: x.length > MAX_POINTS ? "lines" : "lines+markers",
+    const data = [{ type: "scatter", mode: x.length > MAX_MARKERS ? "lines" : "lines+markers",
       name: "intermediate", x, y, text, connectgaps: false, marker: { size: 4 },
       line: { width: 1, color: colors.value }, opacity: 0.8,
       hovertemplate: "%{text}<br>step %{x}: %{y}<extra></extra>" }];

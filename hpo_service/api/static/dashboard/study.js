@@ -9,6 +9,18 @@
   let cursor = 0; // the study's change sequence up to which we have every change
   const $ = (id) => document.getElementById(id);
 
+  /** First load: every page by trial number at once (numbers are dense), then follow on.
+      `total` is the server's hint of how many trials there are; has_more covers the rest. */
+  async function fetchAll(total) {
+    const url = (after) => HPO.studyUrl(name, `/trials?after=${after}&limit=${PAGE}`);
+    const starts = Array.from({ length: Math.max(1, Math.ceil(total / PAGE)) }, (_, k) => k * PAGE - 1);
+    const pages = await Promise.all(starts.map((after) => HPO.getJSON(url(after))));
+    while (pages[pages.length - 1].has_more) pages.push(await HPO.getJSON(url(pages[pages.length - 1].next_after)));
+    for (const page of pages) for (const t of page.trials) trials.set(t.number, t);
+    cursor = Math.min(...pages.map((page) => page.seq)); // refetch whatever changed meanwhile
+  }
+
+  /** Later: only the trials changed since the cursor, in change order. */
   async function fetchChanges() {
     let changed = false;
     for (;;) {
@@ -49,9 +61,15 @@
 
   let drawn = false;
   async function refresh() {
-    const [study, changed] = await Promise.all([HPO.getJSON(HPO.studyUrl(name)), fetchChanges()]);
+    let study;
+    let changed = true;
+    if (drawn) {
+      [study, changed] = await Promise.all([HPO.getJSON(HPO.studyUrl(name)), fetchChanges()]);
+    } else {
+      [study] = await Promise.all([HPO.getJSON(HPO.studyUrl(name)), fetchAll(+HPO.main.dataset.trials)]);
+    }
     summary(study);
-    if (changed || !drawn) {
+    if (changed) {
       await draw(study);
       drawn = true;
       document.body.dataset.loaded = String(performance.now());
