@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from types import FrameType
 
 import httpx
 
@@ -95,6 +96,7 @@ def run_demo(options: DemoOptions) -> int:
         print(f"demo: port {options.port} is in use; pass --port", file=sys.stderr)
         return 2
     url = f"http://127.0.0.1:{options.port}"
+    signal.signal(signal.SIGTERM, _interrupt)  # like Ctrl-C: the server is stopped on the way out
     print(f"starting hpo serve on {url} (database {directory / 'hpo.db'})", file=sys.stderr)
     server = start_server(directory, options.port)
     try:
@@ -137,6 +139,10 @@ def _serve_until_interrupted(url: str, server: subprocess.Popen[bytes]) -> None:
         server.wait()
     except KeyboardInterrupt:
         print("stopping the server", file=sys.stderr)
+
+
+def _interrupt(number: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(signal.Signals(number).name)
 
 
 def _minutes(seconds: float) -> str:

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import FrameType
+from typing import Any
 
 from hpo_service.client import Client, RunningTrial, ServiceUnavailable, StudyHandle
 from hpo_service.domain import StudyState, Trial, TrialState
@@ -77,10 +78,9 @@ class StopSignal:
         """True once a stop was asked for."""
         return self.event.is_set()
 
-    def install(self, signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)) -> None:
-        """Handle the given signals in this (main) thread."""
-        for number in signals:
-            signal.signal(number, self._handle)
+    def install(self, signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)) -> dict[int, Any]:
+        """Handle the given signals in this (main) thread; return the previous handlers."""
+        return {number: signal.signal(number, self._handle) for number in signals}
 
     def request(self) -> None:
         """Ask the worker to stop after its current trial."""
@@ -226,13 +226,15 @@ def _deliver(trial: RunningTrial, send: Callable[[], Trial], max_backoff: float)
 def run_in_process(config: WorkerConfig, on_stop: Callable[[], None] | None = None) -> WorkerStats:
     """Run one worker in this process with signal handling (the ``--workers 1`` path)."""
     stop = StopSignal()
-    stop.install()
+    previous = stop.install()
     try:
         return run_worker(config, stop)
     except Aborted as exc:
         log.warning("%s; the trial was reported as failed", exc)
         raise SystemExit(130) from None
     finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
         if on_stop is not None:
             on_stop()
 
