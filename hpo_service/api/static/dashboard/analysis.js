@@ -20,7 +20,7 @@ const HPOAnalysis = (() => {
     const data = [{ type: "bar", orientation: "h", name: "importance",
       x: rows.map((r) => r.importance), y: rows.map((r) => r.param), marker: { color: "#0b5cad" },
       hovertemplate: "%{y}: %{x:.3f}<extra></extra>" }];
-    const layout = { margin: { l: 160, r: 20, t: 10, b: 40 },
+    const layout = { margin: { l: 20, r: 20, t: 10, b: 40 }, yaxis: { automargin: true },
       xaxis: { title: { text: "share of importance" }, range: [0, 1] } };
     return Plotly.react(impDiv, data, layout, HPOPlots.config);
   }
@@ -63,6 +63,7 @@ const HPOAnalysis = (() => {
     const param = surSelect.value;
     const url = HPO.studyUrl(study.name, `/surrogate?param=${encodeURIComponent(param)}&points=100`);
     const body = await HPO.getJSON(url);
+    if (surSelect.value !== param) return undefined; // another parameter was chosen meanwhile
     surNote.textContent = `${body.observed.length} observed trials; others held at the best trial.`;
     const layout = { margin: { ...HPOPlots.margin, t: 30 }, legend: { orientation: "h", y: 1.08 },
       xaxis: { title: { text: param }, type: body.log ? "log" : "-" },

@@ -6,11 +6,12 @@ const HPOParcoords = (() => {
   const MAX_LINES = 600; // above this, the best half plus an even sample of the rest
   const VIRIDIS = ["#440154", "#46327e", "#365c8d", "#277f8e", "#1fa187", "#4ac16d", "#a0da39", "#fde725"];
 
-  function numericAxis(label, low, high, log) {
+  function numericAxis(label, low, high, log, integer = false) {
     const f = log ? Math.log10 : (v) => v;
     const a = f(low);
     const span = f(high) - a || 1;
-    const inverse = (u) => (log ? 10 ** (a + u * span) : a + u * span);
+    const raw = (u) => (log ? 10 ** (a + u * span) : a + u * span);
+    const inverse = integer ? (u) => Math.round(raw(u)) : raw;
     return { label, pos: (v) => (f(v) - a) / span,
       ticks: [0, 0.5, 1].map((u) => ({ u, text: HPO.fmt(inverse(u)) })) };
   }
@@ -24,7 +25,8 @@ const HPOParcoords = (() => {
 
   function axes(study, values) {
     const list = study.space.map((p) => (p.type === "categorical"
-      ? categoricalAxis(p.name, p.choices) : numericAxis(p.name, p.low, p.high, p.log)));
+      ? categoricalAxis(p.name, p.choices)
+      : numericAxis(p.name, p.low, p.high, p.log, p.type === "int")));
     const low = Math.min(...values);
     const high = Math.max(...values);
     list.push(numericAxis(study.metric, low, high > low ? high : low + 1, false));
