@@ -106,6 +106,11 @@ def run_demo(options: DemoOptions) -> int:
         print(f"demo finished in {_minutes(time.monotonic() - started)}")
         if options.keep_serving:
             _serve_until_interrupted(url, server)
+        else:
+            print(
+                f"the server stops now; to browse the results, run `hpo serve --port "
+                f"{options.port}` in {directory} (or the demo with --keep-serving)"
+            )
         return code
     finally:
         stop_server(server)
