@@ -11,11 +11,8 @@ new trial shows up live, and the longest main-thread task while the page polls.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from dashboard_report import SERVERS, report
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--headless",
@@ -197,99 +196,6 @@ def measure(base: str, api: httpx.Client) -> dict[str, Any]:
     }
 
 
-def machine() -> str:
-    """CPU model, cores and memory of this machine."""
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB RAM, {platform.platform()}; "
-        f"load average {load} when the report was written"
-    )
-
-
-NOTES = " ".join(
-    [
-        "The first visit also compiles the 4.8 MB plotly.min.js (about 2.5 s on an idle",
-        "machine here); Chromium caches the compiled code and the file (served with a one-day",
-        "max-age), so later visits skip it, and the summary and table are drawn before",
-        "plotly.js has loaded. Fetching the trials is bound by the server's CPU (roughly",
-        "10,000 trials a second per process on this machine). Plots are SVG (no WebGL);",
-        "above 1,000 complete trials the history keeps every new best and the lowest and",
-        "highest value of each stretch, and parallel coordinates show the best 300 trials",
-        "plus an even sample of 300.",
-    ]
-)
-SERVERS = {0: "built-in threaded server (`hpo serve`)", 2: "gunicorn, 2 workers (`--workers 2`)"}
-
-
-def rows(r: dict[str, Any]) -> list[tuple[str, str]]:
-    """The report's rows for one server."""
-    warm = {key: statistics.median(w[key] for w in r["warm"]) for key in r["warm"][0]}
-    ms = "{:,.0f} ms".format
-    return [
-        ("first visit, empty cache: every trial fetched and drawn", ms(r["cold"]["loaded"])),
-        ("first visit: parameter importance drawn too", ms(r["cold"]["analysed"])),
-        (
-            "**repeat visit (median of 3): every trial fetched and drawn**",
-            f"**{ms(warm['loaded'])}**",
-        ),
-        ("repeat visit: parameter importance drawn too", ms(warm["analysed"])),
-        ("sort the table by value", ms(r["sort"])),
-        ("next table page", ms(r["page"])),
-        ("filter the table by state", ms(r["filter"])),
-        ("new trial posted -> shown in the open page (polls every 2 s)", f"{r['live']:.1f} s"),
-        ("longest main-thread task in 6 s of live polling", ms(max(r["long_tasks"], default=0))),
-    ]
-
-
-def report(n: int, results: dict[int, dict[str, Any]]) -> str:
-    """The Markdown report."""
-    import plotly
-
-    first = next(iter(results.values()))
-    table = [
-        "| measure | " + " | ".join(SERVERS[w] for w in results) + " |",
-        "| --- |" + " --- |" * len(results),
-    ]
-    columns = [rows(r) for r in results.values()]
-    for i, (label, _) in enumerate(columns[0]):
-        table.append(f"| {label} | " + " | ".join(c[i][1] for c in columns) + " |")
-    return "\n".join(
-        [
-            "# Dashboard load benchmark",
-            "",
-            f"Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  ",
-            f"Machine: {machine()}  ",
-            f"Browser: Debian Chromium {first['chromium']}, headless with the flags of "
-            "tests/dashboard/conftest.py (software rendering)  ",
-            f"Software: plotly.js from the plotly {plotly.__version__} wheel, Python "
-            f"{platform.python_version()}, SQLite  ",
-            f"Command: `.venv/bin/python bench/dashboard_load.py --trials {n}`",
-            "",
-            f"Study: {n:,} trials (96% complete, 3% failed, 1% running; every 20th trial with 10 "
-            "intermediate values), 5 parameters (log floats, ints, a categorical).",
-            "",
-            "Load time runs from navigation start until every trial is in the page (pages of "
-            "1,000 by trial number, fetched concurrently) and the summary, trial table, history, "
-            "parallel coordinates and intermediate values are drawn. Parameter importance "
-            "(a random forest fitted server side) arrives after that without blocking the page.",
-            "",
-            *table,
-            "",
-            NOTES,
-            "",
-        ]
-    )
-
-
 def main() -> None:
     """Build, serve, measure, write."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -318,5 +224,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     main()
