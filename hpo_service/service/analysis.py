@@ -84,18 +84,9 @@ def surrogate(database: Database, name: str, param: str, points: int = 100) -> d
         raise InvalidRequest(f"points must be in [{MIN_POINTS}, {MAX_POINTS}], got {points}")
     study, trials = _snapshot(database, name)
     chosen = study.space.get(param)
-    if study.strategy.get("name") != "gp":
-        raise SurrogateUnavailable(
-            f"study {name!r} uses the {study.strategy.get('name')!r} strategy; the surrogate "
-            "view exists only for studies with strategy gp"
-        )
     history = history_of(study, trials)
-    if len(history.completed) < MIN_COMPLETE:
-        raise NotEnoughTrials(
-            f"the surrogate needs at least {MIN_COMPLETE} complete trials; "
-            f"the study has {len(history.completed)}"
-        )
-    seed = int(study.strategy.get("seed") or study.seed)
+    _check_surrogate(study, len(history.completed))
+    seed = study.seed  # the strategy's own seed, if any, wins inside the engine, as in suggest
     try:
         raw = _slice_function()(study.space, history, study.strategy, seed, param, points=points)
     except HpoError as error:
@@ -106,6 +97,18 @@ def surrogate(database: Database, name: str, param: str, points: int = 100) -> d
     body["param_type"] = chosen.type
     body["log"] = not isinstance(chosen, CategoricalParam) and chosen.log
     return body
+
+
+def _check_surrogate(study: Study, complete: int) -> None:
+    if study.strategy.get("name") != "gp":
+        raise SurrogateUnavailable(
+            f"study {study.name!r} uses the {study.strategy.get('name')!r} strategy; the "
+            "surrogate view exists only for studies with strategy gp"
+        )
+    if complete < MIN_COMPLETE:
+        raise NotEnoughTrials(
+            f"the surrogate needs at least {MIN_COMPLETE} complete trials; the study has {complete}"
+        )
 
 
 def _normalise(
