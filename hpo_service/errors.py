@@ -137,7 +137,21 @@ class SchemaOutOfDate(HpoError):
     title = "Database schema out of date"
 
 
-class StorageUnavailable(HpoError):
+class ServiceUnavailable(HpoError):
+    """The service cannot answer right now (unreachable, or 502/503/504); retrying may help."""
+
+    code = "service-unavailable"
+    title = "Service unavailable"
+
+
+class ServerError(HpoError):
+    """The service hit an unexpected error (HTTP 500); its log has the traceback."""
+
+    code = "internal-error"
+    title = "Internal server error"
+
+
+class StorageUnavailable(ServiceUnavailable):
     """The database could not be reached or kept failing; retrying may help."""
 
     code = "storage-unavailable"

@@ -25,7 +25,9 @@ def suggest(name: str) -> Response:
 def report(name: str, number: int) -> Response:
     """Record a trial's value (idempotent)."""
     body = json_body("ReportRequest")
-    trial = service().report(name, number, body["value"], body.get("metadata"))
+    trial = service().report(
+        name, number, body["value"], body.get("metadata"), body.get("worker_id")
+    )
     return jsonify(trial_to_json(trial))
 
 
@@ -33,7 +35,8 @@ def report(name: str, number: int) -> Response:
 def fail(name: str, number: int) -> Response:
     """Mark a trial failed with a reason."""
     body = json_body("FailRequest", required=False)
-    return jsonify(trial_to_json(service().fail(name, number, body.get("reason", ""))))
+    trial = service().fail(name, number, body.get("reason", ""), body.get("worker_id"))
+    return jsonify(trial_to_json(trial))
 
 
 @bp.post("/trials/<int:number>/heartbeat")

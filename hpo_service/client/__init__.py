@@ -13,9 +13,10 @@ Importing this package pulls in neither Flask, SQLAlchemy nor numpy.
 from __future__ import annotations
 
 from hpo_service.client.client import DEFAULT_URL, Client, default_url
-from hpo_service.client.http import RetryPolicy, ServerError, ServiceUnavailable
+from hpo_service.client.http import RetryPolicy
 from hpo_service.client.running import Heartbeat, RunningTrial, TrialContext
 from hpo_service.client.study import StudyHandle, summary_from_json
+from hpo_service.errors import ServerError, ServiceUnavailable
 
 Study = StudyHandle
 

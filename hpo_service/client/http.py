@@ -24,26 +24,12 @@ from typing import Any
 
 import httpx
 
-from hpo_service.errors import HpoError, error_class_for
+from hpo_service.errors import HpoError, ServerError, ServiceUnavailable, error_class_for
 
 log = logging.getLogger("hpo_service.client")
 
 RETRY_STATUSES = frozenset({502, 503, 504})
 PROBLEM_JSON = "application/problem+json"
-
-
-class ServiceUnavailable(HpoError):
-    """The service could not be reached, or kept answering 502/503/504, after every retry."""
-
-    code = "service-unavailable"
-    title = "Service unavailable"
-
-
-class ServerError(HpoError):
-    """The service answered 500: a bug on the server side (its log has the traceback)."""
-
-    code = "internal-error"
-    title = "Internal server error"
 
 
 @dataclass(frozen=True)

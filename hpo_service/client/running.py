@@ -85,13 +85,13 @@ class RunningTrial:
     def report(self, value: float, metadata: Mapping[str, Any] | None = None) -> Trial:
         """Report the trial's value (idempotent, retried) and stop the heartbeat."""
         self._stop_heartbeat()
-        self.result = self.study.report(self.number, value, metadata)
+        self.result = self.study.report(self.number, value, metadata, self.worker_id)
         return self.result
 
     def fail(self, reason: str) -> Trial:
         """Report the trial as failed with a reason and stop the heartbeat."""
         self._stop_heartbeat()
-        self.result = self.study.fail(self.number, reason)
+        self.result = self.study.fail(self.number, reason, self.worker_id)
         return self.result
 
     def _stop_heartbeat(self) -> None:

@@ -87,16 +87,27 @@ class StudyHandle:
         answer = self._http.request("POST", f"{self._path}/suggestions", json=body)
         return [trial_from_json(t) for t in answer["trials"]]
 
-    def report(self, number: int, value: float, metadata: Mapping[str, Any] | None = None) -> Trial:
+    def report(
+        self,
+        number: int,
+        value: float,
+        metadata: Mapping[str, Any] | None = None,
+        worker_id: str | None = None,
+    ) -> Trial:
         """Record a trial's value; idempotent on the server, so retries never double-count."""
         body: dict[str, Any] = {"value": finite_value(value)}
         if metadata:
             body["metadata"] = dict(metadata)
+        if worker_id:
+            body["worker_id"] = worker_id
         return self._trial_post(number, "report", body)
 
-    def fail(self, number: int, reason: str) -> Trial:
-        """Mark a trial failed with a reason (idempotent)."""
-        return self._trial_post(number, "fail", {"reason": reason})
+    def fail(self, number: int, reason: str, worker_id: str | None = None) -> Trial:
+        """Mark a trial failed with a reason (idempotent; refused if another worker holds it)."""
+        body: dict[str, Any] = {"reason": reason}
+        if worker_id:
+            body["worker_id"] = worker_id
+        return self._trial_post(number, "fail", body)
 
     def heartbeat(
         self, number: int, worker_id: str | None = None, retries: int | None = None

@@ -297,6 +297,23 @@ class Repository:
             self._bump(study, row, now)
         return [trial_from_row(r, study.name) for r in rows]
 
+    def studies_with_expired_leases(
+        self, now: datetime, study_name: str | None = None
+    ) -> list[str]:
+        """Names of studies that have a running trial whose lease ran out (read-only check)."""
+        query = (
+            select(StudyRow.name)
+            .join(TrialRow, TrialRow.study_id == StudyRow.id)
+            .where(
+                TrialRow.state == TrialState.RUNNING.value,
+                TrialRow.lease_expires_at < naive_utc(now),
+            )
+            .distinct()
+        )
+        if study_name is not None:
+            query = query.where(StudyRow.name == study_name)
+        return list(self.session.scalars(query))
+
     def current_seq(self, study_name: str) -> int:
         """The study's change sequence: every trial change so far has a seq at most this."""
         return self._row(study_name).seq

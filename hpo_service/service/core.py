@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hpo_service.domain import Study, StudySummary, Trial, TrialState
+from hpo_service.errors import StudyNotFound
 from hpo_service.persistence import Database, Repository
 from hpo_service.service import studies, suggestions, trials
 
@@ -35,13 +36,32 @@ class Service:
         """Validate a study definition (already schema-checked JSON) and store it."""
         return studies.create_study(self.database, spec, self.clock())
 
+    def expire_leases(self, name: str | None = None) -> None:
+        """Turn running trials whose lease ran out into stale ones, so reads show them stale.
+
+        A cheap read finds affected studies; only then does a write transaction sweep them.
+        """
+        now = self.clock()
+        with self.database.transaction() as session:
+            names = Repository(session).studies_with_expired_leases(now, name)
+        for study in names:
+            with self.database.transaction(write=True) as session:
+                repo = Repository(session)
+                try:
+                    repo.lock_study(study)
+                except StudyNotFound:
+                    continue  # deleted meanwhile
+                repo.expire_leases(study, now)
+
     def list_studies(self) -> list[StudySummary]:
         """Every study with trial counts and best value."""
+        self.expire_leases()
         with self.database.transaction() as session:
             return Repository(session).summaries()
 
     def get_study(self, name: str) -> StudySummary:
         """One study with trial counts and best value."""
+        self.expire_leases(name)
         with self.database.transaction() as session:
             return Repository(session).summary(name)
 
@@ -60,14 +80,20 @@ class Service:
         return suggestions.suggest(self.database, name, worker_id, count, self.clock)
 
     def report(
-        self, name: str, number: int, value: Any, metadata: Mapping[str, Any] | None = None
+        self,
+        name: str,
+        number: int,
+        value: Any,
+        metadata: Mapping[str, Any] | None = None,
+        worker_id: str | None = None,
     ) -> Trial:
         """Record a trial's value (idempotent)."""
-        return trials.report(self.database, name, number, value, metadata, self.clock())
+        now = self.clock()
+        return trials.report(self.database, name, number, value, metadata, now, worker_id)
 
-    def fail(self, name: str, number: int, reason: str) -> Trial:
+    def fail(self, name: str, number: int, reason: str, worker_id: str | None = None) -> Trial:
         """Mark a trial failed with a reason (idempotent)."""
-        return trials.fail(self.database, name, number, reason, self.clock())
+        return trials.fail(self.database, name, number, reason, self.clock(), worker_id)
 
     def heartbeat(self, name: str, number: int, worker_id: str | None = None) -> Trial:
         """Extend a running trial's lease."""
@@ -89,6 +115,7 @@ class Service:
 
     def get_trial(self, name: str, number: int) -> Trial:
         """One trial."""
+        self.expire_leases(name)
         with self.database.transaction() as session:
             return Repository(session).get_trial(name, number)
 
@@ -101,6 +128,7 @@ class Service:
         limit: int = 100,
     ) -> tuple[list[Trial], int]:
         """A page of trials and the study's current change sequence."""
+        self.expire_leases(name)
         with self.database.transaction() as session:
             return Repository(session).page(name, states, after, changed_since, limit)
 

@@ -95,21 +95,26 @@ def suggest(
         if need > 0:
             proposer = proposer or _prepare(strategy, snapshot)
             handed += _propose(out, proposer, _pending_since(repo, name, snapshot), need, snapshot)
+        unfinished = repo.count_unfinished(name)
         if not handed:
             complete_if_done(repo, name, out.now)
     if not handed:
-        raise BudgetExhausted(_exhausted_message(locked))
+        raise BudgetExhausted(_exhausted_message(locked, unfinished), unfinished=unfinished)
     return handed
 
 
-def _exhausted_message(locked: LockedStudy) -> str:
+def _exhausted_message(locked: LockedStudy, unfinished: int) -> str:
     study = locked.study
     if study.strategy.get("name") == "grid":
-        return f"every combination of study {study.name!r}'s grid has been handed out"
-    return (
-        f"study {study.name!r} has used its budget of {study.max_trials} trials; raise "
-        "max_trials with PATCH to continue"
-    )
+        used = f"every combination of study {study.name!r}'s grid has been handed out"
+    else:
+        used = f"study {study.name!r} has used its budget of {study.max_trials} trials"
+    if unfinished:
+        return (
+            f"{used}; {unfinished} of them are still unfinished and one whose lease runs out "
+            "is offered again, so retry later (or raise max_trials with PATCH)"
+        )
+    return f"{used}; raise max_trials with PATCH to continue"
 
 
 def _check_running(study: Study) -> None:

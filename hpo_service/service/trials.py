@@ -27,10 +27,6 @@ from hpo_service.wire import finite_value
 LEASE_EXPIRED = "lease expired"
 
 
-def _same(a: float | None, b: float) -> bool:
-    return a is not None and a == b
-
-
 def report(
     database: Database,
     name: str,
@@ -38,52 +34,72 @@ def report(
     value: Any,
     metadata: Mapping[str, Any] | None,
     now: datetime,
+    worker_id: str | None = None,
 ) -> Trial:
-    """Record the value of a handed-out trial."""
+    """Record the value of a handed-out trial; ``worker_id`` names who measured it."""
     number_value = finite_value(value)
     with database.transaction(write=True) as session:
         repo = Repository(session)
         repo.lock_study(name)
         repo.expire_leases(name, now)
         trial = repo.get_trial(name, number)
-        if trial.state is TrialState.COMPLETE:
-            if _same(trial.value, number_value):
-                return trial
-            raise TrialAlreadyFinished(
-                f"trial {number} of {name!r} is already complete with value {trial.value}; "
-                f"a different value ({number_value}) cannot replace it"
-            )
-        if trial.state is TrialState.FAILED and not _lease_failure(trial):
-            raise TrialAlreadyFinished(
-                f"trial {number} of {name!r} was reported failed ({trial.failure_reason}); "
-                "record a new evaluation with POST .../trials instead"
-            )
-        if trial.state is TrialState.PENDING:
-            raise InvalidTransition(
-                f"trial {number} of {name!r} is queued and was never handed out; ask for it "
-                "with POST .../suggestions, or record results with POST .../trials"
-            )
-        merged = {**trial.metadata, **(metadata or {})}
+        if _already_reported(trial, number_value):
+            return trial
         done = dataclasses.replace(
             trial,
             state=TrialState.COMPLETE,
             value=number_value,
+            worker_id=worker_id or trial.worker_id,
             finished_at=now,
             failure_reason=None,
             lease_expires_at=None,
-            metadata=merged,
+            metadata={**trial.metadata, **(metadata or {})},
         )
         saved = repo.save_trial(done, now)
         complete_if_done(repo, name, now)
         return saved
 
 
+def _already_reported(trial: Trial, value: float) -> bool:
+    """True for a repeat of the same report; raise if the trial cannot take this value."""
+    where = f"trial {trial.number} of {trial.study!r}"
+    if trial.state is TrialState.COMPLETE:
+        if trial.value == value:
+            return True
+        raise TrialAlreadyFinished(
+            f"{where} is already complete with value {trial.value}; "
+            f"a different value ({value}) cannot replace it"
+        )
+    if trial.state is TrialState.FAILED and not _lease_failure(trial):
+        raise TrialAlreadyFinished(
+            f"{where} was reported failed ({trial.failure_reason}); "
+            "record a new evaluation with POST .../trials instead"
+        )
+    if trial.state is TrialState.PENDING:
+        raise InvalidTransition(
+            f"{where} is queued and was never handed out; ask for it "
+            "with POST .../suggestions, or record results with POST .../trials"
+        )
+    return False
+
+
 def _lease_failure(trial: Trial) -> bool:
     return (trial.failure_reason or "").startswith(LEASE_EXPIRED)
 
 
-def fail(database: Database, name: str, number: int, reason: str, now: datetime) -> Trial:
-    """Mark a trial failed; failing a failed trial again answers the same trial."""
+def fail(
+    database: Database,
+    name: str,
+    number: int,
+    reason: str,
+    now: datetime,
+    worker_id: str | None = None,
+) -> Trial:
+    """Mark a trial failed; failing a failed trial again answers the same trial.
+
+    A worker whose lease ran out and whose trial now runs elsewhere cannot fail it:
+    the outcome belongs to the worker that holds it.
+    """
     with database.transaction(write=True) as session:
         repo = Repository(session)
         repo.lock_study(name)
@@ -91,10 +107,7 @@ def fail(database: Database, name: str, number: int, reason: str, now: datetime)
         trial = repo.get_trial(name, number)
         if trial.state is TrialState.FAILED:
             return trial
-        if trial.state is TrialState.COMPLETE:
-            raise TrialAlreadyFinished(
-                f"trial {number} of {name!r} is already complete with value {trial.value}"
-            )
+        _check_may_fail(trial, worker_id)
         failed = dataclasses.replace(
             trial,
             state=TrialState.FAILED,
@@ -105,6 +118,18 @@ def fail(database: Database, name: str, number: int, reason: str, now: datetime)
         saved = repo.save_trial(failed, now)
         complete_if_done(repo, name, now)
         return saved
+
+
+def _check_may_fail(trial: Trial, worker_id: str | None) -> None:
+    where = f"trial {trial.number} of {trial.study!r}"
+    if trial.state is TrialState.COMPLETE:
+        raise TrialAlreadyFinished(f"{where} is already complete with value {trial.value}")
+    held_elsewhere = trial.state is TrialState.RUNNING and trial.worker_id not in (None, worker_id)
+    if worker_id and held_elsewhere:
+        raise InvalidTransition(
+            f"{where} was handed to worker {trial.worker_id!r} after worker {worker_id!r}'s "
+            "lease ran out; only the worker holding it can fail it"
+        )
 
 
 def heartbeat(

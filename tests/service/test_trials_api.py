@@ -302,3 +302,43 @@ def test_a_broken_strategy_falls_back_to_random_and_logs_why(
     assert len(trials) == 2 and trials[0]["params"] != trials[1]["params"]
     assert "Cholesky failed" in caplog.text
     assert "proposing at random" in caplog.text
+
+
+def test_expired_leases_read_as_stale_without_any_write(
+    client: FlaskClient, clock: FakeClock
+) -> None:
+    create(client, lease_seconds=30)
+    suggest(client, 2)
+    client.post(f"{URL}/trials/1/heartbeat", json={})
+    clock.advance(20)
+    client.post(f"{URL}/trials/1/heartbeat", json={})
+    clock.advance(20)
+    assert client.get(f"{URL}/trials/0").get_json()["state"] == "stale"
+    counts = client.get(URL).get_json()["trial_counts"]
+    assert (counts["stale"], counts["running"]) == (1, 1)
+    listed = client.get("/api/v1/studies").get_json()["studies"][0]["trial_counts"]
+    assert listed["stale"] == 1
+
+
+def test_only_the_holder_can_fail_a_reoffered_trial_but_any_report_counts(
+    client: FlaskClient, clock: FakeClock
+) -> None:
+    create(client, lease_seconds=10)
+    suggest(client, worker="w1")
+    clock.advance(11)
+    assert suggest(client, worker="w2")[0]["number"] == 0
+    refused = client.post(f"{URL}/trials/0/fail", json={"reason": "oom", "worker_id": "w1"})
+    assert_problem(refused, 409, "only the worker holding it")
+    late = client.post(f"{URL}/trials/0/report", json={"value": 0.7, "worker_id": "w1"})
+    assert (late.get_json()["state"], late.get_json()["worker_id"]) == ("complete", "w1")
+
+
+def test_budget_conflict_says_how_many_trials_are_still_out(client: FlaskClient) -> None:
+    create(client, max_trials=2)
+    suggest(client, 2)
+    client.post(f"{URL}/trials/0/report", json={"value": 0.1})
+    body = assert_problem(client.post(f"{URL}/suggestions", json={}), 409, "1 of them")
+    assert body["unfinished"] == 1
+    client.post(f"{URL}/trials/1/report", json={"value": 0.2})
+    body = client.post(f"{URL}/suggestions", json={}).get_json()
+    assert body["code"] == "study-not-running"
