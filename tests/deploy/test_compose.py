@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -89,3 +90,27 @@ def test_service_steps_and_healthcheck_run_against_real_postgres(tmp_path: Path)
     finally:
         with _pg_admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_trainer_command_parses_and_scaled_trainers_can_all_create_the_study(
+    tmp_path: Path,
+) -> None:
+    from trainer.cli import _parser as trainer_parser
+
+    create, work = _shell_steps("trainer")
+    assert trainer_parser().parse_args(create[1:]).exist_ok
+    assert trainer_parser().parse_args(work[1:]).study == "compose-cancer"
+    server = ServerProcess(f"sqlite:///{tmp_path / 't.db'}").start()
+    try:
+        env = {**os.environ, "HPO_URL": server.url}
+        for _ in range(2):  # a second, scaled-out trainer reuses the study
+            done = subprocess.run(
+                [sys.executable, "-m", "trainer", *create[1:]],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert done.returncode == 0, done.stderr
+    finally:
+        server.stop()
