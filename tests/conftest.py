@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,20 +43,28 @@ def need_postgres() -> None:
         pytest.skip(message)
 
 
+@contextmanager
+def temporary_postgres(prefix: str = "hpo_test") -> Iterator[str]:
+    """An empty PostgreSQL database with a unique name, dropped on exit; yields its URL."""
+    need_postgres()
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with _pg_admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with _pg_admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database at head for this session, dropped afterwards."""
-    need_postgres()
-    name = f"hpo_test_{uuid.uuid4().hex[:12]}"
-    with _pg_admin() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     from hpo_service.persistence.migrate import upgrade
 
-    upgrade(url)
-    yield url
-    with _pg_admin() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with temporary_postgres() as url:
+        upgrade(url)
+        yield url
 
 
 def _empty_postgres(url: str) -> None:

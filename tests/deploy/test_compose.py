@@ -7,14 +7,13 @@ import os
 import shlex
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from hpo_service.cli import _parser
-from tests.conftest import PG_ADMIN_URL, REPO_ROOT, _pg_admin, need_postgres
+from tests.conftest import REPO_ROOT, temporary_postgres
 from tests.servers import ServerProcess
 
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
@@ -66,12 +65,7 @@ def test_dockerfile_copies_what_exists_and_installs_console_scripts() -> None:
 
 
 def test_service_steps_and_healthcheck_run_against_real_postgres(tmp_path: Path) -> None:
-    need_postgres()
-    name = f"hpo_compose_{uuid.uuid4().hex[:10]}"
-    with _pg_admin() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
+    with temporary_postgres("hpo_compose") as url:
         upgrade = _shell_steps("service")[0]
         done = subprocess.run(
             [sys.executable, "-m", "hpo_service.cli", *upgrade[1:], "--database-url", url],
@@ -87,9 +81,6 @@ def test_service_steps_and_healthcheck_run_against_real_postgres(tmp_path: Path)
             assert subprocess.run([sys.executable, "-c", code], timeout=30).returncode == 0
         finally:
             server.stop()
-    finally:
-        with _pg_admin() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_trainer_command_parses_and_scaled_trainers_can_all_create_the_study(

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from hpo_service.persistence.migrate import upgrade
+from tests.conftest import temporary_postgres
 from tests.servers import ServerProcess
 
 BUDGET = 400
@@ -86,44 +89,43 @@ def _assert_complete(
     assert summary["state"] == "completed"
 
 
+def _use_the_budget(server: ServerProcess) -> None:
+    """Start the server, create the grid study, run 32 threads, check the outcome."""
+    server.start()
+    try:
+        assert httpx.post(f"{server.url}/api/v1/studies", json=_study("grid")).status_code == 201
+        errors, reported = run_workers(server.url, "grid")
+        _assert_complete(server.url, "grid", errors, reported)
+    finally:
+        server.stop()
+
+
 @pytest.mark.slow
 def test_32_threads_on_sqlite_builtin_server(tmp_path: Path) -> None:
-    server = ServerProcess(f"sqlite:///{tmp_path / 'c.db'}", log_path=tmp_path / "s.log").start()
-    try:
-        assert httpx.post(f"{server.url}/api/v1/studies", json=_study("grid")).status_code == 201
-        errors, reported = run_workers(server.url, "grid")
-        _assert_complete(server.url, "grid", errors, reported)
-    finally:
-        server.stop()
+    _use_the_budget(ServerProcess(f"sqlite:///{tmp_path / 'c.db'}", log_path=tmp_path / "s.log"))
 
 
 @pytest.mark.slow
-def test_32_threads_on_gunicorn_4_workers_postgres(postgres_url: str, tmp_path: Path) -> None:
-    from tests.conftest import _empty_postgres
+def test_32_threads_on_gunicorn_4_workers_postgres(tmp_path: Path) -> None:
+    with temporary_postgres("hpo_gunicorn") as url:
+        upgrade(url)
+        _use_the_budget(ServerProcess(url, workers=4, log_path=tmp_path / "g.log"))
 
-    _empty_postgres(postgres_url)
-    server = ServerProcess(postgres_url, workers=4, log_path=tmp_path / "g.log").start()
-    try:
-        assert httpx.post(f"{server.url}/api/v1/studies", json=_study("grid")).status_code == 201
-        errors, reported = run_workers(server.url, "grid")
-        _assert_complete(server.url, "grid", errors, reported)
-    finally:
-        server.stop()
-        _empty_postgres(postgres_url)
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def server_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database at head for a real server process: an SQLite file or a new PostgreSQL one."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'r.db'}"
+        return
+    with temporary_postgres("hpo_restart") as url:
+        upgrade(url)
+        yield url
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
-def test_restart_mid_study_loses_nothing(
-    kind: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    url = f"sqlite:///{tmp_path / 'r.db'}"
-    if kind == "postgres":
-        from tests.conftest import _empty_postgres
-
-        url = request.getfixturevalue("postgres_url")
-        _empty_postgres(url)
-    server = ServerProcess(url, log_path=tmp_path / "r.log").start()
+def test_restart_mid_study_loses_nothing(server_database: str, tmp_path: Path) -> None:
+    server = ServerProcess(server_database, log_path=tmp_path / "r.log").start()
     body = {
         "name": "r",
         "direction": "maximize",
@@ -137,7 +139,7 @@ def test_restart_mid_study_loses_nothing(
         for trial in first[:3]:
             http.post(f"/api/v1/studies/r/trials/{trial['number']}/report", json={"value": 1.0})
     server.stop(kill=True)
-    server = ServerProcess(url, port=server.port, log_path=tmp_path / "r.log").start()
+    server = ServerProcess(server_database, port=server.port, log_path=tmp_path / "r.log").start()
     try:
         with httpx.Client(base_url=server.url, timeout=30) as http:
             trials = http.get("/api/v1/studies/r/trials").json()["trials"]

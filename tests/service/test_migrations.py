@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from hpo_service.errors import SchemaOutOfDate
 from hpo_service.persistence import Database
 from hpo_service.persistence.migrate import current_revision, head_revision, upgrade
 from hpo_service.persistence.models import Base
-from tests.conftest import PG_ADMIN_URL, _pg_admin, need_postgres
+from tests.conftest import temporary_postgres
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -27,13 +26,8 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    need_postgres()
-    name = f"hpo_mig_{uuid.uuid4().hex[:12]}"
-    with _pg_admin() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with _pg_admin() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with temporary_postgres("hpo_mig") as url:
+        yield url
 
 
 def test_upgrade_from_empty_leaves_no_autogenerate_diff(empty_url: str) -> None:
@@ -73,12 +67,7 @@ def test_sqlite_app_upgrades_itself(tmp_path: Path) -> None:
 
 
 def test_cli_serve_on_empty_postgres_names_the_upgrade_command() -> None:
-    need_postgres()
-    name = f"hpo_cli_{uuid.uuid4().hex[:12]}"
-    with _pg_admin() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
+    with temporary_postgres("hpo_cli") as url:
         serve = subprocess.run(
             [
                 sys.executable,
@@ -104,6 +93,3 @@ def test_cli_serve_on_empty_postgres_names_the_upgrade_command() -> None:
         )
         assert migrate.returncode == 0, migrate.stderr
         assert head_revision(url) in migrate.stdout
-    finally:
-        with _pg_admin() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
