@@ -47,31 +47,45 @@
       HPO.el("div", {}, HPO.el("dt", {}, k), HPO.el("dd", {}, String(v)))));
   }
 
+  const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  /** Each plot in its own task, so input is handled between them. */
+  async function drawPlots(list, study) {
+    await HPOPlots.history($("history-plot"), $("history-note"), list, study);
+    await nextTask();
+    await HPOParcoords.draw($("parcoords-plot"), $("parcoords-note"), list, study);
+    await nextTask();
+    await HPOPlots.intermediate($("intermediate-section"), $("intermediate-plot"),
+      $("intermediate-note"), list);
+  }
+
+  // Plots are redrawn at most once per 5x their last drawing time (or every poll), so a
+  // big study with busy workers keeps the page responsive; the table is always current.
+  const plots = { stale: true, at: 0, cost: 0 };
   async function draw(study) {
     const list = Array.from(trials.values()).sort((a, b) => a.number - b.number);
     HPOTable.update(list, study);
+    if (performance.now() - plots.at < 5 * plots.cost) return;
     await HPO.plotly();
-    await Promise.all([
-      HPOPlots.history($("history-plot"), $("history-note"), list, study),
-      HPOParcoords.draw($("parcoords-plot"), $("parcoords-note"), list, study),
-      HPOPlots.intermediate($("intermediate-section"), $("intermediate-plot"),
-        $("intermediate-note"), list),
-    ]);
+    const started = performance.now();
+    await drawPlots(list, study);
+    plots.stale = false;
+    plots.at = performance.now();
+    plots.cost = plots.at - started;
   }
 
-  let drawn = false;
   async function refresh() {
     let study;
-    let changed = true;
-    if (drawn) {
+    if (plots.at) {
+      let changed;
       [study, changed] = await Promise.all([HPO.getJSON(HPO.studyUrl(name)), fetchChanges()]);
+      plots.stale ||= changed;
     } else {
       [study] = await Promise.all([HPO.getJSON(HPO.studyUrl(name)), fetchAll(+HPO.main.dataset.trials)]);
     }
     summary(study);
-    if (changed) {
+    if (plots.stale) {
       await draw(study);
-      drawn = true;
       document.body.dataset.loaded = String(performance.now());
       document.body.dataset.trials = String(trials.size);
     }
