@@ -86,6 +86,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--raw", default="/tmp/gp_benchmark_raw.jsonl")
     parser.add_argument("--out", default=str(ROOT / "docs/benchmarks/gp.md"))
     parser.add_argument(
+        "--methods", help="comma-separated method names: run only these within the sections"
+    )
+    parser.add_argument(
         "--keep", help="JSON lines of an earlier run whose other sections go in the report"
     )
     args = parser.parse_args()
@@ -99,7 +102,18 @@ def _kept_rows(args: argparse.Namespace, sections: list[str]) -> list[dict[str, 
         return []
     with open(args.keep) as handle:
         kept = [json.loads(line) for line in handle if line.strip()]
-    return [r for r in kept if r["section"] not in sections]
+    chosen = set(args.methods.split(",")) if args.methods else None
+    return [
+        r
+        for r in kept
+        if r["section"] not in sections or (chosen is not None and r.get("method") not in chosen)
+    ]
+
+
+def _selected(args: argparse.Namespace, methods: list[str]) -> list[str]:
+    if not args.methods:
+        return methods
+    return [m for m in methods if m in args.methods.split(",")]
 
 
 def main() -> None:
@@ -111,11 +125,12 @@ def main() -> None:
     started = time.perf_counter()
     if "regret" in sections:
         quick = ["engine EI", "random (Sobol)", "Optuna GPSampler"]
-        run_section("regret", quick if args.quick else list(METHODS), args, rows, 50)
+        methods = _selected(args, quick if args.quick else list(METHODS))
+        run_section("regret", methods, args, rows, 50)
     if "ablation" in sections and not args.quick:
-        run_section("ablation", list(ABLATIONS), args, rows, 50)
+        run_section("ablation", _selected(args, list(ABLATIONS)), args, rows, 50)
     if "parallel" in sections:
-        run_section("parallel", list(PARALLEL), args, rows, 48)
+        run_section("parallel", _selected(args, list(PARALLEL)), args, rows, 48)
     if "latency" in sections:
         sizes = (10, 50, 200) if args.quick else (10, 50, 100, 200, 500, 1000)
         for row in latency_rows(sizes, repeats=1 if args.quick else 3):

@@ -182,6 +182,10 @@ ABLATIONS: dict[str, Runner] = {
     "EI uniform random initial design": engine_runner("ei", ablation(sobol_initial=False)),
     "EI without multi-start L-BFGS-B": engine_runner("ei", ablation(local_search=False)),
     "EI plain (not log EI)": engine_runner("ei", ablation(log_acquisition=False)),
+    "EI one batched L-BFGS-B over all starts": engine_runner("ei", ablation(batched_local=True)),
+    "EI plain, batched L-BFGS-B": engine_runner(
+        "ei", ablation(log_acquisition=False, batched_local=True)
+    ),
 }
 
 PARALLEL: dict[str, Runner] = {

@@ -67,7 +67,9 @@ def float_columns(space: SearchSpace) -> NDArray[np.intp]:
     return np.array(cols, dtype=np.intp)
 
 
-def maximise(surface: Surface, pool: Array, n_starts: int, maxiter: int) -> tuple[Array, Array]:
+def maximise(
+    surface: Surface, pool: Array, n_starts: int, maxiter: int, batched: bool = True
+) -> tuple[Array, Array]:
     """Candidates (rows, snapped) and their scores, best first, after local optimisation."""
     pool = snap(surface.space, pool)
     values = surface.score(pool)
@@ -75,7 +77,7 @@ def maximise(surface: Surface, pool: Array, n_starts: int, maxiter: int) -> tupl
     starts = pool[order[:n_starts]]
     cols = float_columns(surface.space)
     if len(cols) and maxiter > 0:
-        starts = _local_continuous(surface, starts, cols, maxiter)
+        starts = _local_continuous(surface, starts, cols, maxiter, batched)
     starts = np.vstack([_local_discrete(surface, row) for row in starts])
     found = surface.score(starts)
     candidates = np.vstack([starts, pool[order]])
@@ -85,8 +87,18 @@ def maximise(surface: Surface, pool: Array, n_starts: int, maxiter: int) -> tupl
 
 
 def _local_continuous(
-    surface: Surface, starts: Array, cols: NDArray[np.intp], maxiter: int
+    surface: Surface, starts: Array, cols: NDArray[np.intp], maxiter: int, batched: bool
 ) -> Array:
+    if batched:
+        moved = _lbfgsb(surface, starts, cols, maxiter)
+    else:  # one L-BFGS-B run per start, so no start's curvature steers another's
+        moved = np.vstack([_lbfgsb(surface, row[None, :], cols, maxiter) for row in starts])
+    # keep a start where the run made it worse (a batched run optimises the sum)
+    better = surface.score(moved) >= surface.score(starts)
+    return np.where(better[:, None], moved, starts)
+
+
+def _lbfgsb(surface: Surface, starts: Array, cols: NDArray[np.intp], maxiter: int) -> Array:
     shape = (len(starts), len(cols))
 
     def objective(flat: Array) -> tuple[float, Array]:
@@ -108,9 +120,7 @@ def _local_continuous(
     moved = starts.copy()
     if np.all(np.isfinite(result.x)):
         moved[:, cols] = np.clip(result.x.reshape(shape), 0.0, 1.0)
-    # keep a start where the batched run made it worse (it optimises the sum)
-    better = surface.score(moved) >= surface.score(starts)
-    return np.where(better[:, None], moved, starts)
+    return moved
 
 
 def _local_discrete(surface: Surface, point: Array) -> Array:

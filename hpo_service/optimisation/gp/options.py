@@ -26,3 +26,4 @@ class EngineOptions:
     local_maxiter: int = 100
     perturbations: int = 128
     believe_incumbent: bool = True
+    batched_local: bool = False

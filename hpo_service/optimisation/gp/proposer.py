@@ -95,7 +95,9 @@ class GPProposer:
                 acquisition = replace(acquisition, best=best)
         surface = Surface(self.space, posterior, acquisition, self.surrogate.scale)
         maxiter = self.options.local_maxiter if self.options.local_search else 0
-        candidates, _ = maximise(surface, self.pool, self.options.n_starts, maxiter)
+        candidates, _ = maximise(
+            surface, self.pool, self.options.n_starts, maxiter, self.options.batched_local
+        )
         for row in candidates:
             params = decode(self.space, row)
             if self.space.key(params) not in taken:
