@@ -207,3 +207,15 @@ def test_surrogate_view_draws_mean_band_points_and_acquisition(
         "document.getElementById('surrogate-plot').data[2].x.length === 3", timeout=10_000
     )
     assert page.evaluate(SURROGATE)["observed"] == 8
+
+
+def test_an_empty_study_explains_what_is_missing(
+    page: Any, server: str, api: httpx.Client, gp_engine: None
+) -> None:
+    studies.create(api, "empty", direction="minimize", strategy={"name": "gp"})
+    open_study(page, server, "empty")
+    assert page.evaluate(PLOT_POINTS)["complete"] == 0
+    assert page.inner_text("#trial-count") == "0 of 0 trials"
+    assert "at least 2 complete trials" in page.inner_text("#importance-note")
+    assert "at least 2 complete trials" in page.inner_text("#surrogate-note")
+    assert page.is_hidden("#intermediate-section")
