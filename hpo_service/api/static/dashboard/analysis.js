@@ -26,7 +26,7 @@ const HPOAnalysis = (() => {
   }
 
   function nearest(grid, x) {
-    if (typeof x !== "number") return grid.map(String).indexOf(String(x));
+    if (typeof x !== "number") return grid.map(HPO.plain).indexOf(HPO.plain(x));
     let best = 0;
     grid.forEach((g, i) => { if (Math.abs(g - x) < Math.abs(grid[best] - x)) best = i; });
     return best;
@@ -34,7 +34,7 @@ const HPOAnalysis = (() => {
 
   function surrogateData(body) {
     const categorical = body.param_type === "categorical";
-    const x = categorical ? body.grid.map(String) : body.grid;
+    const x = categorical ? body.grid.map(HPO.plain) : body.grid;
     const band = (k) => body.mean.map((m, i) => (m === null ? null : m + k * 2 * body.std[i]));
     const seen = body.observed;
     const data = [
@@ -44,7 +44,7 @@ const HPOAnalysis = (() => {
         fillcolor: "rgba(11,92,173,0.18)", line: { width: 0 }, hoverinfo: "skip" },
       { type: "scatter", mode: "lines", name: "mean", x, y: body.mean, line: { color: "#0b5cad", width: 2 } },
       { type: "scatter", mode: "markers", name: "observed",
-        x: seen.map((o) => (categorical ? String(o.x) : o.x)), y: seen.map((o) => o.value),
+        x: seen.map((o) => (categorical ? HPO.plain(o.x) : o.x)), y: seen.map((o) => o.value),
         text: seen.map((o) => `trial ${o.number}`), marker: { color: "#1b1f24", size: 6 } },
       { type: "scatter", mode: "lines", name: `acquisition (${body.acquisition.toUpperCase()})`,
         x, y: body.acquisition_values, yaxis: "y2", fill: "tozeroy", line: { color: "#1a7f37" } },
@@ -53,7 +53,7 @@ const HPOAnalysis = (() => {
     if (proposal !== undefined && proposal !== null) {
       const i = nearest(body.grid, proposal);
       data.push({ type: "scatter", mode: "markers", name: "next proposal", yaxis: "y2",
-        x: [categorical ? String(proposal) : proposal], y: [body.acquisition_values[i]],
+        x: [categorical ? HPO.plain(proposal) : proposal], y: [body.acquisition_values[i]],
         marker: { symbol: "star", size: 15, color: "#cf222e" } });
     }
     return data;
@@ -67,7 +67,7 @@ const HPOAnalysis = (() => {
     surNote.textContent = `${body.observed.length} observed trials; others held at the best trial.`;
     const layout = { margin: { ...HPOPlots.margin, t: 30 }, legend: { orientation: "h", y: 1.08 },
       xaxis: { title: { text: param }, type: body.log ? "log" : "-" },
-      yaxis: { title: { text: study.metric }, domain: [0.38, 1] },
+      yaxis: { title: { text: HPO.plain(study.metric) }, domain: [0.38, 1] },
       yaxis2: { title: { text: "acquisition" }, domain: [0, 0.28], rangemode: "tozero" } };
     return Plotly.react(surDiv, surrogateData(body), layout, HPOPlots.config);
   }

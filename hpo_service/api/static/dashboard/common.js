@@ -31,6 +31,11 @@ const HPO = (() => {
     return String(value);
   }
 
+  /** Plotly reads labels as a little HTML: show user-defined text (choices) literally. */
+  function plain(text) {
+    return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+
   function fmtTime(text) {
     return text ? new Date(text).toLocaleString() : "–";
   }
@@ -104,5 +109,5 @@ const HPO = (() => {
     return plotlyPromise;
   }
 
-  return { api, main, plotly, getJSON, studyUrl, fmt, fmtTime, el, sortableHeader, sortBy, poll, setLive };
+  return { api, main, plotly, getJSON, studyUrl, fmt, fmtTime, plain, el, sortableHeader, sortBy, poll, setLive };
 })();

@@ -17,9 +17,9 @@ const HPOParcoords = (() => {
   }
 
   function categoricalAxis(label, choices) {
-    const names = choices.map(String);
+    const names = choices.map(HPO.plain);
     const step = names.length > 1 ? 1 / (names.length - 1) : 0;
-    return { label, pos: (v) => (names.length > 1 ? names.indexOf(String(v)) * step : 0.5),
+    return { label, pos: (v) => (names.length > 1 ? names.indexOf(HPO.plain(v)) * step : 0.5),
       ticks: names.map((text, i) => ({ u: names.length > 1 ? i * step : 0.5, text })) };
   }
 
@@ -29,7 +29,7 @@ const HPOParcoords = (() => {
       : numericAxis(p.name, p.low, p.high, p.log, p.type === "int")));
     const low = Math.min(...values);
     const high = Math.max(...values);
-    list.push(numericAxis(study.metric, low, high > low ? high : low + 1, false));
+    list.push(numericAxis(HPO.plain(study.metric), low, high > low ? high : low + 1, false));
     return list;
   }
 

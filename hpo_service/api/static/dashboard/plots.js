@@ -66,7 +66,7 @@ const HPOPlots = (() => {
     ];
     const layout = { margin, legend: { orientation: "h", y: 1.1 },
       xaxis: { title: { text: "trial number" }, anchor: "y2", zeroline: false },
-      yaxis: { title: { text: study.metric }, domain: [0.22, 1] },
+      yaxis: { title: { text: HPO.plain(study.metric) }, domain: [0.22, 1] },
       yaxis2: { domain: [0, 0.12], type: "category", categoryorder: "array",
         categoryarray: ["failed", "stale"], range: [-0.5, 1.5], fixedrange: true } };
     return Plotly.react(div, data, layout, config);
