@@ -106,7 +106,8 @@ def _kept_rows(args: argparse.Namespace, sections: list[str]) -> list[dict[str, 
     return [
         r
         for r in kept
-        if r["section"] not in sections or (chosen is not None and r.get("method") not in chosen)
+        if r["section"] not in sections
+        or (chosen is not None and "method" in r and r["method"] not in chosen)
     ]
 
 
@@ -119,7 +120,7 @@ def _selected(args: argparse.Namespace, methods: list[str]) -> list[str]:
 def main() -> None:
     """Parse options and run the selected sections."""
     args = _arguments()
-    sections = args.sections.split(",")
+    sections = [s for s in args.sections.split(",") if s]  # "" only rewrites the report
     rows = _kept_rows(args, sections)
     Path(args.raw).unlink(missing_ok=True)
     started = time.perf_counter()
@@ -138,6 +139,8 @@ def main() -> None:
             with open(args.raw, "a") as handle:
                 handle.write(json.dumps(row) + "\n")
             print(row, flush=True)
+        write_report(rows, args)
+    if not sections:
         write_report(rows, args)
     print(f"done in {time.perf_counter() - started:.0f}s; wrote {args.out}")
 
