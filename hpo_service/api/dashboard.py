@@ -1,14 +1,13 @@
 """The dashboard: server-rendered pages whose JavaScript reads only the public REST API.
 
 Pages carry the API's base URL (built with ``url_for``, so they work behind a reverse proxy
-that sets a URL prefix); the browser fetches everything else. plotly.js is served from
-the ``plotly`` wheel's bundled copy: no CDN and no network at run time.
+that sets a URL prefix); the browser fetches everything else. plotly.js (its basic bundle,
+vendored from npm with its licence in ``static/vendor/``) is served by the service itself:
+no CDN, no network at run time.
 """
 
 from __future__ import annotations
 
-from functools import cache
-from importlib.resources import files
 from pathlib import Path
 
 from flask import Blueprint, Response, render_template, send_file
@@ -25,12 +24,7 @@ bp = Blueprint(
 )
 
 ONE_DAY = 24 * 3600
-
-
-@cache
-def plotly_path() -> Path:
-    """Where the plotly wheel keeps its minified plotly.js bundle."""
-    return Path(str(files("plotly") / "package_data" / "plotly.min.js"))
+PLOTLY_FILE = Path(__file__).parent / "static" / "vendor" / "plotly-basic-3.7.0.min.js"
 
 
 @bp.get("/")
@@ -52,5 +46,5 @@ def study(name: str) -> str | tuple[str, int]:
 
 @bp.get("/dashboard/vendor/plotly.min.js")
 def plotly_js() -> Response:
-    """plotly.js from the installed plotly wheel (MIT licence, see plotly's package)."""
-    return send_file(plotly_path(), mimetype="text/javascript", max_age=ONE_DAY)
+    """plotly.js, basic bundle (MIT licence: static/vendor/LICENSE-plotly.js.txt)."""
+    return send_file(PLOTLY_FILE, mimetype="text/javascript", max_age=ONE_DAY)
