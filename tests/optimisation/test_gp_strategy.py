@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import warnings
 from collections.abc import Callable
 
@@ -225,3 +226,22 @@ def test_negative_and_huge_seeds_work() -> None:
     history = history_of(FLOAT_SPACE, 8)
     for seed in (-1, 2**70):
         assert len(suggest(build_strategy(_defaults()), FLOAT_SPACE, history, 1, seed)) == 1
+
+
+def test_concurrent_requests_get_the_serial_answer() -> None:
+    """Threads share only the fit cache (behind a lock); results match a serial call."""
+    history = history_of(MIXED_SPACE, 12, 1)
+    strategy = build_strategy(normalise_strategy({"name": "gp"}, MIXED_SPACE))
+    expected = suggest(strategy, MIXED_SPACE, history, 2, seed=6)
+    results: list[list[Params]] = []
+
+    def ask() -> None:
+        surrogate.clear_cache()
+        results.append(suggest(strategy, MIXED_SPACE, history, 2, seed=6))
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [expected] * 4
