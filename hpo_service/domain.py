@@ -316,3 +316,12 @@ def best_of(trials: Sequence[Trial], direction: Direction) -> Trial | None:
         ):
             best = trial
     return best
+
+
+@dataclass(frozen=True)
+class TrialPage:
+    """One page of a trial listing, the study's change sequence, and whether more follow."""
+
+    trials: tuple[Trial, ...]
+    seq: int
+    has_more: bool

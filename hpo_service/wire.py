@@ -24,6 +24,7 @@ from hpo_service.domain import (
     StudyState,
     StudySummary,
     Trial,
+    TrialPage,
     TrialState,
 )
 from hpo_service.errors import InvalidSearchSpace, InvalidValue
@@ -192,6 +193,19 @@ def finite_value(value: Any, what: str = "value") -> float:
             "(POST .../fail with a reason)"
         )
     return number
+
+
+def page_to_json(page: TrialPage, incremental: bool, since: int | None) -> dict[str, Any]:
+    """A page of the trial listing with its cursors (``next_after`` or ``next_changed_since``)."""
+    trials = page.trials
+    last = trials[-1] if trials else None
+    return {
+        "trials": [trial_to_json(t) for t in trials],
+        "next_after": last.number if last and page.has_more and not incremental else None,
+        "next_changed_since": (last.updated_seq if last else since) if incremental else None,
+        "has_more": page.has_more,
+        "seq": page.seq,
+    }
 
 
 CSV_COLUMNS = (

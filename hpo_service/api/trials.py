@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from hpo_service.api.context import service
 from hpo_service.api.decoding import int_arg, json_body, states_arg
-from hpo_service.wire import encode_time, trial_to_json
+from hpo_service.wire import encode_time, page_to_json, trial_to_json
 
 bp = Blueprint("trials", __name__, url_prefix="/api/v1/studies/<name>")
 
@@ -72,19 +72,8 @@ def list_page(name: str) -> Response:
     limit = int_arg(args, "limit", 100, 1, MAX_PAGE) or 100
     after = int_arg(args, "after", None, -1, 2**31)
     changed_since = int_arg(args, "changed_since", None, 0, 2**62)
-    trials, seq = service().list_trials(name, states_arg(args), after, changed_since, limit)
-    more = len(trials) == limit
-    return jsonify(
-        {
-            "trials": [trial_to_json(t) for t in trials],
-            "next_after": trials[-1].number if more and changed_since is None else None,
-            "next_changed_since": trials[-1].updated_seq
-            if trials and changed_since is not None
-            else changed_since,
-            "has_more": more,
-            "seq": seq,
-        }
-    )
+    page = service().list_trials(name, states_arg(args), after, changed_since, limit)
+    return jsonify(page_to_json(page, incremental=changed_since is not None, since=changed_since))
 
 
 @bp.get("/trials/<int:number>")

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from hpo_service.domain import Study, StudySummary, Trial, TrialState
+from hpo_service.domain import Study, StudySummary, Trial, TrialPage, TrialState
 from hpo_service.errors import StudyNotFound
 from hpo_service.persistence import Database, Repository
 from hpo_service.service import studies, suggestions, trials
@@ -126,11 +126,12 @@ class Service:
         after: int | None = None,
         changed_since: int | None = None,
         limit: int = 100,
-    ) -> tuple[list[Trial], int]:
-        """A page of trials and the study's current change sequence."""
+    ) -> TrialPage:
+        """A page of trials, the study's current change sequence and whether more follow."""
         self.expire_leases(name)
         with self.database.transaction() as session:
-            return Repository(session).page(name, states, after, changed_since, limit)
+            trials, seq = Repository(session).page(name, states, after, changed_since, limit + 1)
+        return TrialPage(tuple(trials[:limit]), seq, has_more=len(trials) > limit)
 
     def all_trials(self, name: str) -> list[Trial]:
         """Every trial of a study in number order (exports, analyses)."""

@@ -342,3 +342,11 @@ def test_budget_conflict_says_how_many_trials_are_still_out(client: FlaskClient)
     client.post(f"{URL}/trials/1/report", json={"value": 0.2})
     body = client.post(f"{URL}/suggestions", json={}).get_json()
     assert body["code"] == "study-not-running"
+
+
+def test_a_full_last_page_says_there_is_no_more(client: FlaskClient) -> None:
+    create(client)
+    suggest(client, 4)
+    last = client.get(f"{URL}/trials?limit=2&after=1").get_json()
+    assert [t["number"] for t in last["trials"]] == [2, 3]
+    assert (last["has_more"], last["next_after"]) == (False, None)
