@@ -131,14 +131,14 @@ def parallel_runner(acquisition: str, workers: int, options: EngineOptions | Non
     return run
 
 
-def batch_runner(acquisition: str, batch: int) -> Runner:
+def batch_runner(acquisition: str, batch: int, options: EngineOptions | None = None) -> Runner:
     """Synchronous batches: one suggest call with count = ``batch``, all evaluated, repeat."""
 
     def run(problem: Problem, seed: int, budget: int) -> list[float]:
         clear_cache()
         space = problem.space
         config = GPFactory().normalise({"name": "gp", "acquisition": acquisition}, space)
-        strategy = GPFactory().build(config)
+        strategy = GPStrategy(GPConfig.from_mapping(config), options or EngineOptions())
         observations: list[Observation] = []
         while len(observations) < budget:
             history = History(completed=tuple(observations))
@@ -183,7 +183,7 @@ ABLATIONS: dict[str, Runner] = {
     "EI without multi-start L-BFGS-B": engine_runner("ei", ablation(local_search=False)),
     "EI plain (not log EI)": engine_runner("ei", ablation(log_acquisition=False)),
     "EI one batched L-BFGS-B over all starts": engine_runner("ei", ablation(batched_local=True)),
-    "EI plain, batched L-BFGS-B": engine_runner(
+    "EI plain and batched L-BFGS-B": engine_runner(
         "ei", ablation(log_acquisition=False, batched_local=True)
     ),
 }
@@ -192,7 +192,10 @@ PARALLEL: dict[str, Runner] = {
     "EI sequential": engine_runner("ei"),
     "EI 4 async workers (kriging believer)": parallel_runner("ei", 4),
     "EI batches of 4 (count=4)": batch_runner("ei", 4),
-    "EI 4 async workers, incumbent not believed": parallel_runner(
+    "EI batches of 4 (full re-optimisation under the lock)": batch_runner(
+        "ei", 4, ablation(quick_under_lock=False)
+    ),
+    "EI 4 async workers (incumbent not believed)": parallel_runner(
         "ei", 4, ablation(believe_incumbent=False)
     ),
 }

@@ -27,3 +27,6 @@ class EngineOptions:
     perturbations: int = 128
     believe_incumbent: bool = True
     batched_local: bool = False
+    quick_under_lock: bool = True
+    shortlist_size: int = 64
+    lock_starts: int = 2

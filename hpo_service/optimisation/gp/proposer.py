@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -46,6 +46,7 @@ class GPProposer:
     fallback: RandomProposer
     prepared_for: frozenset[tuple[Any, ...]] = frozenset()
     prepared: Params | None = None
+    shortlist: Array = field(default_factory=lambda: np.empty((0, 0)))
 
     def propose(self, pending: Sequence[Params], count: int) -> list[Params]:
         """Return ``count`` distinct configurations, none pending or already tried."""
@@ -59,9 +60,21 @@ class GPProposer:
             return self.fallback.propose(pending, count)
 
     def with_prepared(self, pending: Sequence[Params]) -> GPProposer:
-        """A copy that has already computed the proposal for ``pending`` (run outside locks)."""
-        proposal = self._next(list(pending), set(self.taken) | self._keys(pending))
-        return replace(self, prepared_for=frozenset(self._keys(pending)), prepared=proposal)
+        """A copy that has already computed the proposal for ``pending`` (run outside locks).
+
+        It also keeps a shortlist of good, diverse candidates, so that conditioning on
+        pending trials that arrive later only rescores the shortlist under the lock.
+        """
+        taken = set(self.taken) | self._keys(pending)
+        maxiter = self.options.local_maxiter if self.options.local_search else 0
+        surface = self._surface(list(pending))
+        candidates = self._search(surface, self.pool, self.options.n_starts, maxiter)
+        return replace(
+            self,
+            prepared_for=frozenset(self._keys(pending)),
+            prepared=_first_free(self.space, candidates, taken),
+            shortlist=_shortlist(candidates, self.options.shortlist_size),
+        )
 
     def _keys(self, configs: Sequence[Params]) -> set[tuple[Any, ...]]:
         return {self.space.key(p) for p in configs}
@@ -73,7 +86,7 @@ class GPProposer:
             out.append(self.prepared)
             taken.add(self.space.key(self.prepared))
         while len(out) < count:
-            proposal = self._next(pending + out, taken)
+            proposal = self._next_under_lock(pending + out, taken)
             if proposal is None:
                 extra = self.fallback.propose(pending + out, count - len(out))
                 return out + extra
@@ -81,8 +94,20 @@ class GPProposer:
             taken.add(self.space.key(proposal))
         return out
 
-    def _next(self, pending: list[Params], taken: set[tuple[Any, ...]]) -> Params | None:
-        """The best untaken candidate after conditioning on ``pending`` (kriging believer)."""
+    def _next_under_lock(self, pending: list[Params], taken: set[tuple[Any, ...]]) -> Params | None:
+        """Condition on ``pending``; search the shortlist (cheap) or, without one, the pool."""
+        surface = self._surface(pending)
+        maxiter = self.options.local_maxiter if self.options.local_search else 0
+        if self.options.quick_under_lock and len(self.shortlist):
+            candidates = self._search(
+                surface, self.shortlist, self.options.lock_starts, min(maxiter, 25)
+            )
+        else:
+            candidates = self._search(surface, self.pool, self.options.n_starts, maxiter)
+        return _first_free(self.space, candidates, taken)
+
+    def _surface(self, pending: list[Params]) -> Surface:
+        """The acquisition surface after believing ``pending`` (kriging believer)."""
         posterior, acquisition = self.surrogate.posterior, self.acquisition
         if pending:
             features = to_features(self.space, cube_of(self.space, pending)) * self.surrogate.scale
@@ -93,16 +118,32 @@ class GPProposer:
             if self.options.believe_incumbent:
                 best = max(acquisition.best, float(believed.max()))
                 acquisition = replace(acquisition, best=best)
-        surface = Surface(self.space, posterior, acquisition, self.surrogate.scale)
-        maxiter = self.options.local_maxiter if self.options.local_search else 0
-        candidates, _ = maximise(
-            surface, self.pool, self.options.n_starts, maxiter, self.options.batched_local
-        )
-        for row in candidates:
-            params = decode(self.space, row)
-            if self.space.key(params) not in taken:
-                return params
-        return None
+        return Surface(self.space, posterior, acquisition, self.surrogate.scale)
+
+    def _search(self, surface: Surface, pool: Array, n_starts: int, maxiter: int) -> Array:
+        candidates, _ = maximise(surface, pool, n_starts, maxiter, self.options.batched_local)
+        return candidates
+
+
+def _first_free(
+    space: SearchSpace, candidates: Array, taken: set[tuple[Any, ...]]
+) -> Params | None:
+    """The best candidate whose configuration is not taken."""
+    for row in candidates:
+        params = decode(space, row)
+        if space.key(params) not in taken:
+            return params
+    return None
+
+
+def _shortlist(candidates: Array, size: int) -> Array:
+    """The best half of ``size`` candidates plus evenly spaced ranks of the rest (diversity)."""
+    top = candidates[: size // 2]
+    rest = candidates[size // 2 :]
+    if not len(rest):
+        return top
+    picks = np.linspace(0, len(rest) - 1, num=min(size - len(top), len(rest))).astype(np.intp)
+    return np.vstack([top, rest[picks]])
 
 
 def candidate_pool(
