@@ -1,10 +1,13 @@
 """Acquisition maximisation over the unit cube of a (possibly mixed) search space.
 
 A pool of scrambled Sobol points and perturbations of the best observations is scored in
-one batch; the best ``n_starts`` seed a multi-start L-BFGS-B over the continuous (float)
-coordinates with analytic gradients, run as one batched problem (the objective is a sum
-over independent starts, so its gradient separates); integer and categorical coordinates
-are then improved by a greedy neighbourhood search (integers +-1, every other category).
+one batch (log EI / log PI, which never underflow); the best ``n_starts`` seed a multi-start
+L-BFGS-B over the continuous (float) coordinates with analytic gradients, run as one batched
+problem (the objective is a sum over independent starts, so its gradient separates) on the
+plain acquisition, where a start far from the incumbent has a near-zero gradient and cannot
+steer the others (in log space it would: measured in docs/benchmarks/gp.md); integer and
+categorical coordinates are then improved by a greedy neighbourhood search (integers +-1,
+every other category).
 Points are always snapped (encoding.snap), so the GP scores exactly what is proposed.
 """
 
@@ -68,16 +71,25 @@ def float_columns(space: SearchSpace) -> NDArray[np.intp]:
 
 
 def maximise(
-    surface: Surface, pool: Array, n_starts: int, maxiter: int, batched: bool = True
+    surface: Surface,
+    pool: Array,
+    n_starts: int,
+    maxiter: int,
+    batched: bool = True,
+    polish: Surface | None = None,
 ) -> tuple[Array, Array]:
-    """Candidates (rows, snapped) and their scores, best first, after local optimisation."""
+    """Candidates (rows, snapped) and their scores, best first, after local optimisation.
+
+    ``polish`` (default: ``surface``) is the surface the continuous local search climbs; it
+    must rank points like ``surface`` (e.g. plain EI for a log-EI surface).
+    """
     pool = snap(surface.space, pool)
     values = surface.score(pool)
     order = np.argsort(-values, kind="stable")
     starts = pool[order[:n_starts]]
     cols = float_columns(surface.space)
     if len(cols) and maxiter > 0:
-        starts = _local_continuous(surface, starts, cols, maxiter, batched)
+        starts = _local_continuous(polish or surface, starts, cols, maxiter, batched)
     starts = np.vstack([_local_discrete(surface, row) for row in starts])
     found = surface.score(starts)
     candidates = np.vstack([starts, pool[order]])

@@ -26,7 +26,8 @@ class EngineOptions:
     local_maxiter: int = 100
     perturbations: int = 128
     believe_incumbent: bool = True
-    batched_local: bool = False
+    batched_local: bool = True
+    polish_plain: bool = True
     quick_under_lock: bool = True
     shortlist_size: int = 64
     lock_starts: int = 2

@@ -121,7 +121,13 @@ class GPProposer:
         return Surface(self.space, posterior, acquisition, self.surrogate.scale)
 
     def _search(self, surface: Surface, pool: Array, n_starts: int, maxiter: int) -> Array:
-        candidates, _ = maximise(surface, pool, n_starts, maxiter, self.options.batched_local)
+        polish = None
+        if self.options.polish_plain:  # plain EI/PI: far starts have ~0 gradient, so one
+            # batched L-BFGS-B run is not steered by them (their log-EI gradients are huge)
+            polish = replace(surface, acquisition=replace(surface.acquisition, log=False))
+        candidates, _ = maximise(
+            surface, pool, n_starts, maxiter, self.options.batched_local, polish
+        )
         return candidates
 
 
