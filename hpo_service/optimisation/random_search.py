@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import qmc
 
-from hpo_service.domain import History, Params, SearchSpace
+from hpo_service.domain import FloatParam, History, Params, SearchSpace
 from hpo_service.errors import BudgetExhausted, InvalidStrategy
 from hpo_service.optimisation.encoding import decode
 
@@ -70,9 +70,15 @@ class RandomStrategy:
     """Seeded quasi-random search."""
 
     def prepare(self, space: SearchSpace, history: History, seed: int) -> RandomProposer:
-        """Bind the snapshot: remember what was tried so it is not proposed again."""
-        taken = {space.key(o.params) for o in history.completed}
-        taken |= {space.key(p) for p in history.failed}
+        """Bind the snapshot: in a fully discrete space, remember what was tried.
+
+        With a float parameter a repeat of a finished configuration has probability zero,
+        so only pending configurations (checked in ``propose``) need excluding.
+        """
+        taken: set[tuple[Any, ...]] = set()
+        if not any(isinstance(p, FloatParam) for p in space.params):
+            taken = {space.key(o.params) for o in history.completed}
+            taken |= {space.key(p) for p in history.failed}
         start = len(history.completed) + len(history.failed)
         return RandomProposer(space, seed, start, frozenset(taken))
 

@@ -50,6 +50,7 @@ class Repository:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._rows: dict[str, StudyRow] = {}
+        self._locked: set[str] = set()
 
     def ping(self) -> None:
         """A trivial round trip to the database."""
@@ -93,12 +94,14 @@ class Repository:
         return self.session.scalars(query).one_or_none()
 
     def _row(self, name: str, lock: bool = False) -> StudyRow:
-        if name in self._rows and not lock:
-            return self._rows[name]
+        if name in self._rows and (not lock or name in self._locked):
+            return self._rows[name]  # the session's identity map keeps it current
         row = self._find_row(name, lock)
         if row is None:
             raise StudyNotFound(f"no study named {name!r}; list studies with GET /api/v1/studies")
         self._rows[name] = row
+        if lock:
+            self._locked.add(name)
         return row
 
     def get_study(self, name: str) -> Study:
@@ -229,17 +232,21 @@ class Repository:
         rows = self.session.scalars(query.order_by(TrialRow.number)).all()
         return [trial_from_row(r, study.name) for r in rows]
 
-    def outcomes(self, study_name: str) -> list[Trial]:
-        """Every trial's number, state, value and params only: the cheap form of history."""
+    def outcomes(self, study_name: str, changed_after: int | None = None) -> list[Trial]:
+        """Number, state, value and params of every trial (or those changed after a seq)."""
         study = self._row(study_name)
-        query = (
-            select(TrialRow.number, TrialRow.state, TrialRow.value, TrialRow.params)
-            .where(TrialRow.study_id == study.id)
-            .order_by(TrialRow.number)
+        query = select(TrialRow.number, TrialRow.state, TrialRow.value, TrialRow.params).where(
+            TrialRow.study_id == study.id
         )
+        if changed_after is not None:
+            query = query.where(TrialRow.updated_seq > changed_after)
         return [
             Trial(
-                study=study.name, number=number, params=params, state=TrialState(state), value=value
+                study=study.name,
+                number=number,
+                params=params,
+                state=TrialState(state),
+                value=value,
             )
             for number, state, value, params in self.session.execute(query)
         ]

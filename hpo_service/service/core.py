@@ -10,6 +10,7 @@ from hpo_service.domain import Study, StudySummary, Trial, TrialPage, TrialState
 from hpo_service.errors import StudyNotFound
 from hpo_service.persistence import Database, Repository
 from hpo_service.service import studies, suggestions, trials
+from hpo_service.service.history_cache import HistoryCache
 
 Clock = Callable[[], datetime]
 
@@ -25,6 +26,7 @@ class Service:
     def __init__(self, database: Database, clock: Clock = utc_now) -> None:
         self.database = database
         self.clock = clock
+        self.history = HistoryCache()
 
     def database_ping(self) -> None:
         """Run a trivial query; raise StorageUnavailable if the database is unreachable."""
@@ -77,7 +79,7 @@ class Service:
     # trials
     def suggest(self, name: str, worker_id: str | None, count: int = 1) -> list[Trial]:
         """Hand out ``count`` trials to a worker (re-offers, then queued, then new)."""
-        return suggestions.suggest(self.database, name, worker_id, count, self.clock)
+        return suggestions.suggest(self.database, name, worker_id, count, self.clock, self.history)
 
     def report(
         self,

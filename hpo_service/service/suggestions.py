@@ -21,6 +21,7 @@ from hpo_service.errors import BudgetExhausted, HpoError, StudyNotRunning
 from hpo_service.optimisation import Proposer, Strategy, build_strategy
 from hpo_service.optimisation.random_search import RandomStrategy
 from hpo_service.persistence import Database, LockedStudy, Repository
+from hpo_service.service.history_cache import HistoryCache
 from hpo_service.service.studies import complete_if_done
 from hpo_service.service.trials import LEASE_EXPIRED
 
@@ -50,13 +51,10 @@ def history_of(study: Study, trials: Sequence[Trial]) -> History:
     return History(completed=completed, pending=pending, failed=failed)
 
 
-def take_snapshot(database: Database, name: str) -> Snapshot:
-    """Read the study and its trials without locking."""
+def take_snapshot(database: Database, name: str, cache: HistoryCache | None = None) -> Snapshot:
+    """Read the study and its trials without locking (through the cache when given)."""
     with database.transaction() as session:
-        repo = Repository(session)
-        study = repo.get_study(name)
-        trials = repo.outcomes(name)
-        seq = repo.current_seq(name)
+        study, trials, seq = (cache or HistoryCache()).read(Repository(session), name)
     return Snapshot(
         study=study,
         history=history_of(study, trials),
@@ -77,10 +75,15 @@ class Handout:
 
 
 def suggest(
-    database: Database, name: str, worker_id: str | None, count: int, clock: Callable[[], datetime]
+    database: Database,
+    name: str,
+    worker_id: str | None,
+    count: int,
+    clock: Callable[[], datetime],
+    cache: HistoryCache | None = None,
 ) -> list[Trial]:
     """Hand out ``count`` trials: stale retries first, then queued, then new proposals."""
-    snapshot = take_snapshot(database, name)
+    snapshot = take_snapshot(database, name, cache)
     _check_running(snapshot.study)
     strategy = build_strategy(snapshot.study.strategy)
     proposer = _prepare(strategy, snapshot) if snapshot.reofferable < count else None

@@ -1,0 +1,64 @@
+"""A per-process cache of each study's trial outcomes, kept current from the change log.
+
+Every trial change bumps its study's ``seq`` under the study lock, so the changes a
+cached copy misses are exactly the trials with ``updated_seq`` above the cached seq.
+A snapshot therefore reads only those (an indexed query) instead of decoding the whole
+history on every suggest. Correctness never depends on the cache: a miss, a study that
+was deleted and re-created, or another process's writes all end in the same rows a
+full read would return.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+
+from hpo_service.domain import Study, Trial
+from hpo_service.persistence import Repository
+
+MAX_STUDIES = 64
+
+
+@dataclass(frozen=True)
+class _Entry:
+    created_at: datetime
+    seq: int
+    trials: dict[int, Trial]
+
+
+class HistoryCache:
+    """Outcomes of recently used studies, by study name (thread-safe, bounded LRU)."""
+
+    def __init__(self, max_studies: int = MAX_STUDIES) -> None:
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+        self._max = max_studies
+
+    def read(self, repo: Repository, name: str) -> tuple[Study, list[Trial], int]:
+        """The study, its trials in number order and the seq they are current to."""
+        study = repo.get_study(name)
+        seq = repo.current_seq(name)  # read before the rows: later changes are re-read
+        with self._lock:
+            entry = self._entries.get(name)
+        if entry is None or entry.created_at != study.created_at or entry.seq > seq:
+            trials = {t.number: t for t in repo.outcomes(name)}
+        else:
+            trials = dict(entry.trials)
+            trials.update({t.number: t for t in repo.outcomes(name, changed_after=entry.seq)})
+        self._store(name, _Entry(study.created_at, seq, trials))
+        return study, [trials[n] for n in sorted(trials)], seq
+
+    def _store(self, name: str, entry: _Entry) -> None:
+        with self._lock:
+            current = self._entries.get(name)
+            if (
+                current is None
+                or current.created_at != entry.created_at
+                or current.seq <= entry.seq
+            ):
+                self._entries[name] = entry
+            self._entries.move_to_end(name)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
