@@ -1,0 +1,66 @@
+"""Assemble docs/BENCHMARKS.md from the sections each benchmark script writes.
+
+Every script in bench/ writes its own Markdown to docs/benchmarks/<name>.md with the
+date and machine it ran on; this joins them in a fixed order under one table of
+contents. Usage: ``.venv/bin/python bench/benchmarks_doc.py``
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+SECTIONS = [
+    ("service", "Service throughput: suggest + report round trips", "bench/service_throughput.py"),
+    (
+        "gp",
+        "Bayesian optimisation engine: regret, latency, parallel",
+        "bench/gp_benchmark.py, bench/gp_latency.py, bench/gp_rest.py",
+    ),
+    ("baseline", "Neural-network objectives: default-parameter baselines", "bench/baseline_mlp.py"),
+    ("tuned", "Neural-network objectives: tuned by the service", "bench/tuned_mlp.py"),
+    ("dashboard", "Dashboard at 10,000 trials", "bench/dashboard_load.py"),
+]
+
+
+def _demote(text: str) -> str:
+    """Shift every Markdown heading down one level, dropping the section's own title."""
+    lines = text.strip().splitlines()
+    if lines and lines[0].startswith("# "):
+        lines = lines[1:]
+    return "\n".join("#" + line if line.startswith("#") else line for line in lines).strip()
+
+
+def build() -> str:
+    """The whole document."""
+    parts = [
+        "# Benchmarks",
+        "",
+        "Every figure below was produced by a script in `bench/` that anyone can rerun; each "
+        "section names its script, date and machine. The machine is a shared 2-core VM, so "
+        "compare figures within one section (one run), not across sections.",
+        "",
+    ]
+    parts += [f"- [{title}](#{name})" for name, title, _ in SECTIONS]
+    for name, title, scripts in SECTIONS:
+        source = DOCS / "benchmarks" / f"{name}.md"
+        body = _demote(source.read_text()) if source.exists() else "_not measured yet_"
+        parts += [
+            "",
+            f'<a id="{name}"></a>',
+            f"## {title}",
+            "",
+            f"Scripts: `{scripts}`; raw section: [benchmarks/{name}.md](benchmarks/{name}.md).",
+            "",
+            body,
+        ]
+    return "\n".join(parts) + "\n"
+
+
+def main() -> None:
+    """Write docs/BENCHMARKS.md."""
+    (DOCS / "BENCHMARKS.md").write_text(build())
+
+
+if __name__ == "__main__":
+    main()
