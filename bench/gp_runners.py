@@ -182,10 +182,10 @@ ABLATIONS: dict[str, Runner] = {
     "EI uniform random initial design": engine_runner("ei", ablation(sobol_initial=False)),
     "EI without multi-start L-BFGS-B": engine_runner("ei", ablation(local_search=False)),
     "EI plain (not log EI)": engine_runner("ei", ablation(log_acquisition=False)),
-    "EI log-EI polish, one L-BFGS-B run per start": engine_runner(
+    "EI log-EI polish (one L-BFGS-B run per start)": engine_runner(
         "ei", ablation(batched_local=False, polish_plain=False)
     ),
-    "EI log-EI polish, one batched L-BFGS-B run": engine_runner("ei", ablation(polish_plain=False)),
+    "EI log-EI polish (one batched L-BFGS-B run)": engine_runner("ei", ablation(polish_plain=False)),
 }
 
 PARALLEL: dict[str, Runner] = {
