@@ -185,7 +185,9 @@ ABLATIONS: dict[str, Runner] = {
     "EI log-EI polish (one L-BFGS-B run per start)": engine_runner(
         "ei", ablation(batched_local=False, polish_plain=False)
     ),
-    "EI log-EI polish (one batched L-BFGS-B run)": engine_runner("ei", ablation(polish_plain=False)),
+    "EI log-EI polish (one batched L-BFGS-B run)": engine_runner(
+        "ei", ablation(polish_plain=False)
+    ),
 }
 
 PARALLEL: dict[str, Runner] = {
