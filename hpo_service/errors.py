@@ -123,6 +123,20 @@ class TrialAlreadyFinished(Conflict):
     title = "Trial already finished"
 
 
+class NotEnoughTrials(Conflict):
+    """An analysis needs more complete trials than the study has so far."""
+
+    code = "not-enough-trials"
+    title = "Not enough complete trials"
+
+
+class SurrogateUnavailable(Conflict):
+    """The study has no Gaussian-process surrogate to show (not a gp study, or the fit failed)."""
+
+    code = "surrogate-unavailable"
+    title = "No surrogate model for this study"
+
+
 class InvalidTransition(Conflict):
     """A state change that the lifecycle does not allow."""
 

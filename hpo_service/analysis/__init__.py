@@ -5,13 +5,13 @@ Never imports persistence or api: functions receive a search space and observati
 
 from __future__ import annotations
 
-from hpo_service.analysis.errors import NotEnoughTrials, SurrogateUnavailable
 from hpo_service.analysis.importance import (
     MIN_COMPLETE,
     Importance,
     ImportanceCache,
     parameter_importance,
 )
+from hpo_service.errors import NotEnoughTrials, SurrogateUnavailable
 
 __all__ = [
     "MIN_COMPLETE",

@@ -24,8 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.ensemble import RandomForestRegressor
 
-from hpo_service.analysis.errors import NotEnoughTrials
 from hpo_service.domain import CategoricalParam, Observation, SearchSpace
+from hpo_service.errors import NotEnoughTrials
 from hpo_service.optimisation.encoding import encode, to_features
 
 MIN_COMPLETE = 2

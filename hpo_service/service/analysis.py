@@ -21,7 +21,7 @@ from hpo_service.analysis import (
 )
 from hpo_service.analysis.importance import observations_digest
 from hpo_service.domain import CategoricalParam, Direction, Study, Trial, TrialState
-from hpo_service.errors import HpoError, InvalidRequest
+from hpo_service.errors import InvalidRequest
 from hpo_service.persistence import Database, Repository
 from hpo_service.service.suggestions import history_of
 
@@ -87,12 +87,7 @@ def surrogate(database: Database, name: str, param: str, points: int = 100) -> d
     history = history_of(study, trials)
     _check_surrogate(study, len(history.completed))
     seed = study.seed  # the strategy's own seed, if any, wins inside the engine, as in suggest
-    try:
-        raw = _slice_function()(study.space, history, study.strategy, seed, param, points=points)
-    except HpoError as error:
-        if type(error) is not HpoError:
-            raise
-        raise SurrogateUnavailable(str(error)) from error  # e.g. the GP fit failed numerically
+    raw = _slice_function()(study.space, history, study.strategy, seed, param, points=points)
     body = _normalise(_plain(raw), study, trials, param)
     body["param_type"] = chosen.type
     body["log"] = not isinstance(chosen, CategoricalParam) and chosen.log

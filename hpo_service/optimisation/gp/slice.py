@@ -15,7 +15,7 @@ from hpo_service.domain import (
     ParamValue,
     SearchSpace,
 )
-from hpo_service.errors import HpoError, InvalidRequest, InvalidStrategy
+from hpo_service.errors import InvalidRequest, InvalidStrategy, SurrogateUnavailable
 from hpo_service.optimisation.encoding import decode_value, encode, encode_value, to_features
 from hpo_service.optimisation.gp import config as gp_config
 from hpo_service.optimisation.gp.acquisition import Acquisition
@@ -66,7 +66,9 @@ def posterior_slice(
         with single_threaded_blas():
             surrogate = build_surrogate(space, observations, seed, EngineOptions())
     except NumericalError as error:
-        raise HpoError(f"the GP could not be fitted to this history: {error}") from error
+        raise SurrogateUnavailable(
+            f"the GP could not be fitted to this history: {error}"
+        ) from error
     held = max(observations, key=lambda o: o.value).params
     grid = grid_values(param, points)
     mean, std, acquisition = _evaluate(space, surrogate, normalised, held, param, grid)
