@@ -108,23 +108,32 @@ def optuna_runner(kind: str) -> Runner:
     return run
 
 
-def parallel_runner(acquisition: str, workers: int, options: EngineOptions | None = None) -> Runner:
+def parallel_runner(
+    acquisition: str, workers: int, options: EngineOptions | None = None, jitter: float = 0.0
+) -> Runner:
     """Asynchronous workers: each finished trial is replaced by a new suggestion made with
-    the other ``workers - 1`` trials pending (equal trial durations)."""
+    the other ``workers - 1`` trials pending. Trial durations are 1 + U(-jitter, jitter)
+    (seeded), and the trial that finishes first is reported first, so with ``jitter > 0``
+    workers finish out of order; ``jitter = 0`` is the equal-duration (round-robin) case."""
 
     def run(problem: Problem, seed: int, budget: int) -> list[float]:
         clear_cache()
         space = problem.space
         config = GPFactory().normalise({"name": "gp", "acquisition": acquisition}, space)
         strategy = GPStrategy(GPConfig.from_mapping(config), options or EngineOptions())
+        rng = np.random.default_rng([seed, 7])
         observations: list[Observation] = []
         pending: list[Params] = []
+        finish: list[float] = []
+        now = 0.0
         while len(observations) < budget:
             while len(pending) < workers and len(observations) + len(pending) < budget:
                 history = History(completed=tuple(observations), pending=tuple(pending))
-                proposer = strategy.prepare(space, history, seed)
-                pending += proposer.propose(pending, 1)
-            done = pending.pop(0)
+                pending += strategy.prepare(space, history, seed).propose(pending, 1)
+                finish.append(now + 1.0 + jitter * rng.uniform(-1.0, 1.0))
+            first = int(np.argmin(finish))
+            now = finish.pop(first)
+            done = pending.pop(first)
             observations.append(Observation(done, -problem(done)))
         return curve(problem, [-o.value for o in observations])
 
@@ -200,4 +209,5 @@ PARALLEL: dict[str, Runner] = {
     "EI 4 async workers (incumbent not believed)": parallel_runner(
         "ei", 4, ablation(believe_incumbent=False)
     ),
+    "EI 4 async workers random durations (kriging believer)": parallel_runner("ei", 4, jitter=0.5),
 }
