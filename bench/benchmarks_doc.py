@@ -17,6 +17,12 @@ SECTIONS = [
         "Bayesian optimisation engine: regret, latency, parallel",
         "bench/gp_benchmark.py, bench/gp_latency.py, bench/gp_rest.py",
     ),
+    ("gp_mlp", "Bayesian optimisation engine: breast-cancer MLP objective", "bench/gp_mlp.py"),
+    (
+        "gp_concurrency",
+        "Bayesian optimisation engine: one study, 8 concurrent clients, real server",
+        "bench/gp_concurrency.py, bench/lock_timing/sitecustomize.py",
+    ),
     ("baseline", "Neural-network objectives: default-parameter baselines", "bench/baseline_mlp.py"),
     ("tuned", "Neural-network objectives: tuned by the service", "bench/tuned_mlp.py"),
     ("dashboard", "Dashboard at 10,000 trials", "bench/dashboard_load.py"),
