@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import platform
 import subprocess
 import sys
@@ -123,8 +124,6 @@ def _machine() -> str:
         ),
         platform.processor(),
     )
-    import os
-
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
@@ -134,11 +133,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     rows = run(args.seconds)
     lines = [
-        f"Measured {datetime.date.today()} on {_machine()}; {args.seconds:g} s per cell, "
-        "each round trip = one suggest + one report over HTTP (random strategy, 3-parameter "
-        "space, a new study per cell). Server and clients share the machine.",
+        f"Measured {datetime.date.today()} on {_machine()}; load average {load} at the start; "
+        f"{args.seconds:g} s per cell, each round trip = one suggest + one report over HTTP "
+        "(random strategy, 3-parameter space, a new study per cell). All clients work on one "
+        "study, so every suggest and report queues for that study's lock (the worst case); "
+        "the client threads run in one Python process on the same 2 cores as the server.",
         "",
         "| backend | concurrent clients | round trips / s |",
         "|---|---:|---:|",
