@@ -6,20 +6,14 @@ import os
 import platform
 import statistics
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
+
+from machine import cpu_model
 
 
 def machine() -> str:
     """CPU model, cores and memory of this machine."""
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
+    cpu = cpu_model()
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     return (

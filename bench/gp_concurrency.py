@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gp_problems import PROBLEMS
+from machine import cpu_model
 
 from hpo_service.optimisation.encoding import decode
 from hpo_service.optimisation.random_search import sobol_points
@@ -331,14 +332,7 @@ def lock_table(runs: list[Run]) -> list[str]:
 
 
 def _machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
+    cpu = cpu_model()
     return f"nproc {os.cpu_count()}, {cpu}, Python {platform.python_version()}"
 
 

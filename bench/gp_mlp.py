@@ -31,6 +31,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from machine import cpu_model
+
 from hpo_service.domain import History, Observation, Params, SearchSpace
 from hpo_service.optimisation import build_strategy, normalise_strategy
 from hpo_service.wire import space_from_json
@@ -330,14 +332,7 @@ def noise_line(cache: Path) -> str:
 
 
 def _machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
+    cpu = cpu_model()
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
