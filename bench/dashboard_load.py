@@ -26,17 +26,8 @@ from dashboard_report import SERVERS, report
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.dashboard.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
 SPACE = [
     {"name": "learning_rate", "type": "float", "low": 1e-4, "high": 0.1, "log": True},
     {"name": "hidden_units", "type": "int", "low": 8, "high": 256, "log": True},
@@ -183,7 +174,7 @@ def measure(base: str, api: httpx.Client) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
         cold = load(page, base)

@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gp_problems import PROBLEMS
+from gp_rest import study_body
 from machine import cpu_model
 
 from hpo_service.optimisation.encoding import decode
@@ -52,7 +53,6 @@ from tests.servers import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEM = PROBLEMS["hartmann6"]
-SPACE_JSON = [{"name": f"x{i}", "type": "float", "low": 0.0, "high": 1.0} for i in range(6)]
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 SAMPLE_SECONDS = 0.05
 Sampler = Callable[[], dict[str, float]]
@@ -73,14 +73,7 @@ class Run:
 
 
 def _create_study(base: str, name: str, observations: int) -> None:
-    body = {
-        "name": name,
-        "direction": "minimize",
-        "metric": "hartmann6",
-        "space": SPACE_JSON,
-        "strategy": {"name": "gp", "seed": 1},
-        "max_trials": 100_000,
-    }
+    body = study_body(name)
     with httpx.Client(base_url=base, timeout=60) as http:
         http.post("/api/v1/studies", json=body).raise_for_status()
         for point in sobol_points(6, 7, 0, observations):

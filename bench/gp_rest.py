@@ -29,8 +29,9 @@ PROBLEM = PROBLEMS["hartmann6"]
 SPACE_JSON = [{"name": f"x{i}", "type": "float", "low": 0.0, "high": 1.0} for i in range(6)]
 
 
-def _study(client: Any, name: str) -> None:
-    body = {
+def study_body(name: str) -> dict[str, Any]:
+    """A 6-D Hartmann gp study without a budget (shared with gp_concurrency.py)."""
+    return {
         "name": name,
         "direction": "minimize",
         "metric": "hartmann6",
@@ -38,6 +39,10 @@ def _study(client: Any, name: str) -> None:
         "strategy": {"name": "gp", "seed": 1},
         "max_trials": 100_000,
     }
+
+
+def _study(client: Any, name: str) -> None:
+    body = study_body(name)
     response = client.post("/api/v1/studies", json=body)
     assert response.status_code in (200, 201), response.get_json()
 
