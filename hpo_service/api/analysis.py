@@ -18,7 +18,7 @@ bp = Blueprint("analysis", __name__, url_prefix="/api/v1/studies/<name>")
 @bp.get("/importance")
 def importance(name: str) -> Response:
     """Each parameter's importance for the value (random forest, cached per history)."""
-    return jsonify(analysis.importance(service().database, name))
+    return jsonify(service().importance(name))
 
 
 @bp.get("/surrogate")
@@ -28,7 +28,7 @@ def surrogate(name: str) -> Response:
     if not param:
         raise InvalidRequest("query parameter 'param' names the parameter to slice along")
     points = int_arg(request.args, "points", 100, analysis.MIN_POINTS, analysis.MAX_POINTS)
-    return jsonify(analysis.surrogate(service().database, name, param, points or 100))
+    return jsonify(service().surrogate(name, param, points or 100))
 
 
 def _paths() -> dict[str, Any]:

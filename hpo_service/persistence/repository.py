@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from hpo_service.domain import (
@@ -213,40 +213,27 @@ class Repository:
         study = self._row(study_name)
         return trial_from_row(self._trial_row(study, number), study.name)
 
-    def trials(
+    def trials(self, study_name: str, states: Iterable[TrialState] | None = None) -> list[Trial]:
+        """Whole trials in number order: all, or those in ``states``."""
+        study = self._row(study_name)
+        query = select(TrialRow).where(_selected(study, states, None))
+        rows = self.session.scalars(query.order_by(TrialRow.number)).all()
+        return [trial_from_row(r, study.name) for r in rows]
+
+    def outcomes(
         self,
         study_name: str,
         states: Iterable[TrialState] | None = None,
         changed_after: int | None = None,
     ) -> list[Trial]:
-        """Trials in number order: all, or those in ``states`` or changed after a seq."""
+        """Number, state, value and params only: of every trial, or of those in ``states``
+        or changed after a seq (either), without building ORM objects."""
         study = self._row(study_name)
-        query = select(TrialRow).where(TrialRow.study_id == study.id)
-        conditions: list[Any] = []
-        if states is not None:
-            conditions.append(TrialRow.state.in_([s.value for s in states]))
-        if changed_after is not None:
-            conditions.append(TrialRow.updated_seq > changed_after)
-        if conditions:
-            query = query.where(or_(*conditions))
-        rows = self.session.scalars(query.order_by(TrialRow.number)).all()
-        return [trial_from_row(r, study.name) for r in rows]
-
-    def outcomes(self, study_name: str, changed_after: int | None = None) -> list[Trial]:
-        """Number, state, value and params of every trial (or those changed after a seq)."""
-        study = self._row(study_name)
-        query = select(TrialRow.number, TrialRow.state, TrialRow.value, TrialRow.params).where(
-            TrialRow.study_id == study.id
-        )
-        if changed_after is not None:
-            query = query.where(TrialRow.updated_seq > changed_after)
+        columns = (TrialRow.number, TrialRow.state, TrialRow.value, TrialRow.params)
+        query = select(*columns).where(_selected(study, states, changed_after))
         return [
             Trial(
-                study=study.name,
-                number=number,
-                params=params,
-                state=TrialState(state),
-                value=value,
+                study=study.name, number=number, params=params, state=TrialState(state), value=value
             )
             for number, state, value, params in self.session.execute(query)
         ]
@@ -332,3 +319,17 @@ class Repository:
             TrialRow.study_id == study.id, TrialRow.state.in_(UNFINISHED)
         )
         return int(self.session.scalar(query) or 0)
+
+
+def _selected(
+    study: StudyRow, states: Iterable[TrialState] | None, changed_after: int | None
+) -> ColumnElement[bool]:
+    """The study's trials, narrowed to those in ``states`` or changed after a seq (either)."""
+    either: list[ColumnElement[bool]] = []
+    if states is not None:
+        either.append(TrialRow.state.in_([s.value for s in states]))
+    if changed_after is not None:
+        either.append(TrialRow.updated_seq > changed_after)
+    if not either:
+        return TrialRow.study_id == study.id
+    return and_(TrialRow.study_id == study.id, or_(*either))

@@ -23,6 +23,7 @@ from hpo_service.analysis.importance import observations_digest
 from hpo_service.domain import CategoricalParam, Direction, Study, Trial, TrialState
 from hpo_service.errors import InvalidRequest
 from hpo_service.persistence import Database, Repository
+from hpo_service.service.history_cache import HistoryCache
 from hpo_service.service.suggestions import history_of
 
 MIN_POINTS, MAX_POINTS = 10, 500
@@ -30,20 +31,23 @@ IMPORTANCE_CACHE = ImportanceCache()
 SliceFunction = Callable[..., Mapping[str, Any]]
 
 
-def _snapshot(database: Database, name: str) -> tuple[Study, list[Trial]]:
+def _snapshot(
+    database: Database, name: str, cache: HistoryCache | None
+) -> tuple[Study, list[Trial]]:
+    """The study and its trial outcomes, through the same history cache suggest uses."""
     with database.transaction() as session:
-        repo = Repository(session)
-        return repo.get_study(name), repo.trials(name)
+        study, trials, _seq = (cache or HistoryCache()).read(Repository(session), name)
+    return study, trials
 
 
-def importance(database: Database, name: str) -> dict[str, Any]:
+def importance(database: Database, name: str, cache: HistoryCache | None = None) -> dict[str, Any]:
     """Each parameter's importance for the study's value, most important first.
 
     Raises:
         StudyNotFound: no such study.
         NotEnoughTrials: fewer than two complete trials.
     """
-    study, trials = _snapshot(database, name)
+    study, trials = _snapshot(database, name, cache)
     observations = history_of(study, trials).completed
     key = (study.name, study.created_at.isoformat(), len(observations))
     digest = observations_digest(observations)
@@ -70,7 +74,13 @@ def _slice_function() -> SliceFunction:
     return cast(SliceFunction, function)
 
 
-def surrogate(database: Database, name: str, param: str, points: int = 100) -> dict[str, Any]:
+def surrogate(
+    database: Database,
+    name: str,
+    param: str,
+    points: int = 100,
+    cache: HistoryCache | None = None,
+) -> dict[str, Any]:
     """The GP posterior and acquisition along one parameter, others held at the best trial.
 
     Raises:
@@ -82,7 +92,7 @@ def surrogate(database: Database, name: str, param: str, points: int = 100) -> d
     """
     if not MIN_POINTS <= points <= MAX_POINTS:
         raise InvalidRequest(f"points must be in [{MIN_POINTS}, {MAX_POINTS}], got {points}")
-    study, trials = _snapshot(database, name)
+    study, trials = _snapshot(database, name, cache)
     chosen = study.space.get(param)
     history = history_of(study, trials)
     _check_surrogate(study, len(history.completed))

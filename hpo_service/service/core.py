@@ -9,7 +9,7 @@ from typing import Any
 from hpo_service.domain import Study, StudySummary, Trial, TrialPage, TrialState
 from hpo_service.errors import StudyNotFound
 from hpo_service.persistence import Database, Repository
-from hpo_service.service import studies, suggestions, trials
+from hpo_service.service import analysis, studies, suggestions, trials
 from hpo_service.service.history_cache import HistoryCache
 
 Clock = Callable[[], datetime]
@@ -139,6 +139,14 @@ class Service:
         """Every trial of a study in number order (exports, analyses)."""
         with self.database.transaction() as session:
             return Repository(session).trials(name)
+
+    def importance(self, name: str) -> dict[str, Any]:
+        """Each parameter's importance for the study's value (random forest, cached)."""
+        return analysis.importance(self.database, name, self.history)
+
+    def surrogate(self, name: str, param: str, points: int = 100) -> dict[str, Any]:
+        """The GP posterior and acquisition along one parameter."""
+        return analysis.surrogate(self.database, name, param, points, self.history)
 
     def best(self, name: str) -> Trial | None:
         """The best complete trial, or None."""

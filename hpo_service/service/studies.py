@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from hpo_service.domain import Direction, Study, StudyState, StudySummary, TrialState
+from hpo_service.domain import Direction, Study, StudyState, StudySummary
 from hpo_service.errors import InvalidRequest, InvalidStrategy, InvalidTransition
 from hpo_service.optimisation import FACTORIES, grid_size, normalise_strategy
 from hpo_service.persistence import Database, Repository
@@ -120,6 +120,3 @@ def complete_if_done(repo: Repository, name: str, now: datetime) -> None:
         return
     if locked.next_number >= study.max_trials and repo.count_unfinished(name) == 0:
         repo.update_study(name, {"state": StudyState.COMPLETED}, now)
-
-
-UNFINISHED_STATES = (TrialState.PENDING, TrialState.RUNNING, TrialState.STALE)

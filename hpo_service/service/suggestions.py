@@ -94,12 +94,12 @@ def suggest(
         out = Handout(repo, locked.study, worker_id, clock())
         repo.expire_leases(name, out.now)
         handed = _reoffer(out, count)
-        need = _within_budget(repo.lock_study(name), count - len(handed))
+        need = _within_budget(locked, count - len(handed))
         if need > 0:
             proposer = proposer or _prepare(strategy, snapshot)
             handed += _propose(out, proposer, _pending_since(repo, name, snapshot), need, snapshot)
-        unfinished = repo.count_unfinished(name)
         if not handed:
+            unfinished = repo.count_unfinished(name)
             complete_if_done(repo, name, out.now)
     if not handed:
         raise BudgetExhausted(_exhausted_message(locked, unfinished), unfinished=unfinished)
@@ -185,7 +185,7 @@ def _within_budget(locked: LockedStudy, need: int) -> int:
 
 def _pending_since(repo: Repository, name: str, snapshot: Snapshot) -> list[Params]:
     """Every configuration not in the snapshot's finished set, as it is now."""
-    current = repo.trials(
+    current = repo.outcomes(
         name,
         states=(TrialState.PENDING, TrialState.RUNNING, TrialState.STALE),
         changed_after=snapshot.seq,
