@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias
@@ -303,19 +303,6 @@ class StudySummary:
     best_value: float | None
     best_number: int | None
     last_activity: datetime | None
-
-
-def best_of(trials: Sequence[Trial], direction: Direction) -> Trial | None:
-    """The best complete trial for the direction; ties go to the earlier trial."""
-    best: Trial | None = None
-    for trial in sorted(trials, key=lambda t: t.number):
-        if trial.state is not TrialState.COMPLETE or trial.value is None:
-            continue
-        if best is None or direction.to_maximise(trial.value) > direction.to_maximise(
-            best.value or 0.0
-        ):
-            best = trial
-    return best
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ whose constructors enforce the semantic rules (bounds, names, choices).
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -223,9 +225,6 @@ CSV_COLUMNS = (
 
 def trials_to_csv(param_names: Sequence[str], trials: Sequence[Trial]) -> str:
     """All trials as CSV: one row per trial, one column per parameter (``params.<name>``)."""
-    import csv
-    import io
-
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*CSV_COLUMNS, *(f"params.{n}" for n in param_names)])
