@@ -1,35 +1,25 @@
-"""Fixtures: the shared data directory, an isolated cache, and a guard against real downloads."""
+"""Fixtures: the trainer reads its packaged data (no HPO_DATA_DIR) and never the network."""
 
 from __future__ import annotations
 
-import urllib.request
+import socket
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-# The repository's parent holds shared/ (here /work/shared; in CI a copy beside the clone).
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
-LOCAL_PREFIXES = ("file:", "http://127.0.0.1:")
-
 
 @pytest.fixture(autouse=True)
-def data_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    """Point HPO_DATA_DIR at shared/datasets and the user cache at a temporary directory."""
-    if not (SHARED_DATA / "concrete.csv").exists():
-        pytest.fail(
-            f"{SHARED_DATA}/concrete.csv is missing: the tests need shared/ beside the repo"
-        )
-    monkeypatch.setenv("HPO_DATA_DIR", str(SHARED_DATA))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    real_urlopen = urllib.request.urlopen
+def packaged_data_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Unset HPO_DATA_DIR and refuse connections to anything but loopback."""
+    monkeypatch.delenv("HPO_DATA_DIR", raising=False)
+    real_connect = socket.socket.connect
 
-    def local_only(url: Any, *args: Any, **kwargs: Any) -> Any:
-        target = url if isinstance(url, str) else url.full_url
-        if not target.startswith(LOCAL_PREFIXES):
-            raise AssertionError(f"a test tried to reach the network: {target}")
-        return real_urlopen(url, *args, **kwargs)
+    def loopback_only(self: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if host not in ("127.0.0.1", "::1", "localhost") and self.family != socket.AF_UNIX:
+            raise AssertionError(f"a test tried to reach the network: {address}")
+        return real_connect(self, address)
 
-    monkeypatch.setattr(urllib.request, "urlopen", local_only)
-    yield SHARED_DATA
+    monkeypatch.setattr(socket.socket, "connect", loopback_only)
+    yield
