@@ -120,7 +120,12 @@ def _trial_paths() -> dict[str, Any]:
                 [NAME],
             ),
         },
-        f"{base}/trials/{{number}}": {"get": _op("One trial", ok=trial, params=[NAME, NUMBER])},
+        f"{base}/trials/{{number}}": {
+            "get": _op("One trial", ok=trial, params=[NAME, NUMBER]),
+            "patch": _op(
+                "Merge keys into its metadata", "TrialPatch", trial, params=[NAME, NUMBER]
+            ),
+        },
         f"{base}/trials/{{number}}/report": {
             "post": _op(
                 "Report a value (idempotent)", "ReportRequest", trial, params=[NAME, NUMBER]
@@ -158,7 +163,13 @@ def _study_paths() -> dict[str, Any]:
             "patch": _op("Change state, budget or description", "StudyPatch", study, params=[NAME]),
             "delete": _op("Delete a study and its trials", status="204", params=[NAME]),
         },
-        "/api/v1/studies/{name}/best": {"get": _op("Best trial", ok=_ref("Trial"), params=[NAME])},
+        "/api/v1/studies/{name}/best": {
+            "get": _op(
+                "Best trial by value, or the recommended one (best re-score)",
+                ok=_ref("Trial"),
+                params=[NAME, _query("by", {"enum": ["value", "rescore"]}, "value (default)")],
+            )
+        },
         "/api/v1/studies/{name}/export": {"get": _op("Export all trials", params=export)},
         "/healthz": {"get": _op("Liveness and database check", ok={"type": "object"})},
     }

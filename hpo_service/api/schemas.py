@@ -112,6 +112,19 @@ ADD_TRIAL: dict[str, Any] = {
     },
 }
 
+TRIAL_PATCH: dict[str, Any] = {
+    "type": "object",
+    "required": ["metadata"],
+    "additionalProperties": False,
+    "properties": {
+        "metadata": {
+            **METADATA,
+            "description": "Keys merged into the trial's metadata (a key given replaces the "
+            'stored one), e.g. {"rescore": {...}} from hpo-trainer rescore.',
+        }
+    },
+}
+
 INTERMEDIATE: dict[str, Any] = {
     "type": "object",
     "required": ["step", "value"],
@@ -128,6 +141,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "HeartbeatRequest": HEARTBEAT,
     "TrialCreate": ADD_TRIAL,
     "IntermediateRequest": INTERMEDIATE,
+    "TrialPatch": TRIAL_PATCH,
     "Parameter": PARAMETER,
     "Strategy": STRATEGY,
 }

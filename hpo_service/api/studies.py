@@ -7,6 +7,7 @@ from flask import Blueprint, Response, jsonify, request
 from hpo_service.api.context import service
 from hpo_service.api.decoding import json_body
 from hpo_service.errors import InvalidRequest, TrialNotFound
+from hpo_service.service.core import BEST_BY
 from hpo_service.wire import summary_to_json, trial_to_json, trials_to_csv
 
 bp = Blueprint("studies", __name__, url_prefix="/api/v1/studies")
@@ -47,8 +48,16 @@ def delete(name: str) -> tuple[str, int]:
 
 @bp.get("/<name>/best")
 def best(name: str) -> Response:
-    """The best complete trial (direction-aware; ties go to the earlier trial)."""
-    trial = service().best(name)
+    """The best complete trial by value (ties go to the earlier trial), or by re-score."""
+    by = request.args.get("by", "value")
+    if by not in BEST_BY:
+        raise InvalidRequest(f"by must be one of {list(BEST_BY)}, got {by!r}")
+    trial = service().best(name, by)
+    if trial is None and by == "rescore":
+        raise TrialNotFound(
+            f"no trial of study {name!r} was re-scored yet; run "
+            f"`hpo-trainer rescore --study {name} --top 3`, or ask for by=value"
+        )
     if trial is None:
         raise TrialNotFound(f"study {name!r} has no complete trial yet")
     return jsonify(trial_to_json(trial))

@@ -80,3 +80,10 @@ def list_page(name: str) -> Response:
 def read(name: str, number: int) -> Response:
     """One trial."""
     return jsonify(trial_to_json(service().get_trial(name, number)))
+
+
+@bp.patch("/trials/<int:number>")
+def annotate(name: str, number: int) -> Response:
+    """Merge keys into a trial's metadata (a re-score, a note), whatever its state."""
+    body = json_body("TrialPatch")
+    return jsonify(trial_to_json(service().annotate(name, number, body["metadata"])))

@@ -131,6 +131,11 @@ class StudyHandle:
             body["metadata"] = dict(metadata)
         return self._add(body)
 
+    def annotate(self, number: int, metadata: Mapping[str, Any]) -> Trial:
+        """Merge keys into a trial's metadata (PATCH; idempotent, so retried safely)."""
+        path = f"{self._path}/trials/{number}"
+        return trial_from_json(self._http.request("PATCH", path, json={"metadata": dict(metadata)}))
+
     def get_trial(self, number: int) -> Trial:
         """One trial by number (raises TrialNotFound)."""
         return trial_from_json(self._http.request("GET", f"{self._path}/trials/{number}"))
@@ -151,10 +156,12 @@ class StudyHandle:
             if after is None:
                 return
 
-    def best(self) -> Trial | None:
-        """The best complete trial (direction-aware), or None if nothing is complete yet."""
+    def best(self, by: str = "value") -> Trial | None:
+        """The best complete trial by value, or by re-score (``by="rescore"``: the recommended
+        configuration after ``hpo-trainer rescore``); None if there is none yet."""
         try:
-            return trial_from_json(self._http.request("GET", f"{self._path}/best"))
+            answer = self._http.request("GET", f"{self._path}/best", params={"by": by})
+            return trial_from_json(answer)
         except TrialNotFound:
             return None
 

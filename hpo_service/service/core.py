@@ -20,6 +20,23 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+BEST_BY = ("value", "rescore")
+
+
+def rescore_value(trial: Trial) -> float | None:
+    """The value of a trial's ``metadata.rescore`` (hpo-trainer rescore), if it has one."""
+    rescore = trial.metadata.get("rescore")
+    value = rescore.get("value") if isinstance(rescore, Mapping) else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def best_rescored(study: Study, trials: Sequence[Trial]) -> Trial | None:
+    """The re-scored trial with the best re-score for the direction; ties to the lower number."""
+    scored = [(rescore_value(t), t) for t in trials]
+    ranked = [(study.direction.to_maximise(v), -t.number, t) for v, t in scored if v is not None]
+    return max(ranked, key=lambda item: item[:2])[2] if ranked else None
+
+
 class Service:
     """Every use case of the service, over one database."""
 
@@ -111,6 +128,10 @@ class Service:
         """Enqueue a configuration, or record one already evaluated when ``value`` is given."""
         return trials.add_trial(self.database, name, params, value, metadata, self.clock())
 
+    def annotate(self, name: str, number: int, metadata: Mapping[str, Any]) -> Trial:
+        """Merge keys into a trial's metadata, whatever its state."""
+        return trials.annotate(self.database, name, number, metadata, self.clock())
+
     def add_intermediate(self, name: str, number: int, step: int, value: Any) -> Trial:
         """Record a value reported during training."""
         return trials.add_intermediate(self.database, name, number, step, value, self.clock())
@@ -148,7 +169,11 @@ class Service:
         """The GP posterior and acquisition along one parameter."""
         return analysis.surrogate(self.database, name, param, points, self.history)
 
-    def best(self, name: str) -> Trial | None:
-        """The best complete trial, or None."""
+    def best(self, name: str, by: str = "value") -> Trial | None:
+        """The best complete trial by its value, or by its re-score (``by="rescore"``), or None."""
         with self.database.transaction() as session:
-            return Repository(session).best_trial(name)
+            repo = Repository(session)
+            if by == "value":
+                return repo.best_trial(name)
+            study = repo.get_study(name)
+            return best_rescored(study, repo.trials(name, states=(TrialState.COMPLETE,)))

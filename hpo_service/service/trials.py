@@ -194,6 +194,18 @@ def add_trial(
         return saved
 
 
+def annotate(
+    database: Database, name: str, number: int, metadata: Mapping[str, Any], now: datetime
+) -> Trial:
+    """Merge keys into a trial's metadata (e.g. a re-score after the study); any state."""
+    with database.transaction(write=True) as session:
+        repo = Repository(session)
+        repo.lock_study(name)
+        trial = repo.get_trial(name, number)
+        changed = dataclasses.replace(trial, metadata={**trial.metadata, **metadata})
+        return repo.save_trial(changed, now)
+
+
 def add_intermediate(
     database: Database, name: str, number: int, step: int, value: Any, now: datetime
 ) -> Trial:
