@@ -8,10 +8,17 @@ from collections.abc import Sequence
 
 from hpo_service.client import Client, default_url
 from hpo_service.errors import HpoError
-from trainer.commands import create_problem_study, resolve_problem, run_work, strategy_config
+from trainer.commands import (
+    create_problem_study,
+    resolve_problem,
+    run_rescore,
+    run_work,
+    strategy_config,
+)
 from trainer.demo import DemoOptions, run_demo
+from trainer.evaluation import RESCORE_FOLDS, RESCORE_REPEATS, RESCORE_SEED, Protocol
 from trainer.logs import configure_logging
-from trainer.objectives import ObjectiveError, get_problem, problem_names
+from trainer.objectives import DEFAULT_MAX_ITER, ObjectiveError, get_problem, problem_names
 from trainer.worker import WorkerConfig
 
 
@@ -24,8 +31,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _training(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (5)")
-    parser.add_argument("--max-iter", type=int, default=100, help="epoch cap per fit (100)")
+    parser.add_argument(
+        "--max-iter", type=int, default=DEFAULT_MAX_ITER, help=f"epoch cap ({DEFAULT_MAX_ITER})"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the CV split and the nets")
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="CV repetitions per trial (1; more cuts noise)"
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     _common(sub.add_parser("problems", help="list the problems workers can train"))
     _create_parser(sub.add_parser("create-study", help="create a study for a problem"))
     _work_parser(sub.add_parser("work", help="train trials of a study until its budget is used"))
+    _rescore_parser(
+        sub.add_parser("rescore", help="re-score the top trials on fresh CV splits, recommend one")
+    )
     _demo_parser(sub.add_parser("demo", help="serve, optimise the breast-cancer MLP, summarise"))
     return parser
 
@@ -70,10 +85,30 @@ def _work_parser(work: argparse.ArgumentParser) -> None:
     work.add_argument("--no-progress", action="store_true", help="no progress line")
 
 
+def _rescore_parser(rescore: argparse.ArgumentParser) -> None:
+    _common(rescore)
+    rescore.add_argument("--study", required=True)
+    rescore.add_argument("--top", type=int, default=3, help="how many trials to re-score (3)")
+    rescore.add_argument("--problem", default=None, help="default: taken from the study")
+    rescore.add_argument("--folds", type=int, default=RESCORE_FOLDS)
+    rescore.add_argument("--repeats", type=int, default=RESCORE_REPEATS, help="CV repetitions")
+    rescore.add_argument(
+        "--seed", type=int, default=RESCORE_SEED, help="CV seed: pick one the study never used"
+    )
+    rescore.add_argument("--max-iter", type=int, default=DEFAULT_MAX_ITER, help="epoch cap")
+    rescore.add_argument("--data", default=None, help="concrete.csv or its directory")
+    rescore.add_argument(
+        "--baselines",
+        action="store_true",
+        help="also score the default MLP and a tuned simple model",
+    )
+
+
 def _demo_parser(demo: argparse.ArgumentParser) -> None:
     demo.add_argument("-v", "--verbose", action="count", default=0)
     _training(demo)
-    demo.add_argument("--trials", type=int, default=30)
+    demo.add_argument("--trials", type=int, default=40)
+    demo.add_argument("--top", type=int, default=3, help="trials re-scored at the end (3)")
     demo.add_argument("--workers", type=int, default=2)
     demo.add_argument("--port", type=int, default=8000)
     demo.add_argument("--dir", default="demo-run", help="working directory (./demo-run)")
@@ -113,13 +148,19 @@ def _work(args: argparse.Namespace, client: Client) -> int:
     config = WorkerConfig(
         server=client.url, study=args.study, problem=problem, worker_id=args.worker_id,
         folds=args.folds, max_iter=args.max_iter, seed=args.seed, data_path=args.data,
+        repeats=args.repeats,
     )  # fmt: skip
     return run_work(client, config, args.workers, args.verbose, not args.no_progress)
 
 
+def _rescore(args: argparse.Namespace, client: Client) -> int:
+    protocol = Protocol(args.folds, args.repeats, args.seed, args.max_iter, args.data)
+    return run_rescore(client, args.study, args.problem, args.top, protocol, args.baselines)
+
+
 def _demo(args: argparse.Namespace) -> int:
     options = DemoOptions(
-        trials=args.trials, workers=args.workers, port=args.port, directory=args.dir,
+        trials=args.trials, top=args.top, workers=args.workers, port=args.port, directory=args.dir,
         keep_serving=args.keep_serving, folds=args.folds, max_iter=args.max_iter,
         seed=args.seed, verbosity=args.verbose,
     )  # fmt: skip
@@ -138,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with Client(args.server or default_url()) as client:
             if args.command == "create-study":
                 return _create(args, client)
+            if args.command == "rescore":
+                return _rescore(args, client)
             return _work(args, client)
     except (HpoError, ObjectiveError) as exc:
         print(f"hpo-trainer: {type(exc).__name__}: {exc}", file=sys.stderr)

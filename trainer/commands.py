@@ -23,6 +23,7 @@ from typing import Any
 from hpo_service.client import Client, StudyHandle
 from hpo_service.domain import Study
 from hpo_service.errors import InvalidStrategy
+from trainer.evaluation import Protocol, baselines
 from trainer.objectives import (
     MLP_SPACE,
     ObjectiveError,
@@ -33,6 +34,7 @@ from trainer.objectives import (
 )
 from trainer.objectives.mlp import mlp_kwargs
 from trainer.progress import Progress, summary_text
+from trainer.rescore import rescore_line, rescore_study
 from trainer.worker import WorkerConfig, child_main, run_in_process
 
 log = logging.getLogger("trainer")
@@ -124,15 +126,45 @@ def run_work(
 
 
 def network_note(problem: str, params: Mapping[str, Any]) -> str | None:
-    """For the built-in MLP problems, the network those parameters train (unused ones dropped)."""
+    """For the built-in MLP problems, the network those parameters train."""
     if tuple(get_problem(problem).space) != MLP_SPACE:
         return None
     kwargs = mlp_kwargs(params, Settings())
-    momentum = f", momentum {kwargs['momentum']:.3g}" if kwargs["solver"] == "sgd" else ""
     return (
-        f"hidden layers {kwargs['hidden_layer_sizes']}, {kwargs['activation']}, "
-        f"{kwargs['solver']}{momentum}"
+        f"{params['input_transform']} inputs, hidden layers {kwargs['hidden_layer_sizes']}, "
+        f"{kwargs['activation']}, adam"
     )
+
+
+def run_rescore(
+    client: Client,
+    name: str,
+    problem_flag: str | None,
+    top: int,
+    protocol: Protocol,
+    with_baselines: bool = False,
+) -> int:
+    """Re-score the top trials on fresh splits, name the recommendation; baselines optional."""
+    study = client.get_study(name)
+    problem = get_problem(resolve_problem(study.definition, problem_flag))
+    print(f"re-scoring the top {top} trials of {name} on {protocol.describe()}", flush=True)
+    done = rescore_study(study, problem, top, protocol, lambda r: print(rescore_line(r)))
+    if not done:
+        print(f"study {name} has no complete trial to re-score")
+        return 1
+    best = done[0]
+    lines = [(f"tuned MLP (trial {best.trial.number}, recommended)", best.score)]
+    if with_baselines:
+        lines += [(score.label, score) for score in baselines(problem.name, protocol)]
+    print(f"\n{problem.metric} on {protocol.describe()} (splits the study never saw), mean +- se:")
+    for label, score in lines:
+        print(f"  {label:44} {score.mean:.4f} +- {score.sem:.4f}")
+    note = network_note(problem.name, best.trial.params)
+    print(
+        f"recommended: trial {best.trial.number} {dict(best.trial.params)}"
+        + (f" ({note})" if note else "")
+    )
+    return 0
 
 
 def _work_here(config: WorkerConfig, meter: Progress | None) -> int:

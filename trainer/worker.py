@@ -8,6 +8,11 @@
 - 409 budget-exhausted while other trials are still out: the worker waits, because a trial
   whose worker died goes stale and is offered again; it stops once the study is completed,
   paused, or has nothing left to hand out.
+- Every epoch's value is reported as an intermediate value; when the service answers that the
+  trial should stop (the study's pruner), training stops and the trial ends as pruned.
+- An error that is not about the configuration (missing data, a broken install) stops the
+  worker with its message; the trial is left to its lease, which runs out and re-offers it,
+  instead of being failed as if the configuration were at fault.
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ from hpo_service.errors import (
     StudyNotRunning,
     TrialAlreadyFinished,
 )
-from trainer.objectives import Problem, get_problem
+from trainer.environment import EnvironmentProblem
+from trainer.objectives import DEFAULT_MAX_ITER, Problem, get_problem
 
 log = logging.getLogger("trainer.worker")
 UNFINISHED = (TrialState.PENDING, TrialState.RUNNING, TrialState.STALE)
@@ -40,6 +46,12 @@ UNFINISHED = (TrialState.PENDING, TrialState.RUNNING, TrialState.STALE)
 
 class Aborted(BaseException):
     """A second stop signal: abandon the current trial (it is reported as failed)."""
+
+
+class CannotTrain(HpoError):
+    """This worker cannot train anything (missing data, broken install): it stops."""
+
+    code = "worker-cannot-train"
 
 
 @dataclass(frozen=True)
@@ -51,8 +63,10 @@ class WorkerConfig:
     problem: str
     worker_id: str = ""
     folds: int = 5
-    max_iter: int = 100
+    max_iter: int = DEFAULT_MAX_ITER
     seed: int = 0
+    repeats: int = 1
+    report_curve: bool = True
     data_path: str | None = None
     max_backoff: float = 10.0
     parent_pid: int | None = None
@@ -64,6 +78,7 @@ class WorkerStats:
 
     completed: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
+    pruned: list[int] = field(default_factory=list)
 
 
 class StopSignal:
@@ -140,9 +155,12 @@ class _Loop:
             return True
         self.outages = 0
         if trial is not None:
-            done = trial.state is TrialState.COMPLETE
-            (self.stats.completed if done else self.stats.failed).append(trial.number)
+            self._count(trial)
         return True
+
+    def _count(self, trial: Trial) -> None:
+        by_state = {TrialState.COMPLETE: self.stats.completed, TrialState.PRUNED: self.stats.pruned}
+        by_state.get(trial.state, self.stats.failed).append(trial.number)
 
     def _wait_for_stale(self, exc: BudgetExhausted) -> bool:
         """Budget used: wait while other trials are out (they may go stale), else stop."""
@@ -183,10 +201,15 @@ def _poll_interval(study: StudyHandle) -> float:
     return max(0.2, min(2.0, study.definition.lease_seconds / 3.0))
 
 
+ENVIRONMENT_ERRORS = (EnvironmentProblem, ImportError, MemoryError, OSError)
+"""Exceptions that say the machine cannot train, whatever the configuration."""
+
+
 def _work_one(study: StudyHandle, problem: Problem, config: WorkerConfig) -> Trial | None:
     """Suggest one trial, train it and report; an objective error fails the trial."""
     with study.trial(worker_id=config.worker_id or default_worker_id()) as trial:
         log.info("trial %d: training %s", trial.number, trial.params)
+        curve = _curve_reporter(trial, config.max_backoff) if config.report_curve else None
         try:
             result = problem.evaluate(
                 trial.params,
@@ -194,15 +217,49 @@ def _work_one(study: StudyHandle, problem: Problem, config: WorkerConfig) -> Tri
                 seed=config.seed,
                 max_iter=config.max_iter,
                 data_path=config.data_path,
+                repeats=config.repeats,
+                on_epoch=curve,
             )
+        except ENVIRONMENT_ERRORS as exc:
+            trial.abandon()
+            raise CannotTrain(
+                f"{type(exc).__name__}: {exc} (trial {trial.number} was not failed: its lease "
+                "runs out and it is offered again once this is fixed)"
+            ) from exc
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"
             log.warning("trial %d failed: %s", trial.number, reason)
             _deliver(trial, lambda: trial.fail(reason), config.max_backoff)
             return trial.result
-        if _deliver(trial, lambda: trial.report(result.value, result.metrics), config.max_backoff):
+        if result.pruned:
+            _deliver(trial, lambda: trial.prune(result.metrics), config.max_backoff)
+            log.info("trial %d pruned after %s epochs", trial.number, result.metrics.get("epochs"))
+        elif _deliver(
+            trial, lambda: trial.report(result.value, result.metrics), config.max_backoff
+        ):
             log.info("reported trial %d value=%r", trial.number, result.value)
     return trial.result
+
+
+def _curve_reporter(trial: RunningTrial, max_backoff: float) -> Callable[[int, float], bool]:
+    """The objective's per-epoch callback: report the value, answer whether to stop.
+
+    An outage does not stop training: the point is skipped after a few tries (the final
+    value is what counts) and the trial trains on.
+    """
+
+    def report(step: int, value: float) -> bool:
+        for attempt in range(3):
+            try:
+                return trial.report_intermediate(step, value)
+            except ServiceUnavailable as exc:
+                log.warning("trial %d: epoch %d not reported (%s)", trial.number, step, exc)
+                time.sleep(min(max_backoff, 0.5 * 2**attempt))
+            except TrialAlreadyFinished:
+                return True  # finished elsewhere (a late duplicate): stop spending time on it
+        return False
+
+    return report
 
 
 def _deliver(trial: RunningTrial, send: Callable[[], Trial], max_backoff: float) -> bool:

@@ -1,4 +1,4 @@
-"""The built-in MLP objectives and the problem registry (small, fast settings)."""
+"""The built-in MLP objectives, lockstep training with learning curves, and the registry."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from sklearn.dummy import DummyRegressor
 from sklearn.model_selection import cross_val_score
 
-from hpo_service.domain import CategoricalParam, FloatParam, IntParam, Param, SearchSpace
+from hpo_service.wire import space_from_json
 from trainer.data import load_concrete
 from trainer.objectives import (
     ObjectiveError,
@@ -26,28 +26,17 @@ from trainer.objectives import (
     problem_names,
     registry,
 )
-from trainer.objectives.mlp import mix_folds
+from trainer.objectives.mlp import cv_seed, mix_splits, stratified_splits
 
-GOOD = {
+GOOD: dict[str, Any] = {
+    "input_transform": "standard",
     "n_layers": 1,
     "units_1": 32,
-    "units_2": 8,
-    "units_3": 8,
     "activation": "relu",
-    "solver": "adam",
     "learning_rate_init": 0.01,
     "alpha": 1e-4,
     "batch_size": 32,
-    "momentum": 0.9,
 }
-
-
-def to_domain(item: dict[str, Any]) -> Param:
-    """Read one REST-format parameter dict with the service's domain classes."""
-    if item["type"] == "categorical":
-        return CategoricalParam(item["name"], tuple(item["choices"]))
-    kind = IntParam if item["type"] == "int" else FloatParam
-    return kind(item["name"], item["low"], item["high"], item["log"])
 
 
 @pytest.fixture
@@ -60,32 +49,50 @@ def scratch_registry() -> Iterator[None]:
 
 
 @pytest.mark.parametrize("name", ["breast-cancer", "concrete"])
-def test_search_space_is_valid_rest_json(name: str) -> None:
+def test_search_space_is_valid_rest_json_with_conditions(name: str) -> None:
     problem = get_problem(name)
-    space = SearchSpace(tuple(to_domain(item) for item in problem.search_space()))
+    space = space_from_json(problem.search_space())
     assert space.check(GOOD) == GOOD
-    assert problem.direction in ("minimize", "maximize")
-    assert {"n_layers", "activation", "solver", "momentum", "batch_size"} <= set(space.names)
+    deep = {**GOOD, "n_layers": 3, "units_2": 16, "units_3": 8}
+    assert space.check(deep) == deep
+    assert {"input_transform", "n_layers", "alpha", "batch_size"} <= set(space.names)
 
 
-def test_breast_cancer_scores_a_reasonable_config_above_090() -> None:
-    result = get_problem("breast-cancer").evaluate(GOOD, seed=1, folds=3, max_iter=40)
-    assert result.value > 0.9
+def test_breast_cancer_reports_a_curve_and_scores_above_090() -> None:
+    curve: list[tuple[int, float]] = []
+    result = get_problem("breast-cancer").evaluate(
+        GOOD, seed=1, folds=3, max_iter=40, on_epoch=lambda s, v: curve.append((s, v)) or False
+    )
+    assert result.value > 0.9 and not result.pruned
     assert result.metrics["roc_auc"] > 0.95
-    assert result.metrics["converged"] is True
-    assert len(result.metrics["fold_accuracy"]) == 3
+    assert [s for s, _ in curve] == list(range(result.metrics["epochs"]))
+    assert curve[-1][1] == pytest.approx(result.value)
+    assert len(result.metrics["fold_scores"]) == 3
+    assert result.metrics["epochs_total"] == sum(result.metrics["fold_epochs"])
 
 
 def test_concrete_beats_the_mean_predictor_by_far() -> None:
-    result = get_problem("concrete").evaluate(GOOD, seed=1, folds=3, max_iter=40)
+    result = get_problem("concrete").evaluate(GOOD, seed=1, folds=3, max_iter=60)
     data = load_concrete()
-    splitter = mix_folds(Settings(folds=3, seed=1))
+    splits = mix_splits(data.groups, Settings(folds=3, seed=1))
     mean_rmse = -cross_val_score(
-        DummyRegressor(), data.X, data.y, groups=data.groups, cv=splitter,
-        scoring="neg_root_mean_squared_error",
-    ).mean()  # fmt: skip
+        DummyRegressor(), data.X, data.y, cv=splits, scoring="neg_root_mean_squared_error"
+    ).mean()
     assert result.value < 0.6 * mean_rmse
     assert result.metrics["r2"] > 0.6
+
+
+def test_a_true_from_the_callback_stops_training_as_pruned() -> None:
+    steps: list[int] = []
+
+    def stop_at_5(step: int, value: float) -> bool:
+        steps.append(step)
+        return step == 4
+
+    result = get_problem("concrete").evaluate(GOOD, folds=3, max_iter=200, on_epoch=stop_at_5)
+    assert result.pruned and steps == [0, 1, 2, 3, 4]
+    assert result.metrics["epochs"] == 5 and result.metrics["fold_epochs"] == [5, 5, 5]
+    assert "r2" not in result.metrics  # no final score for a stopped trial
 
 
 @pytest.mark.parametrize("name", ["breast-cancer", "concrete"])
@@ -101,12 +108,28 @@ def test_same_seed_same_score_other_seed_other_score(name: str) -> None:
     assert first.value != other.value
 
 
+def test_repeats_use_other_splits_and_multiply_the_folds() -> None:
+    result = get_problem("breast-cancer").evaluate(GOOD, folds=3, repeats=2, max_iter=10)
+    assert len(result.metrics["fold_scores"]) == 6
+    assert cv_seed(0, 1) != cv_seed(1, 0)
+    y = np.arange(40) % 2
+    one = stratified_splits(y, Settings(folds=2, seed=0, repeats=2))
+    assert len(one) == 4 and not np.array_equal(one[0][1], one[2][1])
+
+
 @pytest.mark.parametrize("seed", [0, 7])
 def test_concrete_folds_never_split_a_mix(seed: int) -> None:
     data = load_concrete()
     mixes = [tuple(row) for row in data.X[:, :7]]
-    for train, test in mix_folds(Settings(folds=5, seed=seed)).split(data.X, data.y, data.groups):
+    for train, test in mix_splits(data.groups, Settings(folds=5, seed=seed, repeats=2)):
         assert not {mixes[i] for i in train} & {mixes[i] for i in test}
+
+
+@pytest.mark.parametrize("transform", ["standard", "power", "quantile"])
+def test_every_input_transform_trains(transform: str) -> None:
+    params = {**GOOD, "input_transform": transform}
+    result = get_problem("breast-cancer").evaluate(params, folds=2, max_iter=20)
+    assert result.value > 0.85
 
 
 def test_unconverged_training_leaks_no_warning_and_says_so() -> None:
@@ -114,26 +137,27 @@ def test_unconverged_training_leaks_no_warning_and_says_so() -> None:
         warnings.simplefilter("error")
         result = get_problem("concrete").evaluate(GOOD, folds=2, max_iter=2)
     assert result.metrics["converged"] is False
-    assert result.metrics["n_iter"] == [2, 2]
+    assert result.metrics["fold_epochs"] == [2, 2]
 
 
 def test_diverging_training_is_an_objective_error() -> None:
-    wild = {**GOOD, "activation": "identity", "solver": "sgd", "learning_rate_init": 0.1}
-    wild.update(n_layers=3, units_2=64, units_3=64, momentum=0.99, batch_size=16, alpha=1e-6)
-    with pytest.raises(ObjectiveError, match="smaller learning_rate_init"):
-        get_problem("breast-cancer").evaluate(wild, folds=3, max_iter=20)
+    wild = {**GOOD, "learning_rate_init": 1e6, "n_layers": 3, "units_2": 256, "units_3": 256}
+    with pytest.raises(ObjectiveError, match="smaller learning_rate_init|diverged"):
+        get_problem("concrete").evaluate(wild, folds=2, max_iter=20)
 
 
 def test_bad_parameter_values_are_objective_errors() -> None:
-    with pytest.raises(ObjectiveError, match="check params"):
-        get_problem("breast-cancer").evaluate({**GOOD, "activation": "swish"}, folds=2)
+    with pytest.raises(ObjectiveError, match="input_transform must be one of"):
+        get_problem("breast-cancer").evaluate({**GOOD, "input_transform": "log"}, folds=2)
     with pytest.raises(ObjectiveError, match="n_layers"):
         get_problem("breast-cancer").evaluate({**GOOD, "n_layers": 4}, folds=2)
+    with pytest.raises(ObjectiveError, match=r"needs \['units_2'\]"):
+        get_problem("breast-cancer").evaluate({**GOOD, "n_layers": 2}, folds=2)
 
 
 def test_missing_parameters_and_unknown_problems_are_clear_errors() -> None:
-    with pytest.raises(ObjectiveError, match=r"missing parameters \['momentum'\]"):
-        get_problem("concrete").evaluate({k: v for k, v in GOOD.items() if k != "momentum"})
+    with pytest.raises(ObjectiveError, match=r"missing parameters \['alpha'\]"):
+        get_problem("concrete").evaluate({k: v for k, v in GOOD.items() if k != "alpha"})
     with pytest.raises(ObjectiveError, match=r"known problems: .*breast-cancer"):
         get_problem("mnist")
 

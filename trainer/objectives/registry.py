@@ -17,7 +17,8 @@ from typing import Any, TypeAlias
 ENTRY_POINT_GROUP = "hpo_service.objectives"
 DEFAULT_FOLDS = 5
 DEFAULT_SEED = 0
-DEFAULT_MAX_ITER = 100
+DEFAULT_MAX_ITER = 500
+DEFAULT_REPEATS = 1
 DIRECTIONS = ("minimize", "maximize")
 
 
@@ -25,22 +26,34 @@ class ObjectiveError(ValueError):
     """A problem is unknown, badly defined, or cannot score the given configuration."""
 
 
+EpochCallback: TypeAlias = Callable[[int, float], bool]
+"""Called by an objective after each epoch with (step, value); True asks it to stop early."""
+
+
 @dataclass(frozen=True)
 class Settings:
-    """How to evaluate one configuration: CV folds, seed, epoch cap, data location."""
+    """How to evaluate one configuration: CV folds and repetitions, seed, epoch cap, data
+    location, and the per-epoch callback that reports the learning curve."""
 
     folds: int = DEFAULT_FOLDS
     seed: int = DEFAULT_SEED
     max_iter: int = DEFAULT_MAX_ITER
     data_path: str | Path | None = None
+    repeats: int = DEFAULT_REPEATS
+    on_epoch: EpochCallback | None = None
 
 
 @dataclass(frozen=True)
 class Result:
-    """The score of one configuration and secondary metrics (JSON-able) for the trial metadata."""
+    """The score of one configuration and secondary metrics (JSON-able) for the trial metadata.
+
+    ``pruned``: training stopped early because the per-epoch callback asked it to; ``value``
+    is then the last value of the learning curve, not a final score.
+    """
 
     value: float
     metrics: dict[str, Any] = field(default_factory=dict)
+    pruned: bool = False
 
 
 ObjectiveFunction: TypeAlias = Callable[[Mapping[str, Any], Settings], "Result | float"]
@@ -71,6 +84,11 @@ class Problem:
         """Names of the search-space parameters, in order."""
         return [str(p["name"]) for p in self.space]
 
+    @property
+    def unconditional_names(self) -> list[str]:
+        """Parameters every configuration has (those without an "only when" condition)."""
+        return [str(p["name"]) for p in self.space if "condition" not in p]
+
     def search_space(self) -> list[dict[str, Any]]:
         """The search space as a fresh JSON-able list (the REST ``space`` field)."""
         return [copy.deepcopy(dict(p)) for p in self.space]
@@ -83,12 +101,14 @@ class Problem:
         seed: int = DEFAULT_SEED,
         max_iter: int = DEFAULT_MAX_ITER,
         data_path: str | Path | None = None,
+        repeats: int = DEFAULT_REPEATS,
+        on_epoch: EpochCallback | None = None,
     ) -> Result:
         """Score one configuration; raise ObjectiveError if parameters are missing."""
-        missing = [n for n in self.param_names if n not in params]
+        missing = [n for n in self.unconditional_names if n not in params]
         if missing:
             raise ObjectiveError(f"problem {self.name!r}: missing parameters {missing}")
-        settings = Settings(folds=folds, seed=seed, max_iter=max_iter, data_path=data_path)
+        settings = Settings(folds, seed, max_iter, data_path, repeats, on_epoch)
         outcome = self.function(params, settings)
         if isinstance(outcome, Result):
             return outcome

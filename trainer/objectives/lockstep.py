@@ -1,0 +1,159 @@
+"""Cross-validation that trains every fold's network one epoch at a time, all folds together.
+
+A step is an epoch: after each one, every fold's network is scored on its held-out fold and
+the mean becomes the learning curve's value at that step, so a caller (the worker, which asks
+the service) can stop a hopeless configuration early. The final value is the mean held-out
+score when training ends, the same quantity a plain ``cross_validate`` would give.
+
+Each fold stops on its own by scikit-learn's rule for ``early_stopping=False``: the training
+loss has not improved by ``tol`` for ``n_iter_no_change`` epochs (Kingma & Ba's Adam keeps a
+constant step size, so this plateau test is what ends a run); ``max_epochs`` caps them all.
+No held-out data steers training: the scores only observe it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+
+from trainer.objectives.registry import ObjectiveError
+
+EpochCallback = Callable[[int, float], bool]
+"""Called after every epoch with (step, mean held-out score); True asks training to stop."""
+
+Split = tuple[NDArray[np.intp], NDArray[np.intp]]
+Prepared = tuple[NDArray[np.float64], NDArray[Any], NDArray[np.float64], NDArray[Any], float]
+"""Preprocessed (X_train, y_train, X_test, y_test) and the target's scale (1.0 if unscaled)."""
+Preprocess = Callable[[NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any]], Prepared]
+Scorer = Callable[["FoldRun"], float]
+
+
+@dataclass
+class FoldRun:
+    """One fold: its preprocessed data, its network and where its training stands."""
+
+    mlp: Any
+    X_train: NDArray[np.float64]
+    y_train: NDArray[Any]
+    X_test: NDArray[np.float64]
+    y_test: NDArray[Any]
+    y_scale: float = 1.0
+    best_loss: float = math.inf
+    stalled: int = 0
+    epochs: int = 0
+    done: bool = False
+    score: float = math.nan
+
+
+@dataclass
+class Curve:
+    """What lockstep training produced: the per-epoch means, final fold scores, epochs."""
+
+    values: list[float] = field(default_factory=list)
+    fold_scores: list[float] = field(default_factory=list)
+    fold_epochs: list[int] = field(default_factory=list)
+    stopped: bool = False
+    converged: bool = False
+    seconds: float = 0.0
+    runs: list[FoldRun] = field(default_factory=list)
+
+    @property
+    def value(self) -> float:
+        """The mean held-out score when training ended."""
+        return float(np.mean(self.fold_scores))
+
+    @property
+    def epochs(self) -> int:
+        """Epochs of the longest-running fold: the last step of the learning curve."""
+        return len(self.values)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to train: the estimator template, the per-fold preprocessing, the score."""
+
+    mlp: Any
+    preprocess: Preprocess
+    score: Scorer
+    max_epochs: int
+    tol: float = 1e-4
+    n_iter_no_change: int = 10
+    classes: NDArray[Any] | None = None
+
+
+def train_lockstep(
+    plan: Plan,
+    X: NDArray[Any],
+    y: NDArray[Any],
+    splits: Sequence[Split],
+    on_epoch: EpochCallback | None = None,
+) -> Curve:
+    """Train one network per split, an epoch at a time; raise ObjectiveError if one diverges."""
+    started = time.perf_counter()
+    runs = [_fold(plan, X, y, train, test, k) for k, (train, test) in enumerate(splits)]
+    curve = Curve(runs=runs)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for step in range(plan.max_epochs):
+            active = [run for run in runs if not run.done]
+            if not active:
+                break
+            for run in active:
+                _epoch(plan, run)
+            curve.values.append(float(np.mean([run.score for run in runs])))
+            if on_epoch is not None and on_epoch(step, curve.values[-1]):
+                curve.stopped = True
+                break
+    curve.fold_scores = [run.score for run in runs]
+    curve.fold_epochs = [run.epochs for run in runs]
+    curve.converged = all(run.stalled > plan.n_iter_no_change for run in runs)
+    curve.seconds = round(time.perf_counter() - started, 3)
+    return curve
+
+
+def _fold(plan: Plan, X: NDArray[Any], y: NDArray[Any], train: Any, test: Any, k: int) -> FoldRun:
+    X_train, y_train, X_test, y_test, y_scale = plan.preprocess(
+        X[train], y[train], X[test], y[test]
+    )
+    mlp = clone(plan.mlp)
+    seed = mlp.get_params().get("random_state")
+    mlp.set_params(random_state=None if seed is None else int(seed) * 1009 + k)
+    return FoldRun(mlp, X_train, y_train, X_test, y_test, y_scale)
+
+
+def _epoch(plan: Plan, run: FoldRun) -> None:
+    """One pass over the fold's training data, then the held-out score and the plateau test."""
+    try:
+        if plan.classes is not None:
+            run.mlp.partial_fit(run.X_train, run.y_train, classes=plan.classes)
+        else:
+            run.mlp.partial_fit(run.X_train, run.y_train)
+    except ValueError as exc:
+        raise ObjectiveError(f"training failed ({exc}): {_hint(exc)}") from exc
+    loss = float(run.mlp.loss_)
+    if not math.isfinite(loss):
+        raise ObjectiveError(
+            "training diverged (non-finite loss); try a smaller learning_rate_init"
+        )
+    run.epochs += 1
+    run.score = plan.score(run)
+    if not math.isfinite(run.score):
+        raise ObjectiveError("non-finite held-out score; the configuration diverged")
+    # scikit-learn's _update_no_improvement_count for early_stopping=False
+    run.stalled = run.stalled + 1 if loss > run.best_loss - plan.tol else 0
+    run.best_loss = min(run.best_loss, loss)
+    run.done = run.stalled > plan.n_iter_no_change or run.epochs >= plan.max_epochs
+
+
+def _hint(exc: ValueError) -> str:
+    diverged = any(word in str(exc) for word in ("non-finite", "NaN", "infinity"))
+    return "it diverged; try a smaller learning_rate_init" if diverged else "check params"

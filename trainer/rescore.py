@@ -1,0 +1,66 @@
+"""``hpo-trainer rescore``: re-score a study's top configurations on fresh CV splits.
+
+A study's best trial is the maximum of noisy estimates, so it flatters (the winner's curse).
+This step takes the ``top`` complete trials by value, scores each on the honest protocol
+(``trainer.evaluation``: repeated CV with seeds the study never used), records the re-score on
+the trial (``metadata.rescore``, via PATCH), and names the recommended configuration: the best
+re-score. ``GET .../best?by=rescore`` and the dashboard show it afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from hpo_service.client import StudyHandle
+from hpo_service.domain import Study, Trial, TrialState
+from trainer.evaluation import Protocol, Score, rescore
+from trainer.objectives import Problem
+
+log = logging.getLogger("trainer.rescore")
+
+
+@dataclass(frozen=True)
+class Rescored:
+    """One re-scored trial: its number, its study value and its re-score."""
+
+    trial: Trial
+    score: Score
+
+
+def top_trials(study: Study, trials: Sequence[Trial], top: int) -> list[Trial]:
+    """The ``top`` complete trials by value for the study's direction (ties: lower number)."""
+    complete = [t for t in trials if t.state is TrialState.COMPLETE and t.value is not None]
+    complete.sort(key=lambda t: (-study.direction.to_maximise(float(t.value or 0.0)), t.number))
+    return complete[:top]
+
+
+def rescore_study(
+    study: StudyHandle,
+    problem: Problem,
+    top: int,
+    protocol: Protocol,
+    on_score: Callable[[Rescored], None] | None = None,
+) -> list[Rescored]:
+    """Re-score the top trials, record each on its trial, return them best re-score first."""
+    definition = study.summary().study
+    chosen = top_trials(definition, list(study.trials(state=TrialState.COMPLETE)), top)
+    done: list[Rescored] = []
+    for trial in chosen:
+        score = rescore(problem, trial.params, protocol)
+        study.annotate(trial.number, {"rescore": score.to_json(protocol)})
+        done.append(Rescored(trial, score))
+        if on_score is not None:
+            on_score(done[-1])
+    done.sort(key=lambda r: (-definition.direction.to_maximise(r.score.mean), r.trial.number))
+    return done
+
+
+def rescore_line(item: Rescored) -> str:
+    """One line of the rescore table: trial, study value, re-score +- standard error."""
+    value = item.trial.value
+    return (
+        f"trial {item.trial.number:>4}: in the study {value:.4f}, "
+        f"re-scored {item.score.mean:.4f} +- {item.score.sem:.4f}"
+    )
