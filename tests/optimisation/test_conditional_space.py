@@ -195,7 +195,7 @@ def test_gp_finds_the_good_branch_of_a_conditional_objective() -> None:
         assert space.check(params) == params
         completed.append(Observation(params, value(params)))
     best = max(completed, key=lambda o: o.value)
-    assert best.params["solver"] == "sgd" and abs(best.params["momentum"] - 0.7) < 0.1
+    assert best.params["solver"] == "sgd" and abs(float(best.params["momentum"]) - 0.7) < 0.1
 
 
 def test_slice_of_a_conditional_parameter_holds_a_trial_where_it_is_active() -> None:
