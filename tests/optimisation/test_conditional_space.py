@@ -125,7 +125,7 @@ def test_decode_drops_inactive_parameters_and_encode_imputes_the_constant() -> N
         assert np.allclose(snap(SPACE, point[None, :])[0], cube)
 
 
-def test_features_impute_minus_one_and_an_empty_one_hot_block() -> None:
+def test_features_impute_the_centre_and_an_empty_one_hot_block() -> None:
     cube = encode(SPACE, SHALLOW)[None, :]
     assert active_mask(SPACE, cube)[0].tolist() == [1, 0, 0, 1, 0, 0, 0, 1]
     features = to_features(SPACE, cube)[0]
