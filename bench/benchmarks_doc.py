@@ -23,6 +23,11 @@ SECTIONS = [
         "Bayesian optimisation engine: one study, 8 concurrent clients, real server",
         "bench/gp_concurrency.py, bench/lock_timing/sitecustomize.py",
     ),
+    (
+        "conditional",
+        "Bayesian optimisation engine: conditional vs flat search space",
+        "bench/conditional_space.py",
+    ),
     ("baseline", "Neural-network objectives: default-parameter baselines", "bench/baseline_mlp.py"),
     ("tuned", "Neural-network objectives: tuned by the service", "bench/tuned_mlp.py"),
     ("dashboard", "Dashboard at 10,000 trials", "bench/dashboard_load.py"),

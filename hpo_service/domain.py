@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias
 
+from hpo_service import conditions
+from hpo_service.conditions import Condition as Condition
 from hpo_service.errors import InvalidParams, InvalidSearchSpace
 
 ParamValue: TypeAlias = float | int | str | bool
@@ -63,6 +65,7 @@ class FloatParam:
     high: float
     log: bool = False
     type: str = field(default="float", init=False)
+    condition: Condition | None = None
 
     def check(self, value: Any) -> float:
         """Return the value as a float if it lies in the bounds, else raise InvalidParams."""
@@ -85,6 +88,7 @@ class IntParam:
     high: int
     log: bool = False
     type: str = field(default="int", init=False)
+    condition: Condition | None = None
 
     def check(self, value: Any) -> int:
         """Return the value as an int if it is integral and in bounds, else raise InvalidParams."""
@@ -107,6 +111,7 @@ class CategoricalParam:
     name: str
     choices: tuple[ParamValue, ...]
     type: str = field(default="categorical", init=False)
+    condition: Condition | None = None
 
     def check(self, value: Any) -> ParamValue:
         """Return the matching choice (type-exact, so True is not 1), else raise InvalidParams."""
@@ -134,9 +139,12 @@ def _is_number(value: Any) -> bool:
 
 @dataclass(frozen=True)
 class SearchSpace:
-    """An ordered, validated collection of parameters."""
+    """An ordered, validated collection of parameters, some active only under a condition."""
 
     params: tuple[Param, ...]
+    _allowed: Mapping[str, frozenset[tuple[str, Any]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if not self.params:
@@ -154,11 +162,17 @@ class SearchSpace:
                     f"parameter name {param.name!r} appears twice; names must be unique"
                 )
             seen.add(param.name)
+        object.__setattr__(self, "_allowed", conditions.validate(self.params))
 
     @property
     def names(self) -> list[str]:
         """Parameter names in order."""
         return [p.name for p in self.params]
+
+    @property
+    def conditional(self) -> bool:
+        """True if some parameter is active only under a condition."""
+        return bool(self._allowed)
 
     def get(self, name: str) -> Param:
         """Return the parameter called ``name`` or raise InvalidParams."""
@@ -167,19 +181,42 @@ class SearchSpace:
                 return param
         raise InvalidParams(f"unknown parameter {name!r}; the space has {self.names}")
 
+    def active(self, params: Mapping[str, Any]) -> list[Param]:
+        """The parameters that are active for ``params`` (parents read from ``params``)."""
+        if not self._allowed:
+            return list(self.params)
+        names = conditions.active_names(self.params, self._allowed, params)
+        return [p for p in self.params if p.name in names]
+
+    def is_active(self, name: str, params: Mapping[str, Any]) -> bool:
+        """Whether parameter ``name`` is active for ``params``."""
+        return any(p.name == name for p in self.active(params))
+
     def check(self, params: Mapping[str, Any]) -> Params:
-        """Validate a full assignment of values and return it normalised and ordered."""
+        """Validate a configuration (active parameters only) and return it normalised, ordered.
+
+        Raises:
+            InvalidParams: unknown names, a missing active parameter, a value given for an
+                inactive parameter (saying which condition fails), or a value out of range.
+        """
         unknown = sorted(set(params) - set(self.names))
         if unknown:
             raise InvalidParams(f"unknown parameters {unknown}; the space has {self.names}")
-        missing = [n for n in self.names if n not in params]
-        if missing:
-            raise InvalidParams(f"missing values for parameters {missing}")
-        return {p.name: p.check(params[p.name]) for p in self.params}
+        return conditions.check(self.params, self._allowed, params)
 
-    def key(self, params: Mapping[str, ParamValue]) -> tuple[Any, ...]:
-        """A hashable identity for a configuration (type-aware, so True != 1)."""
-        return tuple((type(params[n]).__name__, params[n]) for n in self.names)
+    def key(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        """A hashable identity of a configuration (type-aware, so True != 1).
+
+        Only active parameters count, and an absent one never raises, so two configurations
+        that differ only in inactive parameters have the same key.
+        """
+        if not self._allowed:
+            return tuple((type(params[n]).__name__, params[n]) for n in self.names)
+        active = conditions.active_names(self.params, self._allowed, params)
+        return tuple(
+            conditions.value_key(params[n]) if n in active and n in params else None
+            for n in self.names
+        )
 
 
 def _validate_param(param: Param) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from hpo_service.domain import (
     CategoricalParam,
+    Condition,
     Direction,
     FloatParam,
     IntermediateValue,
@@ -49,24 +50,48 @@ def decode_time(text: str | None) -> datetime | None:
 
 
 def param_to_json(param: Param) -> dict[str, Any]:
-    """One search-space parameter as JSON."""
+    """One search-space parameter as JSON (``condition`` only when it has one)."""
+    body: dict[str, Any]
     if isinstance(param, CategoricalParam):
-        return {"name": param.name, "type": "categorical", "choices": list(param.choices)}
-    return {
-        "name": param.name,
-        "type": param.type,
-        "low": param.low,
-        "high": param.high,
-        "log": param.log,
-    }
+        body = {"name": param.name, "type": "categorical", "choices": list(param.choices)}
+    else:
+        body = {
+            "name": param.name,
+            "type": param.type,
+            "low": param.low,
+            "high": param.high,
+            "log": param.log,
+        }
+    if param.condition is not None:
+        body["condition"] = {"param": param.condition.param, "in": list(param.condition.values)}
+    return body
+
+
+def condition_from_json(name: Any, data: Any) -> Condition | None:
+    """Decode ``{"param": ..., "in": [...]}`` (or None); the space checks what it means."""
+    if data is None:
+        return None
+    if not isinstance(data, Mapping) or set(data) != {"param", "in"}:
+        raise InvalidSearchSpace(
+            f"parameter {name!r}: condition must be an object "
+            '{"param": "<earlier parameter>", "in": [values...]}'
+        )
+    values = data["in"]
+    if not isinstance(data["param"], str) or not isinstance(values, list | tuple):
+        raise InvalidSearchSpace(
+            f"parameter {name!r}: condition 'param' must be a name and 'in' a list of values"
+        )
+    return Condition(param=data["param"], values=tuple(values))
 
 
 def param_from_json(data: Mapping[str, Any]) -> Param:
     """Build one parameter; raise InvalidSearchSpace naming the parameter on any problem."""
     name = data.get("name")
     kind = data.get("type")
+    condition = condition_from_json(name, data.get("condition"))
     if kind == "categorical":
-        return CategoricalParam(name=str(name), choices=tuple(data.get("choices", ())))
+        choices = tuple(data.get("choices", ()))
+        return CategoricalParam(name=str(name), choices=choices, condition=condition)
     if kind not in ("float", "int"):
         raise InvalidSearchSpace(
             f"parameter {name!r}: type must be 'float', 'int' or 'categorical', got {kind!r}"
@@ -78,9 +103,10 @@ def param_from_json(data: Mapping[str, Any]) -> Param:
         if kind == "int" and isinstance(value, float) and not value.is_integer():
             raise InvalidSearchSpace(f"parameter {name!r}: {bound} must be an integer")
     log = bool(data.get("log", False))
+    low, high = data["low"], data["high"]
     if kind == "int":
-        return IntParam(name=str(name), low=int(data["low"]), high=int(data["high"]), log=log)
-    return FloatParam(name=str(name), low=float(data["low"]), high=float(data["high"]), log=log)
+        return IntParam(str(name), int(low), int(high), log=log, condition=condition)
+    return FloatParam(str(name), float(low), float(high), log=log, condition=condition)
 
 
 def space_from_json(data: Sequence[Mapping[str, Any]]) -> SearchSpace:
@@ -231,5 +257,6 @@ def trials_to_csv(param_names: Sequence[str], trials: Sequence[Trial]) -> str:
     for trial in trials:
         encoded = trial_to_json(trial)
         row = ["" if encoded[c] is None else encoded[c] for c in CSV_COLUMNS]
+        # an inactive (absent) parameter is a blank cell
         writer.writerow([*row, *(trial.params.get(n, "") for n in param_names)])
     return out.getvalue()

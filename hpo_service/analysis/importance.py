@@ -8,6 +8,11 @@ so each number reads as "the share of the explained variance this parameter driv
 Large histories are fitted on a seeded sample of ``MAX_FIT_POINTS`` trials, which keeps
 the call under a second at 10,000 trials.
 
+Conditional parameters are imputed where inactive (absent) as the GP sees them: 0.5 in a
+numeric column and an all-zero one-hot block (see ``optimisation/encoding.py``). A split
+on a child's column can then partly separate active from inactive trials, so part of a
+parent's effect may show on its children.
+
 Fits are deterministic (fixed seed), so a cache of results keyed by a digest of the
 observations returns exactly what a refit would: correctness never depends on it.
 """

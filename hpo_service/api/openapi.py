@@ -12,7 +12,10 @@ _TRIAL = {
     "properties": {
         "study": {"type": "string"},
         "number": {"type": "integer"},
-        "params": {"type": "object"},
+        "params": {
+            "type": "object",
+            "description": "One value per active parameter; inactive conditional ones are absent",
+        },
         "state": {"enum": ["pending", "running", "complete", "failed", "stale"]},
         "value": {"type": ["number", "null"]},
         "worker_id": {"type": ["string", "null"]},

@@ -13,10 +13,32 @@ METADATA = {
 }
 PARAM_VALUE = {"type": ["number", "string", "boolean"]}
 
+CONDITION: dict[str, Any] = {
+    "type": "object",
+    "description": "Makes the parameter conditional: it is active only when parameter `param` "
+    "(listed EARLIER in the space, categorical or int) is active and its value is one of `in`. "
+    "An inactive parameter is absent from a configuration (never null): suggestions leave it "
+    "out, and giving a value for it (POST /trials) is a 422 naming the condition. Conditions "
+    "may nest (a parent may itself be conditional).",
+    "required": ["param", "in"],
+    "additionalProperties": False,
+    "properties": {
+        "param": {"type": "string", "description": "Name of an earlier categorical/int parameter"},
+        "in": {
+            "type": "array",
+            "items": PARAM_VALUE,
+            "minItems": 1,
+            "maxItems": 1000,
+            "description": "Unique valid values of the parent that make this parameter active",
+        },
+    },
+}
+
 PARAMETER: dict[str, Any] = {
     "type": "object",
     "description": "One search-space parameter. float/int need low < high (log needs low > 0); "
-    "categorical needs a non-empty list of unique choices.",
+    "categorical needs a non-empty list of unique choices. An optional `condition` makes it "
+    "active only for some values of an earlier parameter.",
     "required": ["name", "type"],
     "additionalProperties": False,
     "properties": {
@@ -26,6 +48,7 @@ PARAMETER: dict[str, Any] = {
         "high": NUMBER,
         "log": {"type": "boolean", "default": False},
         "choices": {"type": "array", "items": PARAM_VALUE, "minItems": 1, "maxItems": 1000},
+        "condition": CONDITION,
     },
 }
 
@@ -106,7 +129,12 @@ ADD_TRIAL: dict[str, Any] = {
     "required": ["params"],
     "additionalProperties": False,
     "properties": {
-        "params": {"type": "object", "additionalProperties": PARAM_VALUE},
+        "params": {
+            "type": "object",
+            "additionalProperties": PARAM_VALUE,
+            "description": "A value for every active parameter and none for inactive ones "
+            "(a parameter whose condition does not hold must be left out).",
+        },
         "value": {"type": ["number", "null"]},
         "metadata": METADATA,
     },
@@ -143,5 +171,6 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "IntermediateRequest": INTERMEDIATE,
     "TrialPatch": TRIAL_PATCH,
     "Parameter": PARAMETER,
+    "Condition": CONDITION,
     "Strategy": STRATEGY,
 }

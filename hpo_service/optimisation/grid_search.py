@@ -5,6 +5,11 @@ mapping from parameter name to its number of points (default 5). Numeric grids a
 evenly spaced (in log space for log parameters); integer grids are rounded and
 de-duplicated; categoricals use all their choices. Combinations are enumerated in
 a fixed order (the first parameter varies slowest), so the grid is reproducible.
+
+Conditional spaces: the grid is a tree. A parameter is enumerated only under the parent
+values that make it active, so no two combinations differ only in inactive parameters,
+and the size is the number of leaves (counted without enumerating them: parent values
+that switch on the same children are counted once and multiplied).
 """
 
 from __future__ import annotations
@@ -48,7 +53,49 @@ def axis(param: Param, points: int) -> list[ParamValue]:
 
 def grid_size(space: SearchSpace, config: Mapping[str, Any]) -> int:
     """Number of distinct combinations in the grid of a normalised configuration."""
-    return math.prod(len(axis(p, _points(config, p))) for p in space.params)
+    axes = [axis(p, _points(config, p)) for p in space.params]
+    if not space.conditional:
+        return math.prod(len(a) for a in axes)
+    return _count(space, axes, 0, {})
+
+
+def _count(space: SearchSpace, axes: Sequence[list[ParamValue]], index: int, fixed: Params) -> int:
+    """Leaves of the grid tree below ``fixed`` (values of params[:index] that matter)."""
+    if index == len(space.params):
+        return 1
+    param = space.params[index]
+    if not space.is_active(param.name, fixed):
+        return _count(space, axes, index + 1, fixed)
+    children = [p for p in space.params[index + 1 :] if _child_of(p, param.name)]
+    if not children:  # nothing depends on this value: every grid value counts alike
+        return len(axes[index]) * _count(space, axes, index + 1, fixed)
+    groups: dict[tuple[bool, ...], list[ParamValue]] = {}
+    for value in axes[index]:
+        signature = tuple(space.is_active(c.name, {**fixed, param.name: value}) for c in children)
+        groups.setdefault(signature, []).append(value)
+    return sum(
+        len(values) * _count(space, axes, index + 1, {**fixed, param.name: values[0]})
+        for values in groups.values()
+    )
+
+
+def _child_of(param: Param, parent: str) -> bool:
+    return param.condition is not None and param.condition.param == parent
+
+
+def _tree(
+    space: SearchSpace, axes: Sequence[Sequence[ParamValue]], index: int, fixed: Params
+) -> Iterator[Params]:
+    """Every combination below ``fixed`` in order, inactive parameters left out."""
+    if index == len(space.params):
+        yield dict(fixed)
+        return
+    param = space.params[index]
+    if not space.is_active(param.name, fixed):
+        yield from _tree(space, axes, index + 1, fixed)
+        return
+    for value in axes[index]:
+        yield from _tree(space, axes, index + 1, {**fixed, param.name: value})
 
 
 def _points(config: Mapping[str, Any], param: Param) -> int:
@@ -67,6 +114,9 @@ class GridProposer:
     taken: frozenset[tuple[Any, ...]]
 
     def _combinations(self) -> Iterator[Params]:
+        if self.space.conditional:
+            yield from _tree(self.space, self.axes, 0, {})
+            return
         for values in itertools.product(*self.axes):
             yield dict(zip(self.space.names, values, strict=True))
 

@@ -2,7 +2,9 @@
 
 The study's seed scrambles the sequence and the number of configurations already
 handed out is the position in it, so suggestions continue the same sequence
-across calls, processes and restarts.
+across calls, processes and restarts. In a conditional space parents are decoded
+first and a child's coordinate is read only when the child is active
+(``encoding.decode``), so children are sampled only under their condition.
 """
 
 from __future__ import annotations
@@ -70,13 +72,14 @@ class RandomStrategy:
     """Seeded quasi-random search."""
 
     def prepare(self, space: SearchSpace, history: History, seed: int) -> RandomProposer:
-        """Bind the snapshot: in a fully discrete space, remember what was tried.
+        """Bind the snapshot: unless every configuration has a float, remember what was tried.
 
-        With a float parameter a repeat of a finished configuration has probability zero,
-        so only pending configurations (checked in ``propose``) need excluding.
+        With an unconditional float parameter a repeat of a finished configuration has
+        probability zero, so only pending configurations (checked in ``propose``) need
+        excluding. A conditional float may be inactive, leaving a discrete configuration.
         """
         taken: set[tuple[Any, ...]] = set()
-        if not any(isinstance(p, FloatParam) for p in space.params):
+        if not any(isinstance(p, FloatParam) and p.condition is None for p in space.params):
             taken = {space.key(o.params) for o in history.completed}
             taken |= {space.key(p) for p in history.failed}
         start = len(history.completed) + len(history.failed)

@@ -138,10 +138,11 @@ def _normalise(
 
 
 def _observed(trials: Sequence[Trial], param: str) -> list[dict[str, Any]]:
+    """Complete trials where ``param`` is active (an inactive parameter is absent)."""
     return [
         {"number": t.number, "x": t.params.get(param), "value": t.value}
         for t in trials
-        if t.state is TrialState.COMPLETE and t.value is not None
+        if t.state is TrialState.COMPLETE and t.value is not None and param in t.params
     ]
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from hpo_service.domain import (
     CategoricalParam,
+    Condition,
     FloatParam,
     History,
     IntParam,
@@ -41,13 +42,25 @@ MIXED_SPACE = SearchSpace(
         CategoricalParam("batch_norm", (True, False)),
     )
 )
-SPACES = {"float": FLOAT_SPACE, "mixed": MIXED_SPACE}
+CONDITIONAL_SPACE = SearchSpace(
+    (
+        IntParam("n_layers", 1, 3),
+        IntParam("units_2", 8, 256, log=True, condition=Condition("n_layers", (2, 3))),
+        IntParam("units_3", 8, 256, log=True, condition=Condition("n_layers", (3,))),
+        CategoricalParam("solver", ("adam", "sgd", "lbfgs")),
+        FloatParam("momentum", 0.0, 0.99, condition=Condition("solver", ("sgd",))),
+        CategoricalParam("nesterov", (True, False), condition=Condition("solver", ("sgd",))),
+        FloatParam("nesterov_boost", 0.0, 1.0, condition=Condition("nesterov", (True,))),
+        FloatParam("lr", 1e-4, 1e-1, log=True),
+    )
+)
+SPACES = {"float": FLOAT_SPACE, "mixed": MIXED_SPACE, "conditional": CONDITIONAL_SPACE}
 
 
 def toy_objective(space: SearchSpace, params: Params) -> float:
     """A smooth deterministic value for any configuration of the test spaces (to maximise)."""
     total = 0.0
-    for param in space.params:
+    for param in space.active(params):
         value = params[param.name]
         if isinstance(param, CategoricalParam):
             total += 0.3 * param.choices.index(value)
@@ -82,7 +95,7 @@ def strategy_name(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(params=sorted(SPACES))
 def space(request: pytest.FixtureRequest) -> SearchSpace:
-    """A float-only and a mixed (log, int, categorical, bool) space."""
+    """A float-only, a mixed (log, int, categorical, bool) and a conditional space."""
     return SPACES[request.param]
 
 

@@ -15,10 +15,11 @@ HISTORY_SIZES = [(0, 0), (2, 0), (8, 0), (8, 3)]
 
 
 def assert_valid(space: SearchSpace, params: Params) -> None:
-    """In bounds, of the right type (int is int, bool is bool) and exactly one of the choices."""
+    """In bounds, of the right type, one of the choices; exactly the active parameters."""
     checked = space.check(params)
     assert space.key(checked) == space.key(params)
-    for param in space.params:
+    assert list(params) == [p.name for p in space.active(params)]
+    for param in space.active(params):
         value = params[param.name]
         if param.type == "float":
             assert type(value) is float

@@ -8,7 +8,10 @@ plain acquisition, where a start far from the incumbent has a near-zero gradient
 steer the others (in log space it would: measured in docs/benchmarks/gp.md); integer and
 categorical coordinates are then improved by a greedy neighbourhood search (integers +-1,
 every other category).
-Points are always snapped (encoding.snap), so the GP scores exactly what is proposed.
+Points are always snapped (encoding.snap), so the GP scores exactly what is proposed; in a
+conditional space snapping also sets inactive coordinates to their constant, the gradient
+of an inactive float coordinate is zero, and the discrete search only moves active
+coordinates (moving a parent switches its children on or off).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from scipy.optimize import minimize
 
 from hpo_service.domain import CategoricalParam, FloatParam, IntParam, SearchSpace
 from hpo_service.optimisation.encoding import (
+    active_mask,
     decode_value,
     encode_value,
     numeric_feature_columns,
@@ -61,6 +65,8 @@ class Surface:
         )
         value, da_dm, da_ds = self.acquisition.evaluate(mean, std)
         grad = (da_dm[:, None] * d_mean + da_ds[:, None] * d_std) * self.scale[feature_cols]
+        if self.space.conditional:  # an inactive coordinate does not move the features
+            grad = grad * active_mask(self.space, cube)[:, cols]
         return value, grad
 
 
@@ -89,7 +95,9 @@ def maximise(
     starts = pool[order[:n_starts]]
     cols = float_columns(surface.space)
     if len(cols) and maxiter > 0:
-        starts = _local_continuous(polish or surface, starts, cols, maxiter, batched)
+        starts = snap(
+            surface.space, _local_continuous(polish or surface, starts, cols, maxiter, batched)
+        )
     starts = np.vstack([_local_discrete(surface, row) for row in starts])
     found = surface.score(starts)
     candidates = np.vstack([starts, pool[order]])
@@ -151,7 +159,10 @@ def _local_discrete(surface: Surface, point: Array) -> Array:
 
 def _neighbours(space: SearchSpace, point: Array) -> Array:
     rows: list[Array] = []
+    active = active_mask(space, point)[0]
     for j, param in enumerate(space.params):
+        if not active[j]:
+            continue
         if isinstance(param, CategoricalParam):
             centres = [(i + 0.5) / len(param.choices) for i in range(len(param.choices))]
         elif isinstance(param, IntParam):
@@ -165,4 +176,5 @@ def _neighbours(space: SearchSpace, point: Array) -> Array:
                 row = point.copy()
                 row[j] = centre
                 rows.append(row)
-    return np.array(rows, dtype=np.float64).reshape(-1, len(point))
+    out = np.array(rows, dtype=np.float64).reshape(-1, len(point))
+    return snap(space, out) if space.conditional and len(out) else out

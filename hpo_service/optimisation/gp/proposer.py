@@ -167,11 +167,24 @@ def candidate_pool(
     sampler = qmc.Sobol(d=len(space.params), scramble=True, rng=rng)
     sobol = sampler.random_base2(int(np.log2(size)))
     if not len(incumbents) or options.perturbations == 0:
-        return snap(space, sobol)
+        return _distinct(space, snap(space, sobol))
     picks = incumbents[rng.integers(len(incumbents), size=options.perturbations)]
     widths = rng.choice([0.01, 0.05, 0.2], size=(options.perturbations, 1))
     local = np.clip(picks + widths * rng.standard_normal(picks.shape), 0.0, 1.0)
     # discrete coordinates: re-draw each with probability 1 / dimension
     redraw = rng.random(local.shape) < 1.0 / len(space.params)
     local = np.where(redraw, rng.random(local.shape), local)
-    return snap(space, np.vstack([sobol, local]))
+    return _distinct(space, snap(space, np.vstack([sobol, local])))
+
+
+def _distinct(space: SearchSpace, points: Array) -> Array:
+    """In a conditional space, the snapped rows without repeats, in first-seen order.
+
+    Snapped rows are equal exactly when they decode to the same configuration (inactive
+    coordinates hold one constant), so this dedups the pool by configuration key: many
+    Sobol points collapse onto one configuration when a branch has few active coordinates.
+    """
+    if not space.conditional:
+        return points
+    _, first = np.unique(points, axis=0, return_index=True)
+    return points[np.sort(first)]

@@ -16,7 +16,13 @@ from hpo_service.domain import (
     SearchSpace,
 )
 from hpo_service.errors import InvalidRequest, InvalidStrategy, SurrogateUnavailable
-from hpo_service.optimisation.encoding import decode_value, encode, encode_value, to_features
+from hpo_service.optimisation.encoding import (
+    decode_value,
+    encode,
+    encode_value,
+    snap,
+    to_features,
+)
 from hpo_service.optimisation.gp import config as gp_config
 from hpo_service.optimisation.gp.acquisition import Acquisition
 from hpo_service.optimisation.gp.config import GPConfig
@@ -45,6 +51,10 @@ def posterior_slice(
     (mean * sd + mean_y, std * sd). ``acquisition_values`` are EI in the same units, UCB
     (mean + kappa * std) in the same units, or PI as a probability.
 
+    A conditional parameter is sliced where it is active: the others are held at the best
+    trial in which it is active, and ``observed`` lists only such trials. Varying a parent
+    switches its children on or off; a child that becomes active sits at its centre.
+
     Args:
         space: the study's search space.
         history: completed (maximised) and pending trials.
@@ -58,7 +68,8 @@ def posterior_slice(
     Raises:
         InvalidStrategy: the configuration is not a gp one.
         InvalidParams: the space has no such parameter.
-        InvalidRequest: fewer than two completed trials, or ``points`` out of range.
+        InvalidRequest: fewer than two completed trials, ``points`` out of range, or a
+            conditional parameter that no completed trial has active.
     """
     normalised, param, observations = _check(space, history, config, param_name, points)
     seed = (normalised.seed if normalised.seed is not None else seed) % SEED_MODULUS
@@ -70,6 +81,8 @@ def posterior_slice(
             f"the GP could not be fitted to this history: {error}"
         ) from error
     held = max(observations, key=lambda o: o.value).params
+    if param.name not in held:  # conditional: hold the best trial where it is active
+        held = max(_with(observations, param), key=lambda o: o.value).params
     grid = grid_values(param, points)
     mean, std, acquisition = _evaluate(space, surrogate, normalised, held, param, grid)
     proposal = (
@@ -82,7 +95,9 @@ def posterior_slice(
         "std": std,
         "acquisition": normalised.acquisition,
         "acquisition_values": acquisition,
-        "observed": [{"x": o.params[param.name], "value": o.value} for o in observations],
+        "observed": [
+            {"x": o.params[param.name], "value": o.value} for o in _with(observations, param)
+        ],
         "held": dict(held),
         "next": proposal[0] if proposal else None,
         "units": "maximised objective (sign-flipped for minimised studies)",
@@ -110,7 +125,18 @@ def _check(
             f"the posterior needs at least {MIN_OBSERVATIONS} completed trials with finite "
             f"values; the study has {len(observations)}"
         )
+    if param.condition is not None and not _with(observations, param):
+        raise InvalidRequest(
+            f"parameter {param.name!r} is active only when {param.condition.describe()}, and "
+            "no completed trial has it active yet; the slice holds the other parameters at "
+            "the best trial where it is active, so wait for one"
+        )
     return normalised, param, observations
+
+
+def _with(observations: list[Observation], param: Param) -> list[Observation]:
+    """The observations where ``param`` is active (present)."""
+    return [o for o in observations if param.name in o.params]
 
 
 def grid_values(param: Param, points: int) -> list[ParamValue]:
@@ -132,6 +158,7 @@ def _evaluate(
     column = space.names.index(param.name)
     cube = np.tile(encode(space, dict(held)), (len(grid), 1))
     cube[:, column] = [encode_value(param, v) for v in grid]
+    cube = snap(space, cube)  # a parent's value switches its children on or off
     with single_threaded_blas():
         mean, std = surrogate.posterior.predict(to_features(space, cube) * surrogate.scale)
     acquisition = Acquisition(config.acquisition, surrogate.best, config.xi, config.kappa)

@@ -64,7 +64,10 @@ const HPOAnalysis = (() => {
     const url = HPO.studyUrl(study.name, `/surrogate?param=${encodeURIComponent(param)}&points=100`);
     const body = await HPO.getJSON(url);
     if (surSelect.value !== param) return undefined; // another parameter was chosen meanwhile
-    surNote.textContent = `${body.observed.length} observed trials; others held at the best trial.`;
+    const spec = study.space.find((p) => p.name === param);
+    surNote.textContent = spec && spec.condition
+      ? `${body.observed.length} observed trials where ${param} is active (${HPOTable.condition(spec.condition)}); others held at the best of them.`
+      : `${body.observed.length} observed trials; others held at the best trial.`;
     const layout = { margin: { ...HPOPlots.margin, t: 30 }, legend: { orientation: "h", y: 1.08 },
       xaxis: { title: { text: param }, type: body.log ? "log" : "-" },
       yaxis: { title: { text: HPO.plain(study.metric) }, domain: [0.38, 1] },

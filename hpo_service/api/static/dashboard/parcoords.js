@@ -1,9 +1,11 @@
 /* Parallel coordinates drawn as SVG polylines (no WebGL): one vertical axis per parameter
-   and one for the value; each complete trial is a line coloured by its value. */
+   and one for the value; each complete trial is a line coloured by its value. A conditional
+   parameter's axis has an "inactive" slot below it, where lines of trials without it pass. */
 "use strict";
 
 const HPOParcoords = (() => {
   const MAX_LINES = 600; // above this, the best half plus an even sample of the rest
+  const INACTIVE_U = -0.1; // where a trial without a conditional parameter crosses its axis
   const VIRIDIS = ["#440154", "#46327e", "#365c8d", "#277f8e", "#1fa187", "#4ac16d", "#a0da39", "#fde725"];
 
   function numericAxis(label, low, high, log, integer = false) {
@@ -23,10 +25,19 @@ const HPOParcoords = (() => {
       ticks: names.map((text, i) => ({ u: names.length > 1 ? i * step : 0.5, text })) };
   }
 
+  function withInactive(axis) {
+    const pos = axis.pos;
+    return { ...axis, pos: (v) => (v === undefined ? INACTIVE_U : pos(v)),
+      ticks: axis.ticks.concat([{ u: INACTIVE_U, text: "inactive" }]) };
+  }
+
   function axes(study, values) {
-    const list = study.space.map((p) => (p.type === "categorical"
-      ? categoricalAxis(p.name, p.choices)
-      : numericAxis(p.name, p.low, p.high, p.log, p.type === "int")));
+    const list = study.space.map((p) => {
+      const axis = p.type === "categorical"
+        ? categoricalAxis(p.name, p.choices)
+        : numericAxis(p.name, p.low, p.high, p.log, p.type === "int");
+      return p.condition ? withInactive(axis) : axis;
+    });
     const low = Math.min(...values);
     const high = Math.max(...values);
     list.push(numericAxis(HPO.plain(study.metric), low, high > low ? high : low + 1, false));
@@ -78,7 +89,8 @@ const HPOParcoords = (() => {
     const layout = { margin: { l: 50, r: 30, t: 30, b: 10 }, hovermode: "closest", ...decorations(list),
       xaxis: { tickvals: list.map((_, j) => j), ticktext: list.map((a) => a.label), side: "top",
         range: [-0.4, list.length - 0.8], showgrid: false, zeroline: false, fixedrange: true },
-      yaxis: { range: [-0.04, 1.04], visible: false, fixedrange: true } };
+      yaxis: { range: [study.space.some((p) => p.condition) ? INACTIVE_U - 0.04 : -0.04, 1.04],
+        visible: false, fixedrange: true } };
     return Plotly.react(div, lines(shown, list, study), layout, HPOPlots.config);
   }
 

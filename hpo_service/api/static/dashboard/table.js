@@ -3,6 +3,7 @@
 
 const HPOTable = (() => {
   const PAGE_SIZE = 25;
+  const INACTIVE = "\u2014"; // em dash: the parameter's condition does not hold
   const table = document.getElementById("trials-table");
   const filter = document.getElementById("state-filter");
   const count = document.getElementById("trial-count");
@@ -16,7 +17,8 @@ const HPOTable = (() => {
 
   function buildColumns(study) {
     const params = study.space.map((p) => ({ key: `param:${p.name}`, label: p.name,
-      num: p.type !== "categorical", get: (t) => t.params[p.name] }));
+      num: p.type !== "categorical", get: (t) => t.params[p.name],
+      inactive: p.condition ? `inactive: only when ${condition(p.condition)}` : null }));
     return [
       { key: "number", label: "#", num: true, get: (t) => t.number },
       { key: "state", label: "State", get: (t) => t.state },
@@ -46,6 +48,9 @@ const HPOTable = (() => {
       const badge = HPO.el("span", { className: `state state-${value}` }, value);
       if (trial.failure_reason) badge.title = trial.failure_reason;
       return HPO.el("td", {}, badge);
+    }
+    if (column.inactive && value === undefined) { // a conditional parameter left out
+      return HPO.el("td", { className: `inactive${column.num ? " num" : ""}`, title: column.inactive }, INACTIVE);
     }
     const text = column.key === "duration" && value != null ? value.toFixed(2) : HPO.fmt(value);
     return HPO.el("td", { className: column.num ? "num" : "" }, text);
@@ -80,5 +85,10 @@ const HPOTable = (() => {
   filter.addEventListener("change", () => { page = 0; render(); });
   prev.addEventListener("click", () => { page -= 1; render(); });
   next.addEventListener("click", () => { page += 1; render(); });
-  return { update };
+  /** A condition as a person reads it: n_layers in [2, 3]. */
+  function condition(c) {
+    return `${c.param} in [${c.in.map((v) => (typeof v === "string" ? v : String(v))).join(", ")}]`;
+  }
+
+  return { update, condition };
 })();
