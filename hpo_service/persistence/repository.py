@@ -76,6 +76,7 @@ class Repository:
             seed=study.seed,
             state=study.state.value,
             description=study.description,
+            pruner=dict(study.pruner),
             created_at=now,
             updated_at=now,
             next_number=0,
@@ -184,20 +185,63 @@ class Repository:
         self.session.flush()
         return trial_from_row(row, study.name)
 
-    def add_intermediate(
-        self, study_name: str, number: int, step: int, value: float, now: datetime
-    ) -> Trial:
-        """Insert or replace the intermediate value at ``step``."""
-        study = self._row(study_name)
-        row = self._trial_row(study, number)
-        existing = next((v for v in row.intermediate if v.step == step), None)
-        if existing is not None:
-            existing.value = value
-        else:
-            row.intermediate.append(IntermediateValueRow(step=step, value=value))
+    def add_intermediate(self, trial: Trial, step: int, value: float, now: datetime) -> Trial:
+        """Store a changed trial and append its value at ``step`` (the service checks it is new)."""
+        study = self._row(trial.study)
+        row = self._trial_row(study, trial.number)
+        copy_into(row, trial)
+        row.intermediate.append(IntermediateValueRow(step=step, value=value))
         self._bump(study, row, now)
         self.session.flush()
         return trial_from_row(row, study.name)
+
+    def values_at_step(
+        self, study_name: str, step: int, exact: bool, complete_only: bool
+    ) -> dict[int, float]:
+        """Each trial's value at ``step`` (or at its first step >= ``step``), by number.
+
+        One query on the (trial_id, step) unique index: what a pruner needs, no history.
+        """
+        study = self._row(study_name)
+        where = [TrialRow.study_id == study.id]
+        if complete_only:
+            where.append(TrialRow.state == TrialState.COMPLETE.value)
+        value = IntermediateValueRow
+        if exact:
+            query = select(TrialRow.number, value.value).join(value).where(value.step == step)
+        else:
+            first = (
+                select(value.trial_id, func.min(value.step).label("step"))
+                .join(TrialRow)
+                .where(*where, value.step >= step)
+                .group_by(value.trial_id)
+                .subquery()
+            )
+            query = (
+                select(TrialRow.number, value.value)
+                .join(value)
+                .join(first, and_(first.c.trial_id == value.trial_id, first.c.step == value.step))
+            )
+        return {number: found for number, found in self.session.execute(query.where(*where))}
+
+    def count_in_state(self, study_name: str, state: TrialState) -> int:
+        """How many of the study's trials are in ``state``."""
+        study = self._row(study_name)
+        query = select(func.count()).where(
+            TrialRow.study_id == study.id, TrialRow.state == state.value
+        )
+        return int(self.session.scalar(query) or 0)
+
+    def max_complete_step(self, study_name: str) -> int | None:
+        """The largest step any complete trial reported (None if none did)."""
+        study = self._row(study_name)
+        query = (
+            select(func.max(IntermediateValueRow.step))
+            .join(TrialRow)
+            .where(TrialRow.study_id == study.id, TrialRow.state == TrialState.COMPLETE.value)
+        )
+        found = self.session.scalar(query)
+        return None if found is None else int(found)
 
     def _trial_row(self, study: StudyRow, number: int) -> TrialRow:
         row = self.session.scalars(
@@ -261,17 +305,26 @@ class Repository:
         return [trial_from_row(r, study.name) for r in rows], study.seq
 
     def _best_row(self, study: StudyRow) -> TrialRow | None:
+        """The best complete trial; a pruned one (its last value) only if none completed."""
         order = TrialRow.value.desc() if study.direction == "maximize" else TrialRow.value.asc()
-        query = (
-            select(TrialRow)
-            .where(TrialRow.study_id == study.id, TrialRow.state == TrialState.COMPLETE.value)
-            .order_by(order, TrialRow.number)
-            .limit(1)
-        )
-        return self.session.scalars(query).first()
+        for state in (TrialState.COMPLETE, TrialState.PRUNED):
+            query = (
+                select(TrialRow)
+                .where(
+                    TrialRow.study_id == study.id,
+                    TrialRow.state == state.value,
+                    TrialRow.value.is_not(None),
+                )
+                .order_by(order, TrialRow.number)
+                .limit(1)
+            )
+            found = self.session.scalars(query).first()
+            if found is not None:
+                return found
+        return None
 
     def best_trial(self, study_name: str) -> Trial | None:
-        """The best complete trial for the direction; ties go to the lower number."""
+        """The best complete trial (else the best pruned one); ties go to the lower number."""
         study = self._row(study_name)
         row = self._best_row(study)
         return trial_from_row(row, study.name) if row is not None else None

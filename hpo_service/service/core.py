@@ -8,8 +8,9 @@ from typing import Any
 
 from hpo_service.domain import Study, StudySummary, Trial, TrialPage, TrialState
 from hpo_service.errors import StudyNotFound
+from hpo_service.optimisation.pruners import Decision
 from hpo_service.persistence import Database, Repository
-from hpo_service.service import analysis, studies, suggestions, trials
+from hpo_service.service import analysis, pruning, studies, suggestions, trials
 from hpo_service.service.history_cache import HistoryCache
 
 Clock = Callable[[], datetime]
@@ -68,7 +69,7 @@ class Service:
             return Repository(session).summary(name)
 
     def update_study(self, name: str, changes: Mapping[str, Any]) -> StudySummary:
-        """Change a study's state, budget or description."""
+        """Change a study's state, budget, description or pruner."""
         return studies.update_study(self.database, name, changes, self.clock())
 
     def delete_study(self, name: str) -> None:
@@ -111,9 +112,20 @@ class Service:
         """Enqueue a configuration, or record one already evaluated when ``value`` is given."""
         return trials.add_trial(self.database, name, params, value, metadata, self.clock())
 
+    def report_intermediate(
+        self, name: str, number: int, step: int, value: Any, worker_id: str | None = None
+    ) -> tuple[Trial, Decision]:
+        """Record a value reported during training; answer whether the trial should stop."""
+        now = self.clock()
+        return pruning.report_intermediate(self.database, name, number, step, value, worker_id, now)
+
     def add_intermediate(self, name: str, number: int, step: int, value: Any) -> Trial:
-        """Record a value reported during training."""
-        return trials.add_intermediate(self.database, name, number, step, value, self.clock())
+        """Record a value reported during training (the decision is dropped)."""
+        return self.report_intermediate(name, number, step, value)[0]
+
+    def prune(self, name: str, number: int, worker_id: str | None = None) -> Trial:
+        """End a trial as pruned at its last intermediate value (idempotent)."""
+        return pruning.prune(self.database, name, number, worker_id, self.clock())
 
     def get_trial(self, name: str, number: int) -> Trial:
         """One trial."""
@@ -149,6 +161,6 @@ class Service:
         return analysis.surrogate(self.database, name, param, points, self.history)
 
     def best(self, name: str) -> Trial | None:
-        """The best complete trial, or None."""
+        """The best complete trial (a pruned one only if none completed), or None."""
         with self.database.transaction() as session:
             return Repository(session).best_trial(name)
