@@ -25,6 +25,7 @@ const HPOTable = (() => {
       { key: "duration", label: "Duration (s)", num: true, get: (t) => t.duration_seconds },
       { key: "worker", label: "Worker", get: (t) => t.worker_id },
       { key: "retries", label: "Retries", num: true, get: (t) => t.retries },
+      { key: "pruned_step", label: "Pruned at step", num: true, get: (t) => t.pruned_step },
     ];
   }
 
@@ -45,6 +46,7 @@ const HPOTable = (() => {
     if (column.key === "state") {
       const badge = HPO.el("span", { className: `state state-${value}` }, value);
       if (trial.failure_reason) badge.title = trial.failure_reason;
+      else if (trial.end_reason) badge.title = `ended: ${trial.end_reason}`;
       return HPO.el("td", {}, badge);
     }
     const text = column.key === "duration" && value != null ? value.toFixed(2) : HPO.fmt(value);
