@@ -232,13 +232,18 @@ class Repository:
         )
         return int(self.session.scalar(query) or 0)
 
-    def max_complete_step(self, study_name: str) -> int | None:
-        """The largest step any complete trial reported (None if none did)."""
+    def first_complete_step(self, study_name: str) -> int | None:
+        """The last step the lowest-numbered complete trial reported (None if none did)."""
         study = self._row(study_name)
+        first = (
+            select(func.min(TrialRow.number))
+            .where(TrialRow.study_id == study.id, TrialRow.state == TrialState.COMPLETE.value)
+            .scalar_subquery()
+        )
         query = (
             select(func.max(IntermediateValueRow.step))
             .join(TrialRow)
-            .where(TrialRow.study_id == study.id, TrialRow.state == TrialState.COMPLETE.value)
+            .where(TrialRow.study_id == study.id, TrialRow.number == first)
         )
         found = self.session.scalar(query)
         return None if found is None else int(found)

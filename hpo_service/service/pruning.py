@@ -83,7 +83,7 @@ def decide(repo: Repository, study: Study, trial: Trial) -> Decision:
         return GO
     facts = Facts(
         repo.count_in_state(study.name, TrialState.COMPLETE),
-        repo.max_complete_step(study.name) if pruner.needs_max_step else None,
+        repo.first_complete_step(study.name) if pruner.needs_first_complete else None,
     )
     case = Case(study.name, study.direction, trial.number, tuple(trial.intermediate), facts)
     answers = {}

@@ -135,7 +135,7 @@ def test_successive_halving_auto_min_resource_waits_for_a_complete_trial() -> No
     pruner = SuccessiveHalvingPruner(reduction_factor=2)
     worse = curve((3, 9.0))
     assert not decide(pruner, worse, [record(0, [(3, 1.0)], "running")]).should_stop
-    # 1% of the longest complete curve (250 steps) is 2: rung 0 at step 2, rung 1 at 4.
+    # 1% of the first complete curve (last step 250) is 2: rung 0 at step 2, rung 1 at 4.
     done = record(0, [(3, 1.0), (250, 0.5)], "complete")
     assert decide(pruner, worse, [done]).should_stop
 

@@ -72,7 +72,7 @@ OPTIONS: dict[str, dict[str, Option]] = {
 class NoPruner:
     """Never stops a trial (the default: behaviour as before pruning existed)."""
 
-    needs_max_step = False
+    needs_first_complete = False
 
     def queries(self, case: Case) -> list[StepQuery]:
         """Nothing to read."""

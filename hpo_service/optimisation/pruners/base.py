@@ -40,10 +40,11 @@ class StepQuery:
 
 @dataclass(frozen=True)
 class Facts:
-    """Cheap aggregates of the study: complete trials and their largest reported step."""
+    """Cheap aggregates of the study: how many trials are complete, and the last step of
+    the lowest-numbered complete one (what an "auto" minimum resource is estimated from)."""
 
     n_complete: int
-    max_complete_step: int | None = None
+    first_complete_step: int | None = None
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,8 @@ class Pruner(Protocol):
     """A stopping rule: what it needs to read, then stop or go."""
 
     @property
-    def needs_max_step(self) -> bool:
-        """True if decisions need the longest complete curve (Facts.max_complete_step)."""
+    def needs_first_complete(self) -> bool:
+        """True if decisions need Facts.first_complete_step."""
 
     def queries(self, case: Case) -> list[StepQuery]:
         """The other trials' values this decision needs (may be empty)."""
@@ -108,9 +109,13 @@ def answer(query: StepQuery, records: Iterable[CurveRecord]) -> dict[int, float]
 
 def facts_of(records: Sequence[CurveRecord]) -> Facts:
     """The Facts of a set of curves (in memory)."""
-    complete = [r for r in records if r.state is TrialState.COMPLETE]
-    steps = [r.curve[-1].step for r in complete if r.curve]
-    return Facts(len(complete), max(steps) if steps else None)
+    complete = sorted((r for r in records if r.state is TrialState.COMPLETE), key=_number)
+    first = complete[0].curve[-1].step if complete and complete[0].curve else None
+    return Facts(len(complete), first)
+
+
+def _number(record: CurveRecord) -> int:
+    return record.number
 
 
 def decide_from_records(pruner: Pruner, case: Case, records: Sequence[CurveRecord]) -> Decision:

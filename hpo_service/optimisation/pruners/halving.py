@@ -29,11 +29,17 @@ def promotable(value: float, competing: list[float], factor: int, direction: Dir
     return value <= ordered[index]
 
 
-def auto_min_resource(max_complete_step: int | None) -> int | None:
-    """Optuna's estimate: 1% of the longest complete curve (at least 1), None without one."""
-    if max_complete_step is None:
+def auto_min_resource(first_complete_step: int | None) -> int | None:
+    """Optuna's estimate: 1% of a complete curve's last step (at least 1), None without one.
+
+    Optuna estimates once per process, from the complete trials of the moment (in a
+    sequential study: the first trial that completed). Here every process must agree, so
+    the estimate comes from the lowest-numbered complete trial (in a sequential study,
+    the same one).
+    """
+    if first_complete_step is None:
         return None
-    return max(max_complete_step // 100, 1)
+    return max(first_complete_step // 100, 1)
 
 
 @dataclass(frozen=True)
@@ -47,14 +53,14 @@ class SuccessiveHalvingPruner:
     same_bracket: Callable[[int, int], bool] | None = None
 
     @property
-    def needs_max_step(self) -> bool:
-        """Only the "auto" minimum resource reads the longest complete curve."""
+    def needs_first_complete(self) -> bool:
+        """Only the "auto" minimum resource reads the first complete curve."""
         return self.min_resource == AUTO
 
     def _resource(self, case: Case) -> int | None:
         if isinstance(self.min_resource, int):
             return self.min_resource
-        return auto_min_resource(case.facts.max_complete_step)
+        return auto_min_resource(case.facts.first_complete_step)
 
     def rungs_crossed(self, case: Case) -> list[tuple[int, int]]:
         """(rung, step) of every rung the last report crossed, lowest first."""
@@ -114,7 +120,7 @@ class HyperbandPruner:
     max_resource: int = 100
     reduction_factor: int = 3
     bootstrap_count: int = 0
-    needs_max_step: bool = False
+    needs_first_complete: bool = False
 
     @property
     def n_brackets(self) -> int:

@@ -39,7 +39,7 @@ class MedianPruner:
     n_warmup_steps: int = 0
     interval_steps: int = 1
     n_min_trials: int = 1
-    needs_max_step: bool = False
+    needs_first_complete: bool = False
 
     def _active(self, case: Case) -> bool:
         step = case.last.step
