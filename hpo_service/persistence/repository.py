@@ -18,6 +18,7 @@ from hpo_service.domain import (
     TrialState,
 )
 from hpo_service.errors import StudyAlreadyExists, StudyNotFound, TrialNotFound
+from hpo_service.persistence.curves import Curves
 from hpo_service.persistence.mapping import (
     aware,
     copy_into,
@@ -195,58 +196,9 @@ class Repository:
         self.session.flush()
         return trial_from_row(row, study.name)
 
-    def values_at_step(
-        self, study_name: str, step: int, exact: bool, complete_only: bool
-    ) -> dict[int, float]:
-        """Each trial's value at ``step`` (or at its first step >= ``step``), by number.
-
-        One query on the (trial_id, step) unique index: what a pruner needs, no history.
-        """
-        study = self._row(study_name)
-        where = [TrialRow.study_id == study.id]
-        if complete_only:
-            where.append(TrialRow.state == TrialState.COMPLETE.value)
-        value = IntermediateValueRow
-        if exact:
-            query = select(TrialRow.number, value.value).join(value).where(value.step == step)
-        else:
-            first = (
-                select(value.trial_id, func.min(value.step).label("step"))
-                .join(TrialRow)
-                .where(*where, value.step >= step)
-                .group_by(value.trial_id)
-                .subquery()
-            )
-            query = (
-                select(TrialRow.number, value.value)
-                .join(value)
-                .join(first, and_(first.c.trial_id == value.trial_id, first.c.step == value.step))
-            )
-        return {number: found for number, found in self.session.execute(query.where(*where))}
-
-    def count_in_state(self, study_name: str, state: TrialState) -> int:
-        """How many of the study's trials are in ``state``."""
-        study = self._row(study_name)
-        query = select(func.count()).where(
-            TrialRow.study_id == study.id, TrialRow.state == state.value
-        )
-        return int(self.session.scalar(query) or 0)
-
-    def first_complete_step(self, study_name: str) -> int | None:
-        """The last step the lowest-numbered complete trial reported (None if none did)."""
-        study = self._row(study_name)
-        first = (
-            select(func.min(TrialRow.number))
-            .where(TrialRow.study_id == study.id, TrialRow.state == TrialState.COMPLETE.value)
-            .scalar_subquery()
-        )
-        query = (
-            select(func.max(IntermediateValueRow.step))
-            .join(TrialRow)
-            .where(TrialRow.study_id == study.id, TrialRow.number == first)
-        )
-        found = self.session.scalar(query)
-        return None if found is None else int(found)
+    def curves(self, study_name: str) -> Curves:
+        """What pruners read of a study's learning curves (indexed queries, no history)."""
+        return Curves(self.session, self._row(study_name).id)
 
     def _trial_row(self, study: StudyRow, number: int) -> TrialRow:
         row = self.session.scalars(

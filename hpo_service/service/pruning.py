@@ -81,14 +81,15 @@ def decide(repo: Repository, study: Study, trial: Trial) -> Decision:
     pruner = build_pruner(study.pruner)
     if isinstance(pruner, NoPruner) or not trial.intermediate:
         return GO
+    curves = repo.curves(study.name)
     facts = Facts(
-        repo.count_in_state(study.name, TrialState.COMPLETE),
-        repo.first_complete_step(study.name) if pruner.needs_first_complete else None,
+        curves.count_in_state(TrialState.COMPLETE),
+        curves.first_complete_step() if pruner.needs_first_complete else None,
     )
     case = Case(study.name, study.direction, trial.number, tuple(trial.intermediate), facts)
     answers = {}
     for query in pruner.queries(case):
-        found = repo.values_at_step(study.name, query.step, query.exact, query.complete_only)
+        found = curves.values_at_step(query.step, query.exact, query.complete_only)
         found.pop(trial.number, None)
         answers[query] = found
     return pruner.decide(case, answers)
