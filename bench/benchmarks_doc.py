@@ -31,6 +31,17 @@ SECTIONS = [
     ("baseline", "Neural-network objectives: default-parameter baselines", "bench/baseline_mlp.py"),
     ("tuned", "Neural-network objectives: tuned by the service", "bench/tuned_mlp.py"),
     ("dashboard", "Dashboard at 10,000 trials", "bench/dashboard_load.py"),
+    (
+        "pruning_latency",
+        "Early stopping: latency of intermediate reports, 500 trials x 100 epochs",
+        "bench/pruning_latency.py",
+    ),
+    ("pruning_gp", "Early stopping: how the GP learns from pruned trials", "bench/pruning_gp.py"),
+    (
+        "pruning_optuna",
+        "Early stopping: decisions replayed against Optuna's pruners",
+        "bench/pruning_optuna_check.py",
+    ),
 ]
 
 

@@ -64,8 +64,9 @@ def build(url: str, n: int) -> None:
         for i in range(n):
             trial = repo.insert_trial(trial_of(i, rng, now, Trial, TrialState), now)
             if i % 20 == 0 and trial.state is TrialState.COMPLETE and trial.value is not None:
+                final = trial.value
                 for step in range(10):
-                    repo.add_intermediate(NAME, i, step, trial.value * (1 - 0.5 * 0.7**step), now)
+                    trial = repo.add_intermediate(trial, step, final * (1 - 0.5 * 0.7**step), now)
     database.dispose()
 
 

@@ -49,11 +49,21 @@ class TrialState(enum.StrEnum):
     COMPLETE = "complete"
     FAILED = "failed"
     STALE = "stale"
+    PRUNED = "pruned"
 
     @property
     def finished(self) -> bool:
-        """True once the trial has an outcome (complete or failed)."""
-        return self in (TrialState.COMPLETE, TrialState.FAILED)
+        """True once the trial has an outcome (complete, failed or pruned)."""
+        return self in (TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED)
+
+
+class EndReason(enum.StrEnum):
+    """Why a finished trial ended (stored in its own column, never parsed from text)."""
+
+    REPORTED = "reported"
+    FAILED = "failed"
+    LEASE_EXPIRED = "lease_expired"
+    PRUNED = "pruned"
 
 
 @dataclass(frozen=True)
@@ -294,6 +304,7 @@ class Study:
     state: StudyState
     created_at: datetime
     description: str = ""
+    pruner: Mapping[str, Any] = field(default_factory=lambda: {"name": "none"})
 
 
 @dataclass(frozen=True)
@@ -322,6 +333,8 @@ class Trial:
     intermediate: tuple[IntermediateValue, ...] = ()
     metadata: Mapping[str, Any] = field(default_factory=dict)
     updated_seq: int = 0
+    end_reason: EndReason | None = None
+    pruned_step: int | None = None
 
     @property
     def duration_seconds(self) -> float | None:

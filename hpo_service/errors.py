@@ -67,6 +67,13 @@ class InvalidValue(InvalidRequest):
     title = "Invalid objective value"
 
 
+class InvalidPruner(InvalidRequest):
+    """A pruner configuration names an unknown pruner or option, or an option is out of range."""
+
+    code = "invalid-pruner"
+    title = "Invalid pruner configuration"
+
+
 class NotFound(HpoError):
     """Something addressed by name or number does not exist."""
 
@@ -142,6 +149,20 @@ class InvalidTransition(Conflict):
 
     code = "invalid-transition"
     title = "Invalid state transition"
+
+
+class StepConflict(Conflict):
+    """An intermediate step was already reported with another value."""
+
+    code = "step-conflict"
+    title = "Intermediate step already reported"
+
+
+class StepOutOfOrder(Conflict):
+    """An intermediate step is lower than a step the trial already reported."""
+
+    code = "step-out-of-order"
+    title = "Intermediate step out of order"
 
 
 class SchemaOutOfDate(HpoError):

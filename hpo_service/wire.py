@@ -18,6 +18,7 @@ from hpo_service.domain import (
     CategoricalParam,
     Condition,
     Direction,
+    EndReason,
     FloatParam,
     IntermediateValue,
     IntParam,
@@ -134,6 +135,7 @@ def study_to_json(study: Study) -> dict[str, Any]:
         "state": study.state.value,
         "created_at": encode_time(study.created_at),
         "description": study.description,
+        "pruner": dict(study.pruner),
     }
 
 
@@ -153,6 +155,7 @@ def study_from_json(data: Mapping[str, Any]) -> Study:
         state=StudyState(data["state"]),
         created_at=created or datetime.now(UTC),
         description=data.get("description", ""),
+        pruner=dict(data.get("pruner") or {"name": "none"}),
     )
 
 
@@ -184,6 +187,8 @@ def trial_to_json(trial: Trial) -> dict[str, Any]:
         "intermediate_values": [{"step": v.step, "value": v.value} for v in trial.intermediate],
         "metadata": dict(trial.metadata),
         "seq": trial.updated_seq,
+        "end_reason": trial.end_reason.value if trial.end_reason else None,
+        "pruned_step": trial.pruned_step,
     }
 
 
@@ -207,7 +212,14 @@ def trial_from_json(data: Mapping[str, Any]) -> Trial:
         ),
         metadata=dict(data.get("metadata") or {}),
         updated_seq=int(data.get("seq", 0)),
+        end_reason=EndReason(data["end_reason"]) if data.get("end_reason") else None,
+        pruned_step=data.get("pruned_step"),
     )
+
+
+def decision_to_json(trial: Trial, should_stop: bool, reason: str | None) -> dict[str, Any]:
+    """The answer to an intermediate report: the trial plus ``should_stop`` and ``reason``."""
+    return {**trial_to_json(trial), "should_stop": should_stop, "reason": reason}
 
 
 def finite_value(value: Any, what: str = "value") -> float:
@@ -246,6 +258,8 @@ CSV_COLUMNS = (
     "duration_seconds",
     "retries",
     "failure_reason",
+    "end_reason",
+    "pruned_step",
 )
 
 

@@ -24,13 +24,13 @@ from types import FrameType
 import httpx
 
 from hpo_service.client import Client
-from trainer.commands import create_with_fallback, run_work
-from trainer.commands import run_rescore
+from trainer.commands import create_with_fallback, run_rescore, run_work
 from trainer.evaluation import Protocol
 from trainer.objectives import DEFAULT_MAX_ITER, get_problem
 from trainer.worker import WorkerConfig
 
 PROBLEM = "breast-cancer"
+DEMO_PRUNER = {"name": "median", "n_startup_trials": 5, "n_warmup_steps": 10}
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ def _optimise(url: str, options: DemoOptions) -> int:
     with Client(url) as client:
         study = create_with_fallback(
             client, problem, name, "ei", max_trials=options.trials, lease_seconds=60,
-            seed=options.seed,
+            seed=options.seed, pruner=DEMO_PRUNER,
         )  # fmt: skip
         strategy = study.definition.strategy
         print(

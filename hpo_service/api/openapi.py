@@ -16,7 +16,7 @@ _TRIAL = {
             "type": "object",
             "description": "One value per active parameter; inactive conditional ones are absent",
         },
-        "state": {"enum": ["pending", "running", "complete", "failed", "stale"]},
+        "state": {"enum": ["pending", "running", "complete", "failed", "stale", "pruned"]},
         "value": {"type": ["number", "null"]},
         "worker_id": {"type": ["string", "null"]},
         "lease_expires_at": {"type": ["string", "null"], "format": "date-time"},
@@ -28,7 +28,28 @@ _TRIAL = {
         "intermediate_values": {"type": "array", "items": {"type": "object"}},
         "metadata": {"type": "object"},
         "seq": {"type": "integer"},
+        "end_reason": {
+            "enum": ["reported", "failed", "lease_expired", "pruned", None],
+            "description": "Why a finished trial ended; null while unfinished.",
+        },
+        "pruned_step": {
+            "type": ["integer", "null"],
+            "description": "Step of a pruned trial's last intermediate value (its value).",
+        },
     },
+}
+_DECISION = {
+    "allOf": [
+        {"$ref": "#/components/schemas/Trial"},
+        {
+            "type": "object",
+            "properties": {
+                "should_stop": {"type": "boolean"},
+                "reason": {"type": ["string", "null"]},
+            },
+        },
+    ],
+    "description": "The trial and the pruner's answer: stop (then POST .../prune) or go on.",
 }
 _STUDY = {
     "type": "object",
@@ -48,6 +69,7 @@ _STUDY = {
         "best_value": {"type": ["number", "null"]},
         "best_trial": {"type": ["integer", "null"]},
         "last_activity": {"type": ["string", "null"], "format": "date-time"},
+        "pruner": {"$ref": "#/components/schemas/Pruner"},
     },
 }
 _PROBLEM = {
@@ -62,7 +84,12 @@ _PROBLEM = {
         "instance": {"type": "string"},
     },
 }
-RESPONSE_SCHEMAS = {"Trial": _TRIAL, "Study": _STUDY, "Problem": _PROBLEM}
+RESPONSE_SCHEMAS = {
+    "Trial": _TRIAL,
+    "Study": _STUDY,
+    "Problem": _PROBLEM,
+    "IntermediateAnswer": _DECISION,
+}
 
 NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
 NUMBER = {"name": "number", "in": "path", "required": True, "schema": {"type": "integer"}}
@@ -144,7 +171,18 @@ def _trial_paths() -> dict[str, Any]:
         },
         f"{base}/trials/{{number}}/intermediate": {
             "post": _op(
-                "Report an intermediate value", "IntermediateRequest", trial, params=[NAME, NUMBER]
+                "Report an intermediate value (renews the lease); answers should_stop",
+                "IntermediateRequest",
+                _ref("IntermediateAnswer"),
+                params=[NAME, NUMBER],
+            )
+        },
+        f"{base}/trials/{{number}}/prune": {
+            "post": _op(
+                "End a stopped trial as pruned (idempotent)",
+                "PruneRequest",
+                trial,
+                params=[NAME, NUMBER],
             )
         },
     }
@@ -163,7 +201,9 @@ def _study_paths() -> dict[str, Any]:
         },
         "/api/v1/studies/{name}": {
             "get": _op("One study", ok=study, params=[NAME]),
-            "patch": _op("Change state, budget or description", "StudyPatch", study, params=[NAME]),
+            "patch": _op(
+                "Change state, budget, description or pruner", "StudyPatch", study, params=[NAME]
+            ),
             "delete": _op("Delete a study and its trials", status="204", params=[NAME]),
         },
         "/api/v1/studies/{name}/best": {

@@ -60,6 +60,33 @@ STRATEGY: dict[str, Any] = {
     "properties": {"name": {"enum": ["random", "grid", "gp"]}, "seed": {"type": "integer"}},
 }
 
+COUNT = {"type": "integer", "minimum": 0, "maximum": 1_000_000_000}
+POSITIVE = {"type": "integer", "minimum": 1, "maximum": 1_000_000_000}
+FACTOR = {"type": "integer", "minimum": 2, "maximum": 1_000_000_000}
+
+PRUNER: dict[str, Any] = {
+    "type": "object",
+    "description": "Early stopping, named and shaped as in Optuna (defaults in brackets): "
+    "none; median {n_startup_trials [5], n_warmup_steps [0], interval_steps [1], "
+    'n_min_trials [1]}; successive_halving {min_resource ["auto"], reduction_factor [4], '
+    "min_early_stopping_rate [0], bootstrap_count [0]}; hyperband {min_resource [1], "
+    "max_resource [100], reduction_factor [3], bootstrap_count [0]}. Other options are "
+    "refused with a 422 that lists the pruner's options.",
+    "required": ["name"],
+    "properties": {
+        "name": {"enum": ["none", "median", "successive_halving", "hyperband"]},
+        "n_startup_trials": COUNT,
+        "n_warmup_steps": COUNT,
+        "interval_steps": POSITIVE,
+        "n_min_trials": POSITIVE,
+        "min_resource": {"oneOf": [POSITIVE, {"const": "auto"}]},
+        "max_resource": POSITIVE,
+        "reduction_factor": FACTOR,
+        "min_early_stopping_rate": COUNT,
+        "bootstrap_count": COUNT,
+    },
+}
+
 STUDY_CREATE: dict[str, Any] = {
     "type": "object",
     "required": ["name", "space"],
@@ -75,6 +102,7 @@ STUDY_CREATE: dict[str, Any] = {
         "max_retries": {"type": "integer", "minimum": 0, "maximum": 100, "default": 3},
         "seed": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
         "description": {"type": "string", "maxLength": 10_000},
+        "pruner": PRUNER,
     },
 }
 
@@ -86,6 +114,7 @@ STUDY_PATCH: dict[str, Any] = {
         "state": {"enum": ["running", "paused", "completed"]},
         "max_trials": {"type": ["integer", "null"], "minimum": 1, "maximum": 1_000_000},
         "description": {"type": "string", "maxLength": 10_000},
+        "pruner": PRUNER,
     },
 }
 
@@ -157,7 +186,17 @@ INTERMEDIATE: dict[str, Any] = {
     "type": "object",
     "required": ["step", "value"],
     "additionalProperties": False,
-    "properties": {"step": {"type": "integer", "minimum": 0}, "value": NUMBER},
+    "properties": {
+        "step": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+        "value": {"type": "number", "description": "Finite; steps must increase."},
+        "worker_id": WORKER_ID,
+    },
+}
+
+PRUNE: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"worker_id": WORKER_ID, "metadata": METADATA},
 }
 
 REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -170,6 +209,8 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "TrialCreate": ADD_TRIAL,
     "IntermediateRequest": INTERMEDIATE,
     "TrialPatch": TRIAL_PATCH,
+    "PruneRequest": PRUNE,
+    "Pruner": PRUNER,
     "Parameter": PARAMETER,
     "Condition": CONDITION,
     "Strategy": STRATEGY,

@@ -35,7 +35,7 @@ def read(name: str) -> Response:
 
 @bp.patch("/<name>")
 def update(name: str) -> Response:
-    """Change state (running / paused / completed), max_trials or description."""
+    """Change state (running / paused / completed), max_trials, description or pruner."""
     return jsonify(summary_to_json(service().update_study(name, json_body("StudyPatch"))))
 
 

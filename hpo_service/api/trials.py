@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from hpo_service.api.context import service
 from hpo_service.api.decoding import int_arg, json_body, states_arg
-from hpo_service.wire import encode_time, page_to_json, trial_to_json
+from hpo_service.wire import decision_to_json, encode_time, page_to_json, trial_to_json
 
 bp = Blueprint("trials", __name__, url_prefix="/api/v1/studies/<name>")
 
@@ -51,9 +51,19 @@ def heartbeat(name: str, number: int) -> Response:
 
 @bp.post("/trials/<int:number>/intermediate")
 def intermediate(name: str, number: int) -> Response:
-    """Record a value reported during training at some step."""
+    """Record a value reported during training -> the trial plus should_stop and reason."""
     body = json_body("IntermediateRequest")
-    trial = service().add_intermediate(name, number, body["step"], body["value"])
+    trial, decision = service().report_intermediate(
+        name, number, body["step"], body["value"], body.get("worker_id")
+    )
+    return jsonify(decision_to_json(trial, decision.should_stop, decision.reason))
+
+
+@bp.post("/trials/<int:number>/prune")
+def prune(name: str, number: int) -> Response:
+    """End a trial as pruned at its last intermediate value (idempotent)."""
+    body = json_body("PruneRequest", required=False)
+    trial = service().prune(name, number, body.get("worker_id"), body.get("metadata"))
     return jsonify(trial_to_json(trial))
 
 

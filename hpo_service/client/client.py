@@ -85,7 +85,8 @@ class Client:
         exist_ok: bool = False,
         **options: Any,
     ) -> StudyHandle:
-        """Create a study; ``options``: max_trials, lease_seconds, max_retries, seed, description.
+        """Create a study; ``options``: max_trials, lease_seconds, max_retries, seed,
+        description, pruner (e.g. ``{"name": "median"}``).
 
         With ``exist_ok`` an existing study of that name is returned as it is (not compared).
         Raises InvalidSearchSpace, InvalidStrategy, InvalidRequest or StudyAlreadyExists.

@@ -52,6 +52,10 @@ class Heartbeat:
                 log.warning("heartbeat failed (will try again): %s", exc)
 
 
+class TrialPruned(Exception):
+    """Raise inside ``with study.trial() as trial`` to end the trial as pruned."""
+
+
 class RunningTrial:
     """A handed-out trial inside ``with study.trial() as trial``: read params, then report."""
 
@@ -61,6 +65,9 @@ class RunningTrial:
         self.worker_id = worker_id
         self.result: Trial | None = None
         self.heartbeat: Heartbeat | None = None
+        self.stop_reason: str | None = None
+        self.abandoned = False
+        self._should_stop = False
 
     @property
     def number(self) -> int:
@@ -79,8 +86,38 @@ class RunningTrial:
 
     @property
     def finished(self) -> bool:
-        """True once the trial was reported or failed through this handle."""
+        """True once the trial was reported, failed or pruned through this handle."""
         return self.result is not None
+
+    @property
+    def should_stop(self) -> bool:
+        """True once the service answered that this trial should stop (it stays True)."""
+        return self._should_stop
+
+    def report_intermediate(self, step: int, value: float) -> bool:
+        """Report a value at a training step (renews the lease); True means stop now.
+
+        Stopping is up to the caller: end the ``with`` body without reporting (or raise
+        TrialPruned) and the trial ends as pruned; a final report still completes it.
+        """
+        decision = self.study.report_intermediate(self.number, step, value, self.worker_id)
+        self.trial = decision.trial
+        if decision.should_stop and not self._should_stop:
+            self._should_stop = True
+            self.stop_reason = decision.reason
+        return self._should_stop
+
+    def prune(self, metadata: Mapping[str, Any] | None = None) -> Trial:
+        """End the trial as pruned at its last intermediate value and stop the heartbeat."""
+        self._stop_heartbeat()
+        self.result = self.study.prune(self.number, self.worker_id, metadata)
+        return self.result
+
+    def abandon(self) -> None:
+        """Stop the heartbeat and leave the trial as it is: its lease runs out and the
+        service offers it again (for a worker that cannot train, whatever the configuration)."""
+        self._stop_heartbeat()
+        self.abandoned = True
 
     def report(self, value: float, metadata: Mapping[str, Any] | None = None) -> Trial:
         """Report the trial's value (idempotent, retried) and stop the heartbeat."""
@@ -100,7 +137,11 @@ class RunningTrial:
 
 
 class TrialContext:
-    """``with study.trial(worker_id=...) as trial``: suggest, heartbeat, fail on error."""
+    """``with study.trial(worker_id=...) as trial``: suggest, heartbeat, fail on error.
+
+    A body that ends without reporting after ``should_stop`` was answered, or that
+    raises TrialPruned (which is then swallowed), ends the trial as pruned.
+    """
 
     def __init__(self, study: Any, worker_id: str | None, interval: float | None) -> None:
         self.study = study
@@ -125,20 +166,27 @@ class TrialContext:
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
-    ) -> None:
+    ) -> bool:
         running = self.running
         assert running is not None
         running._stop_heartbeat()
-        if running.finished:
-            return
-        if exc is None:
-            reason = "the trial body ended without reporting a value"
-        else:
-            reason = f"{type(exc).__name__}: {exc}"[:MAX_REASON]
+        pruned = isinstance(exc, TrialPruned)
+        if running.finished or running.abandoned:
+            return pruned
         try:
-            running.fail(reason)
+            if pruned or (exc is None and running.should_stop):
+                running.prune()
+            else:
+                running.fail(_reason(exc))
         except HpoError as error:
-            log.warning("could not mark trial %d failed: %s", running.number, error)
+            log.warning("could not end trial %d: %s", running.number, error)
+        return pruned
+
+
+def _reason(exc: BaseException | None) -> str:
+    if exc is None:
+        return "the trial body ended without reporting a value"
+    return f"{type(exc).__name__}: {exc}"[:MAX_REASON]
 
 
 MAX_REASON = 10_000

@@ -6,11 +6,12 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from hpo_service.client.running import MAX_REASON, TrialContext
+from hpo_service.client.running import MAX_REASON, TrialContext, TrialPruned
 from hpo_service.domain import Params, Study, StudySummary, Trial, TrialState
 from hpo_service.errors import BudgetExhausted, StudyNotRunning, TrialNotFound
 from hpo_service.wire import decode_time, finite_value, study_from_json, trial_from_json
@@ -34,6 +35,15 @@ def summary_from_json(data: Mapping[str, Any]) -> StudySummary:
         best_number=data.get("best_trial"),
         last_activity=decode_time(data.get("last_activity")),
     )
+
+
+@dataclass(frozen=True)
+class StopDecision:
+    """The answer to an intermediate report: stop now (then prune) or go on, and why."""
+
+    should_stop: bool
+    reason: str | None
+    trial: Trial
 
 
 def _states_query(state: StateFilter) -> str | None:
@@ -109,6 +119,43 @@ class StudyHandle:
             body["worker_id"] = worker_id
         return self._trial_post(number, "fail", body)
 
+    def report_intermediate(
+        self, number: int, step: int, value: float, worker_id: str | None = None
+    ) -> StopDecision:
+        """Record a value at a training step (renews the lease); answer whether to stop.
+
+        Idempotent: a retried report of the same step and value gets the same kind of
+        answer. Raises StepConflict (same step, other value), StepOutOfOrder (a step
+        below the last one), TrialAlreadyFinished or InvalidValue (not finite).
+        """
+        body: dict[str, Any] = {"step": step, "value": finite_value(value, "intermediate value")}
+        if worker_id:
+            body["worker_id"] = worker_id
+        path = f"{self._path}/trials/{number}/intermediate"
+        answer = self._http.request("POST", path, json=body)
+        return StopDecision(
+            bool(answer.get("should_stop")), answer.get("reason"), trial_from_json(answer)
+        )
+
+    def prune(
+        self,
+        number: int,
+        worker_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Trial:
+        """End a trial as pruned: its value is its last intermediate value (idempotent);
+        ``metadata`` (e.g. epochs trained) is merged into the trial's."""
+        body: dict[str, Any] = {"worker_id": worker_id} if worker_id else {}
+        if metadata:
+            body["metadata"] = dict(metadata)
+        return self._trial_post(number, "prune", body)
+
+    def set_pruner(self, pruner: Mapping[str, Any]) -> StudySummary:
+        """Change the study's pruner, e.g. ``{"name": "median", "n_startup_trials": 5}``."""
+        body = self._http.request("PATCH", self._path, json={"pruner": dict(pruner)})
+        self._summary = summary_from_json(body)
+        return self._summary
+
     def heartbeat(
         self, number: int, worker_id: str | None = None, retries: int | None = None
     ) -> datetime | None:
@@ -157,8 +204,8 @@ class StudyHandle:
                 return
 
     def best(self, by: str = "value") -> Trial | None:
-        """The best complete trial by value, or by re-score (``by="rescore"``: the recommended
-        configuration after ``hpo-trainer rescore``); None if there is none yet."""
+        """The best trial by value (complete; a pruned one only if none completed), or by
+        re-score (``by="rescore"``: the recommendation of ``hpo-trainer rescore``), or None."""
         try:
             answer = self._http.request("GET", f"{self._path}/best", params={"by": by})
             return trial_from_json(answer)
@@ -226,6 +273,8 @@ class _Optimization:
         with self.study.trial(worker_id=worker_id) as trial:
             try:
                 value = self.objective(trial.params)
+            except TrialPruned:
+                trial.prune()
             except Exception as exc:
                 log.warning("trial %d failed in optimize: %s", trial.number, exc)
                 trial.fail(f"{type(exc).__name__}: {exc}"[:MAX_REASON])

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from hpo_service.domain import (
     Direction,
+    EndReason,
     IntermediateValue,
     Study,
     StudyState,
@@ -40,6 +41,7 @@ def study_from_row(row: StudyRow) -> Study:
         state=StudyState(row.state),
         created_at=aware(row.created_at) or datetime.now(UTC),
         description=row.description,
+        pruner=dict(row.pruner or {"name": "none"}),
     )
 
 
@@ -60,6 +62,8 @@ def trial_from_row(row: TrialRow, study_name: str) -> Trial:
         intermediate=tuple(IntermediateValue(v.step, v.value) for v in row.intermediate),
         metadata=dict(row.extra or {}),
         updated_seq=row.updated_seq,
+        end_reason=EndReason(row.end_reason) if row.end_reason else None,
+        pruned_step=row.pruned_step,
     )
 
 
@@ -75,3 +79,5 @@ def copy_into(row: TrialRow, trial: Trial) -> None:
     row.failure_reason = trial.failure_reason
     row.retries = trial.retries
     row.extra = dict(trial.metadata)
+    row.end_reason = trial.end_reason.value if trial.end_reason else None
+    row.pruned_step = trial.pruned_step

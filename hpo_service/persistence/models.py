@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -52,6 +53,9 @@ class StudyRow(Base):
     seed: Mapped[int] = mapped_column(BigInteger)
     state: Mapped[str] = mapped_column(String(16))
     description: Mapped[str] = mapped_column(Text, default="")
+    pruner: Mapped[dict[str, Any]] = mapped_column(
+        JSON, server_default=text("""'{"name": "none"}'""")
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     next_number: Mapped[int] = mapped_column(Integer, default=0)
@@ -86,6 +90,8 @@ class TrialRow(Base):
     retries: Mapped[int] = mapped_column(Integer, default=0)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    end_reason: Mapped[str | None] = mapped_column(String(16))
+    pruned_step: Mapped[int | None] = mapped_column(Integer)
 
     study: Mapped[StudyRow] = relationship(back_populates="trials")
     intermediate: Mapped[list[IntermediateValueRow]] = relationship(

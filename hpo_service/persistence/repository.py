@@ -18,6 +18,7 @@ from hpo_service.domain import (
     TrialState,
 )
 from hpo_service.errors import StudyAlreadyExists, StudyNotFound, TrialNotFound
+from hpo_service.persistence.curves import Curves
 from hpo_service.persistence.mapping import (
     aware,
     copy_into,
@@ -76,6 +77,7 @@ class Repository:
             seed=study.seed,
             state=study.state.value,
             description=study.description,
+            pruner=dict(study.pruner),
             created_at=now,
             updated_at=now,
             next_number=0,
@@ -184,20 +186,19 @@ class Repository:
         self.session.flush()
         return trial_from_row(row, study.name)
 
-    def add_intermediate(
-        self, study_name: str, number: int, step: int, value: float, now: datetime
-    ) -> Trial:
-        """Insert or replace the intermediate value at ``step``."""
-        study = self._row(study_name)
-        row = self._trial_row(study, number)
-        existing = next((v for v in row.intermediate if v.step == step), None)
-        if existing is not None:
-            existing.value = value
-        else:
-            row.intermediate.append(IntermediateValueRow(step=step, value=value))
+    def add_intermediate(self, trial: Trial, step: int, value: float, now: datetime) -> Trial:
+        """Store a changed trial and append its value at ``step`` (the service checks it is new)."""
+        study = self._row(trial.study)
+        row = self._trial_row(study, trial.number)
+        copy_into(row, trial)
+        row.intermediate.append(IntermediateValueRow(step=step, value=value))
         self._bump(study, row, now)
         self.session.flush()
         return trial_from_row(row, study.name)
+
+    def curves(self, study_name: str) -> Curves:
+        """What pruners read of a study's learning curves (indexed queries, no history)."""
+        return Curves(self.session, self._row(study_name).id)
 
     def _trial_row(self, study: StudyRow, number: int) -> TrialRow:
         row = self.session.scalars(
@@ -261,17 +262,26 @@ class Repository:
         return [trial_from_row(r, study.name) for r in rows], study.seq
 
     def _best_row(self, study: StudyRow) -> TrialRow | None:
+        """The best complete trial; a pruned one (its last value) only if none completed."""
         order = TrialRow.value.desc() if study.direction == "maximize" else TrialRow.value.asc()
-        query = (
-            select(TrialRow)
-            .where(TrialRow.study_id == study.id, TrialRow.state == TrialState.COMPLETE.value)
-            .order_by(order, TrialRow.number)
-            .limit(1)
-        )
-        return self.session.scalars(query).first()
+        for state in (TrialState.COMPLETE, TrialState.PRUNED):
+            query = (
+                select(TrialRow)
+                .where(
+                    TrialRow.study_id == study.id,
+                    TrialRow.state == state.value,
+                    TrialRow.value.is_not(None),
+                )
+                .order_by(order, TrialRow.number)
+                .limit(1)
+            )
+            found = self.session.scalars(query).first()
+            if found is not None:
+                return found
+        return None
 
     def best_trial(self, study_name: str) -> Trial | None:
-        """The best complete trial for the direction; ties go to the lower number."""
+        """The best complete trial (else the best pruned one); ties go to the lower number."""
         study = self._row(study_name)
         row = self._best_row(study)
         return trial_from_row(row, study.name) if row is not None else None

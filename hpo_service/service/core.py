@@ -8,8 +8,9 @@ from typing import Any
 
 from hpo_service.domain import Study, StudySummary, Trial, TrialPage, TrialState
 from hpo_service.errors import StudyNotFound
+from hpo_service.optimisation.pruners import Decision
 from hpo_service.persistence import Database, Repository
-from hpo_service.service import analysis, studies, suggestions, trials
+from hpo_service.service import analysis, pruning, studies, suggestions, trials
 from hpo_service.service.history_cache import HistoryCache
 
 Clock = Callable[[], datetime]
@@ -85,7 +86,7 @@ class Service:
             return Repository(session).summary(name)
 
     def update_study(self, name: str, changes: Mapping[str, Any]) -> StudySummary:
-        """Change a study's state, budget or description."""
+        """Change a study's state, budget, description or pruner."""
         return studies.update_study(self.database, name, changes, self.clock())
 
     def delete_study(self, name: str) -> None:
@@ -132,9 +133,26 @@ class Service:
         """Merge keys into a trial's metadata, whatever its state."""
         return trials.annotate(self.database, name, number, metadata, self.clock())
 
+    def report_intermediate(
+        self, name: str, number: int, step: int, value: Any, worker_id: str | None = None
+    ) -> tuple[Trial, Decision]:
+        """Record a value reported during training; answer whether the trial should stop."""
+        now = self.clock()
+        return pruning.report_intermediate(self.database, name, number, step, value, worker_id, now)
+
     def add_intermediate(self, name: str, number: int, step: int, value: Any) -> Trial:
-        """Record a value reported during training."""
-        return trials.add_intermediate(self.database, name, number, step, value, self.clock())
+        """Record a value reported during training (the decision is dropped)."""
+        return self.report_intermediate(name, number, step, value)[0]
+
+    def prune(
+        self,
+        name: str,
+        number: int,
+        worker_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Trial:
+        """End a trial as pruned at its last intermediate value (idempotent)."""
+        return pruning.prune(self.database, name, number, worker_id, self.clock(), metadata)
 
     def get_trial(self, name: str, number: int) -> Trial:
         """One trial."""
@@ -170,7 +188,8 @@ class Service:
         return analysis.surrogate(self.database, name, param, points, self.history)
 
     def best(self, name: str, by: str = "value") -> Trial | None:
-        """The best complete trial by its value, or by its re-score (``by="rescore"``), or None."""
+        """The best trial by value (complete; a pruned one only if none completed), or by
+        re-score (``by="rescore"``), or None."""
         with self.database.transaction() as session:
             repo = Repository(session)
             if by == "value":

@@ -11,6 +11,7 @@ from typing import Any
 from hpo_service.domain import Direction, Study, StudyState, StudySummary
 from hpo_service.errors import InvalidRequest, InvalidStrategy, InvalidTransition
 from hpo_service.optimisation import FACTORIES, grid_size, normalise_strategy
+from hpo_service.optimisation.pruners import normalise_pruner
 from hpo_service.persistence import Database, Repository
 from hpo_service.wire import space_from_json
 
@@ -59,6 +60,7 @@ def build_study(spec: Mapping[str, Any], now: datetime) -> Study:
         state=StudyState.RUNNING,
         created_at=now,
         description=spec.get("description", ""),
+        pruner=normalise_pruner(spec.get("pruner")),
     )
 
 
@@ -80,7 +82,8 @@ _ALLOWED = {
 def update_study(
     database: Database, name: str, changes: Mapping[str, Any], now: datetime
 ) -> StudySummary:
-    """Change state (running / paused / completed), max_trials or description."""
+    """Change state (running / paused / completed), max_trials, description or pruner."""
+    pruner = normalise_pruner(changes["pruner"]) if "pruner" in changes else None
     with database.transaction(write=True) as session:
         repo = Repository(session)
         locked = repo.lock_study(name)
@@ -91,6 +94,8 @@ def update_study(
             )
         if "description" in changes:
             columns["description"] = changes["description"]
+        if pruner is not None:
+            columns["pruner"] = pruner
         if "state" in changes:
             target = StudyState(changes["state"])
             if target not in _ALLOWED[locked.study.state]:

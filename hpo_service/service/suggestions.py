@@ -21,9 +21,10 @@ from hpo_service.errors import BudgetExhausted, HpoError, StudyNotRunning
 from hpo_service.optimisation import Proposer, Strategy, build_strategy
 from hpo_service.optimisation.random_search import RandomStrategy
 from hpo_service.persistence import Database, LockedStudy, Repository
+from hpo_service.service import lifecycle
 from hpo_service.service.history_cache import HistoryCache
+from hpo_service.service.lifecycle import Event
 from hpo_service.service.studies import complete_if_done
-from hpo_service.service.trials import LEASE_EXPIRED
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +40,41 @@ class Snapshot:
     seq: int
 
 
-def history_of(study: Study, trials: Sequence[Trial]) -> History:
-    """Complete trials become maximised observations; failed and unfinished are kept apart."""
-    completed = tuple(
+class PrunedAs:
+    """How a pruned trial enters a strategy's history (see docs/pruning.md for the numbers)."""
+
+    IGNORE = "ignore"  # kept out of the model; only never proposed again
+    WORST = "worst"  # observed at the worst complete value so far (pessimistic)
+    LAST = "last"  # observed at its last intermediate value (as if it were final)
+
+
+PRUNED_AS = PrunedAs.WORST
+
+
+def history_of(study: Study, trials: Sequence[Trial], pruned_as: str = PRUNED_AS) -> History:
+    """Complete trials become maximised observations; failed and unfinished are kept apart.
+
+    A pruned trial's last value is not a final value: by default it is observed at the
+    worst complete value so far (never better than anything measured), and like a failed
+    trial it is never proposed again.
+    """
+    completed = [
         Observation(t.params, study.direction.to_maximise(t.value))
         for t in trials
         if t.state is TrialState.COMPLETE and t.value is not None
-    )
-    failed = tuple(t.params for t in trials if t.state is TrialState.FAILED)
+    ]
+    failed = [t.params for t in trials if t.state is TrialState.FAILED]
+    pruned = [t for t in trials if t.state is TrialState.PRUNED]
+    worst = min((o.value for o in completed), default=None)
+    for trial in pruned:
+        if pruned_as == PrunedAs.LAST and trial.value is not None:
+            completed.append(Observation(trial.params, study.direction.to_maximise(trial.value)))
+        elif pruned_as == PrunedAs.WORST and worst is not None:
+            completed.append(Observation(trial.params, worst))
+        else:
+            failed.append(trial.params)
     pending = tuple(t.params for t in trials if not t.state.finished)
-    return History(completed=completed, pending=pending, failed=failed)
+    return History(completed=tuple(completed), pending=pending, failed=tuple(failed))
 
 
 def take_snapshot(database: Database, name: str, cache: HistoryCache | None = None) -> Snapshot:
@@ -150,23 +176,19 @@ def _reoffer(out: Handout, count: int) -> list[Trial]:
 
 
 def _give_up(out: Handout, trial: Trial) -> None:
-    """A stale trial out of retries fails; a late report can still complete it."""
-    reason = f"{LEASE_EXPIRED} {trial.retries + 1} times without a report"
-    failed = dataclasses.replace(
-        trial,
-        state=TrialState.FAILED,
-        failure_reason=reason,
-        finished_at=out.now,
-        lease_expires_at=None,
-    )
-    out.repo.save_trial(failed, out.now)
+    """A stale trial out of retries fails (lease_expired); a late report can still complete it."""
+    found = lifecycle.check(trial, Event.GIVE_UP)
+    reason = f"the lease expired {trial.retries + 1} times without a report"
+    out.repo.save_trial(lifecycle.moved(trial, found, out.now, failure_reason=reason), out.now)
 
 
 def _hand_again(out: Handout, trial: Trial) -> Trial:
     """Give a stale (retry) or queued trial to this worker with a fresh lease."""
-    running = dataclasses.replace(
+    found = lifecycle.check(trial, Event.HAND_OUT)
+    running = lifecycle.moved(
         trial,
-        state=TrialState.RUNNING,
+        found,
+        out.now,
         worker_id=out.worker_id,
         started_at=out.now,
         lease_expires_at=_lease(out.study, out.now),

@@ -1,30 +1,26 @@
-"""Use cases on one trial: report, fail, heartbeat, enqueue / record, intermediate values.
+"""Use cases on one trial: report, fail, heartbeat, enqueue / record.
 
-Reports are idempotent: the same value twice answers the same trial; a different
-value for a complete trial is a conflict. A report for a stale trial, or for one
-failed because its lease ran out too often, is still recorded: nothing measured
-is thrown away.
+Which event is allowed in which state is the table in ``lifecycle``. Reports are
+idempotent: the same value twice answers the same trial; a different value for a
+complete trial is a conflict. A report for a stale, pruned or given-up trial is still
+recorded: nothing measured is thrown away. Intermediate values and pruning live in
+``pruning``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from hpo_service.domain import StudyState, Trial, TrialState
-from hpo_service.errors import (
-    BudgetExhausted,
-    InvalidTransition,
-    StudyNotRunning,
-    TrialAlreadyFinished,
-)
+from hpo_service.domain import EndReason, Study, StudyState, Trial, TrialState
+from hpo_service.errors import BudgetExhausted, StudyNotRunning
 from hpo_service.persistence import Database, Repository
+from hpo_service.service import lifecycle
+from hpo_service.service.lifecycle import Event, Verdict
 from hpo_service.service.studies import complete_if_done
 from hpo_service.wire import finite_value
-
-LEASE_EXPIRED = "lease expired"
 
 
 def report(
@@ -43,48 +39,22 @@ def report(
         repo.lock_study(name)
         repo.expire_leases(name, now)
         trial = repo.get_trial(name, number)
-        if _already_reported(trial, number_value):
+        found = lifecycle.check(trial, Event.REPORT, worker_id, number_value)
+        if found.verdict is Verdict.SAME:
             return trial
-        done = dataclasses.replace(
+        done = lifecycle.moved(
             trial,
-            state=TrialState.COMPLETE,
+            found,
+            now,
             value=number_value,
             worker_id=worker_id or trial.worker_id,
-            finished_at=now,
             failure_reason=None,
-            lease_expires_at=None,
+            pruned_step=None,
             metadata={**trial.metadata, **(metadata or {})},
         )
         saved = repo.save_trial(done, now)
         complete_if_done(repo, name, now)
         return saved
-
-
-def _already_reported(trial: Trial, value: float) -> bool:
-    """True for a repeat of the same report; raise if the trial cannot take this value."""
-    where = f"trial {trial.number} of {trial.study!r}"
-    if trial.state is TrialState.COMPLETE:
-        if trial.value == value:
-            return True
-        raise TrialAlreadyFinished(
-            f"{where} is already complete with value {trial.value}; "
-            f"a different value ({value}) cannot replace it"
-        )
-    if trial.state is TrialState.FAILED and not _lease_failure(trial):
-        raise TrialAlreadyFinished(
-            f"{where} was reported failed ({trial.failure_reason}); "
-            "record a new evaluation with POST .../trials instead"
-        )
-    if trial.state is TrialState.PENDING:
-        raise InvalidTransition(
-            f"{where} is queued and was never handed out; ask for it "
-            "with POST .../suggestions, or record results with POST .../trials"
-        )
-    return False
-
-
-def _lease_failure(trial: Trial) -> bool:
-    return (trial.failure_reason or "").startswith(LEASE_EXPIRED)
 
 
 def fail(
@@ -105,31 +75,14 @@ def fail(
         repo.lock_study(name)
         repo.expire_leases(name, now)
         trial = repo.get_trial(name, number)
-        if trial.state is TrialState.FAILED:
+        found = lifecycle.check(trial, Event.FAIL, worker_id)
+        if found.verdict is Verdict.SAME:
             return trial
-        _check_may_fail(trial, worker_id)
-        failed = dataclasses.replace(
-            trial,
-            state=TrialState.FAILED,
-            finished_at=now,
-            failure_reason=reason or "failed",
-            lease_expires_at=None,
+        saved = repo.save_trial(
+            lifecycle.moved(trial, found, now, failure_reason=reason or "failed"), now
         )
-        saved = repo.save_trial(failed, now)
         complete_if_done(repo, name, now)
         return saved
-
-
-def _check_may_fail(trial: Trial, worker_id: str | None) -> None:
-    where = f"trial {trial.number} of {trial.study!r}"
-    if trial.state is TrialState.COMPLETE:
-        raise TrialAlreadyFinished(f"{where} is already complete with value {trial.value}")
-    held_elsewhere = trial.state is TrialState.RUNNING and trial.worker_id not in (None, worker_id)
-    if worker_id and held_elsewhere:
-        raise InvalidTransition(
-            f"{where} was handed to worker {trial.worker_id!r} after worker {worker_id!r}'s "
-            "lease ran out; only the worker holding it can fail it"
-        )
 
 
 def heartbeat(
@@ -140,20 +93,14 @@ def heartbeat(
         repo = Repository(session)
         study = repo.lock_study(name).study
         trial = repo.get_trial(name, number)
-        if trial.state.finished:
-            raise TrialAlreadyFinished(
-                f"trial {number} of {name!r} is already {trial.state.value}; stop working on it"
-            )
-        if trial.state is TrialState.PENDING:
-            raise InvalidTransition(f"trial {number} of {name!r} was never handed out")
-        if worker_id and trial.worker_id and worker_id != trial.worker_id:
-            raise InvalidTransition(
-                f"trial {number} of {name!r} was handed to worker {trial.worker_id!r} after "
-                f"worker {worker_id!r}'s lease ran out; a report from either is still recorded"
-            )
-        lease = now + timedelta(seconds=study.lease_seconds)
-        extended = dataclasses.replace(trial, state=TrialState.RUNNING, lease_expires_at=lease)
-        return repo.save_trial(extended, now)
+        return repo.save_trial(renewed(study, trial, worker_id, now), now)
+
+
+def renewed(study: Study, trial: Trial, worker_id: str | None, now: datetime) -> Trial:
+    """The trial with a fresh lease (heartbeat, intermediate report); raise if refused."""
+    found = lifecycle.check(trial, Event.RENEW, worker_id)
+    lease = now + timedelta(seconds=study.lease_seconds)
+    return lifecycle.moved(trial, found, now, lease_expires_at=lease)
 
 
 def add_trial(
@@ -188,6 +135,7 @@ def add_trial(
             started_at=now if number_value is not None else None,
             finished_at=now if number_value is not None else None,
             metadata=dict(metadata or {}),
+            end_reason=EndReason.REPORTED if number_value is not None else None,
         )
         saved = repo.insert_trial(trial, now)
         complete_if_done(repo, name, now)
@@ -202,19 +150,5 @@ def annotate(
         repo = Repository(session)
         repo.lock_study(name)
         trial = repo.get_trial(name, number)
-        changed = dataclasses.replace(trial, metadata={**trial.metadata, **metadata})
+        changed = replace(trial, metadata={**trial.metadata, **metadata})
         return repo.save_trial(changed, now)
-
-
-def add_intermediate(
-    database: Database, name: str, number: int, step: int, value: Any, now: datetime
-) -> Trial:
-    """Record a value reported during training at ``step``."""
-    number_value = finite_value(value, "intermediate value")
-    with database.transaction(write=True) as session:
-        repo = Repository(session)
-        repo.lock_study(name)
-        trial = repo.get_trial(name, number)
-        if trial.state.finished:
-            raise TrialAlreadyFinished(f"trial {number} of {name!r} is already {trial.state.value}")
-        return repo.add_intermediate(name, number, step, number_value, now)

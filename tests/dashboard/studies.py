@@ -62,6 +62,18 @@ def train(api: httpx.Client, name: str, curve: list[float]) -> int:
     return number
 
 
+def prune(api: httpx.Client, name: str, curve: list[float]) -> int:
+    """A handed-out trial that reports intermediate values and is then pruned."""
+    (number,) = suggest(api, name)
+    for step, value in enumerate(curve):
+        api.post(
+            f"/studies/{name}/trials/{number}/intermediate", json={"step": step, "value": value}
+        )
+    response = api.post(f"/studies/{name}/trials/{number}/prune", json={"worker_id": "w1"})
+    assert response.status_code == 200, response.text
+    return number
+
+
 def fail(api: httpx.Client, name: str, count: int) -> None:
     """Trials that were handed out and failed."""
     for _ in range(count):

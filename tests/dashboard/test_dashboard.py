@@ -85,6 +85,7 @@ def test_study_page_draws_every_plot_with_its_points(
         "complete": 7,
         "failed": 2,
         "stale": 1,
+        "pruned": 0,
     }
     open_study(page, server, "plots")
     page.wait_for_function("document.getElementById('importance-plot').data")
@@ -105,6 +106,48 @@ def test_study_page_draws_every_plot_with_its_points(
     live = page.locator("#live")
     assert live.get_attribute("aria-live") == "polite"
     assert live.inner_text().startswith("Live")
+
+
+CURVES = """() => {
+  const trace = (id, name) => (document.getElementById(id).data || []).find((t) => t.name === name);
+  const count = (t) => (t ? t.y.filter((v) => v !== null).length : 0);
+  const bars = (name) => (trace('epochs-plot', name) || {y: []}).y;
+  return {pruned_history: count(trace('history-plot', 'pruned')),
+          curves: count(trace('intermediate-plot', 'intermediate')),
+          pruned_curves: count(trace('intermediate-plot', 'pruned')),
+          dash: trace('intermediate-plot', 'pruned').line.dash,
+          epochs: bars('epochs'), pruned_epochs: bars('pruned')};
+}"""
+
+
+def test_learning_curves_draw_pruned_trials_apart_and_epochs_spent(
+    page: Any, server: str, api: httpx.Client
+) -> None:
+    studies.create(api, "curves", pruner={"name": "median", "n_startup_trials": 1})
+    for curve in ([0.5, 0.6, 0.7, 0.8, 0.9], [0.4, 0.6, 0.7, 0.75, 0.8]):
+        studies.train(api, "curves", curve)
+    first = studies.prune(api, "curves", [0.2, 0.1])
+    second = studies.prune(api, "curves", [0.3])
+    assert studies.counts(api, "curves")["pruned"] == 2
+    open_study(page, server, "curves")
+    assert page.evaluate(CURVES) == {
+        "pruned_history": 2,
+        "curves": 10,
+        "pruned_curves": 3,
+        "dash": "dash",
+        "epochs": [5, 5],
+        "pruned_epochs": [2, 1],
+    }
+    listed = page.eval_on_selector_all("#pruned-list li", "ls => ls.map(l => l.textContent)")
+    assert listed == [
+        f"trial {first}: stopped at step 1 (value 0.1)",
+        f"trial {second}: stopped at step 0 (value 0.3)",
+    ]
+    assert "would have cost 7 more" in page.inner_text("#epochs-note")
+    assert "median" in page.inner_text("#summary").lower().split("pruner")[1]
+    page.select_option("#state-filter", "pruned")
+    page.wait_for_function("document.querySelector('#trial-count').textContent.startsWith('2 of')")
+    assert [r[1] for r in rows(page)] == ["pruned", "pruned"]
 
 
 def test_every_request_stays_under_the_url_prefix(

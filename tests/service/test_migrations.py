@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -15,7 +16,12 @@ from sqlalchemy import inspect
 from hpo_service.api import create_app
 from hpo_service.errors import SchemaOutOfDate
 from hpo_service.persistence import Database
-from hpo_service.persistence.migrate import current_revision, head_revision, upgrade
+from hpo_service.persistence.migrate import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    upgrade,
+)
 from hpo_service.persistence.models import Base
 from tests.conftest import temporary_postgres
 
@@ -93,3 +99,61 @@ def test_cli_serve_on_empty_postgres_names_the_upgrade_command() -> None:
         )
         assert migrate.returncode == 0, migrate.stderr
         assert head_revision(url) in migrate.stdout
+
+
+def test_trial_lifecycle_revision_backfills_why_trials_ended(empty_url: str) -> None:
+    upgrade(empty_url, "0001")
+    database = Database(empty_url)
+    try:
+        with database.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO studies (id, name, direction, metric, space, strategy, "
+                "lease_seconds, max_retries, seed, state, description, created_at, updated_at, "
+                "next_number, seq) VALUES (1, 's', 'minimize', 'v', '[]', '{}', 60, 3, 0, "
+                "'running', '', '2026-01-01', '2026-01-01', 4, 4)"
+            )
+            for number, state, reason in [
+                (0, "complete", None),
+                (1, "failed", "lease expired 4 times without a report"),
+                (2, "failed", "diverged"),
+                (3, "running", None),
+            ]:
+                connection.exec_driver_sql(
+                    "INSERT INTO trials (study_id, number, params, state, failure_reason, "
+                    f"retries, extra, updated_seq) VALUES (1, {number}, '{{}}', '{state}', "
+                    f"{'NULL' if reason is None else repr(reason)}, 0, '{{}}', {number})"
+                )
+        upgrade(empty_url)
+        with database.engine.connect() as connection:
+            reasons = connection.exec_driver_sql(
+                "SELECT end_reason FROM trials ORDER BY number"
+            ).scalars()
+            assert list(reasons) == ["reported", "lease_expired", "failed", None]
+            pruner = connection.exec_driver_sql("SELECT pruner FROM studies").scalar_one()
+            assert pruner in ({"name": "none"}, '{"name": "none"}')
+    finally:
+        database.dispose()
+
+
+def test_trial_lifecycle_revision_downgrades_without_losing_trials(empty_url: str) -> None:
+    upgrade(empty_url)
+    database = Database(empty_url)
+    try:
+        with database.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO studies (id, name, direction, metric, space, strategy, "
+                "lease_seconds, max_retries, seed, state, description, created_at, updated_at, "
+                "next_number, seq) VALUES (1, 's', 'minimize', 'v', '[]', '{}', 60, 3, 0, "
+                "'running', '', '2026-01-01', '2026-01-01', 1, 1)"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO trials (study_id, number, params, state, retries, extra, "
+                "updated_seq, end_reason, pruned_step) VALUES "
+                "(1, 0, '{}', 'pruned', 0, '{}', 1, 'pruned', 3)"
+            )
+        command.downgrade(alembic_config(empty_url), "0001")
+        with database.engine.connect() as connection:
+            row = connection.exec_driver_sql("SELECT state, failure_reason FROM trials").one()
+        assert tuple(row) == ("failed", "pruned")
+    finally:
+        database.dispose()

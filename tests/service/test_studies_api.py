@@ -37,7 +37,9 @@ def test_create_returns_201_with_defaults_and_location(client: FlaskClient) -> N
         "complete": 0,
         "failed": 0,
         "stale": 0,
+        "pruned": 0,
     }
+    assert body["pruner"] == {"name": "none"}
     assert [p["name"] for p in body["space"]] == [p["name"] for p in SPACE]
     assert client.get("/api/v1/studies/cancer-mlp").get_json()["name"] == "cancer-mlp"
 

@@ -209,6 +209,7 @@ def test_retries_are_limited_then_the_trial_fails(client: FlaskClient, clock: Fa
     assert fresh["number"] == 1
     failed = client.get(f"{URL}/trials/0").get_json()
     assert failed["state"] == "failed"
+    assert failed["end_reason"] == "lease_expired"
     assert "lease expired" in failed["failure_reason"]
     late = client.post(f"{URL}/trials/0/report", json={"value": 0.4})
     assert late.status_code == 200
@@ -247,11 +248,17 @@ def test_changed_since_returns_only_changes(client: FlaskClient) -> None:
 def test_intermediate_values(client: FlaskClient) -> None:
     create(client)
     suggest(client)
-    for step, value in [(1, 0.5), (2, 0.7), (2, 0.75)]:
+    for step, value in [(1, 0.5), (2, 0.7), (2, 0.7)]:
         response = client.post(f"{URL}/trials/0/intermediate", json={"step": step, "value": value})
         assert response.status_code == 200
+        assert response.get_json()["should_stop"] is False
+    assert_problem(
+        client.post(f"{URL}/trials/0/intermediate", json={"step": 2, "value": 0.75}),
+        409,
+        "already reported 0.7 at step 2",
+    )
     values = client.get(f"{URL}/trials/0").get_json()["intermediate_values"]
-    assert values == [{"step": 1, "value": 0.5}, {"step": 2, "value": 0.75}]
+    assert values == [{"step": 1, "value": 0.5}, {"step": 2, "value": 0.7}]
 
 
 def test_export_csv_and_json_have_one_row_per_trial(client: FlaskClient) -> None:

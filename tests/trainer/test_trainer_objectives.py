@@ -142,7 +142,7 @@ def test_unconverged_training_leaks_no_warning_and_says_so() -> None:
 
 def test_diverging_training_is_an_objective_error() -> None:
     wild = {**GOOD, "learning_rate_init": 1e6, "n_layers": 3, "units_2": 256, "units_3": 256}
-    with pytest.raises(ObjectiveError, match="smaller learning_rate_init|diverged"):
+    with pytest.raises(ObjectiveError, match=r"smaller learning_rate_init|diverged"):
         get_problem("concrete").evaluate(wild, folds=2, max_iter=20)
 
 

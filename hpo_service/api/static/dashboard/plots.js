@@ -1,10 +1,12 @@
-/* Plots drawn from the trials in memory: optimisation history and intermediate values.
+/* Plots drawn from the trials in memory: optimisation history, learning curves (pruned
+   trials dashed and grey, listed with the step they stopped at) and epochs per trial.
    SVG traces only (no WebGL): predictable in every browser, thinned above MAX_POINTS. */
 "use strict";
 
 const HPOPlots = (() => {
   const config = { responsive: true, displaylogo: false };
-  const colors = { value: "#0b5cad", best: "#cf222e", failed: "#cf222e", stale: "#9a6700" };
+  const colors = { value: "#0b5cad", best: "#cf222e", failed: "#cf222e", stale: "#9a6700",
+    pruned: "#6e7781" };
   const MAX_POINTS = 1000; // markers per trace; beyond it the history is thinned
   const MAX_CURVES = 100; // intermediate values: the most recent trials that reported some
   const MAX_MARKERS = 500; // intermediate values: above this, lines only
@@ -48,19 +50,31 @@ const HPOPlots = (() => {
       hovertemplate: `trial %{x}: ${state}<extra></extra>` };
   }
 
+  /** Pruned trials at their value when stopped (not a final value: drawn apart, in grey). */
+  function prunedMarks(trials) {
+    const all = trials.filter((t) => t.state === "pruned" && t.value !== null);
+    const step = Math.max(1, all.length / MAX_POINTS);
+    const hit = all.filter((_, i) => i % step < 1);
+    return { type: "scatter", mode: "markers", name: "pruned", x: hit.map((t) => t.number),
+      y: hit.map((t) => t.value), text: hit.map((t) => t.pruned_step),
+      marker: { symbol: "circle-open", size: 7, color: colors.pruned },
+      hovertemplate: "trial %{x}: pruned at step %{text}<br>value then %{y}<extra></extra>" };
+  }
+
   function history(div, note, trials, study) {
     const done = complete(trials);
     const steps = improvements(done, study.direction);
     const shown = thin(done, steps);
     note.textContent = shown.length < done.length
       ? `Showing ${shown.length} of ${done.length} complete trials: the lowest and highest of each stretch and every new best.`
-      : "Each complete trial's value by trial number, the best value so far, and failed or stale trials in the strip below.";
+      : "Each complete trial's value by trial number, the best value so far, pruned trials (grey circles, at their value when stopped), and failed or stale trials in the strip below.";
     const data = [
       { type: "scatter", mode: "markers", name: "complete", x: shown.map((t) => t.number),
         y: shown.map((t) => t.value), marker: { size: 6, color: colors.value, opacity: 0.7 },
         hovertemplate: "trial %{x}<br>value %{y}<extra></extra>" },
       { type: "scatter", mode: "lines", name: "best so far", x: steps.map((t) => t.number),
         y: steps.map((t) => t.value), line: { shape: "hv", color: colors.best, width: 2 }, hoverinfo: "skip" },
+      prunedMarks(trials),
       marks(trials, "failed"),
       marks(trials, "stale"),
     ];
@@ -72,26 +86,60 @@ const HPOPlots = (() => {
     return Plotly.react(div, data, layout, config);
   }
 
-  function intermediate(section, div, note, trials) {
+  /** One trace of many curves, broken between trials by nulls. */
+  function curves(list, name, line) {
+    const x = [], y = [], text = [];
+    for (const t of list) {
+      for (const v of t.intermediate_values) { x.push(v.step); y.push(v.value); text.push(`trial ${t.number}`); }
+      x.push(null); y.push(null); text.push(null); // break the line between trials
+    }
+    return { type: "scatter", mode: x.length > MAX_MARKERS ? "lines" : "lines+markers",
+      name, x, y, text, connectgaps: false, marker: { size: 4, color: line.color }, line,
+      opacity: 0.8, hovertemplate: "%{text}<br>step %{x}: %{y}<extra></extra>" };
+  }
+
+  function intermediate(section, div, note, trials, list) {
     const reporting = trials.filter((t) => t.intermediate_values.length > 0);
     section.hidden = reporting.length === 0;
     if (section.hidden) return Promise.resolve();
     const shown = reporting.slice(-MAX_CURVES);
-    note.textContent = shown.length < reporting.length
-      ? `The ${shown.length} most recent of ${reporting.length} trials that reported values during training.`
-      : `${reporting.length} trials reported values during training, by step.`;
-    const x = [], y = [], text = [];
-    for (const t of shown) {
-      for (const v of t.intermediate_values) { x.push(v.step); y.push(v.value); text.push(`trial ${t.number}`); }
-      x.push(null); y.push(null); text.push(null); // break the line between trials
-    }
-    const data = [{ type: "scatter", mode: x.length > MAX_MARKERS ? "lines" : "lines+markers",
-      name: "intermediate", x, y, text, connectgaps: false, marker: { size: 4 },
-      line: { width: 1, color: colors.value }, opacity: 0.8,
-      hovertemplate: "%{text}<br>step %{x}: %{y}<extra></extra>" }];
-    const layout = { margin, xaxis: { title: { text: "step" } }, yaxis: { title: { text: "value" } } };
+    const pruned = shown.filter((t) => t.state === "pruned");
+    note.textContent = (shown.length < reporting.length
+      ? `The ${shown.length} most recent of ${reporting.length} trials that reported values during training`
+      : `${reporting.length} trials reported values during training`)
+      + `, by step; ${pruned.length} of them were pruned (grey, dashed).`;
+    list.replaceChildren(...pruned.map((t) => HPO.el("li", {},
+      `trial ${t.number}: stopped at step ${t.pruned_step ?? "–"} (value ${HPO.fmt(t.value)})`)));
+    const data = [
+      curves(shown.filter((t) => t.state !== "pruned"), "intermediate", { width: 1, color: colors.value }),
+      curves(pruned, "pruned", { width: 1, color: colors.pruned, dash: "dash" }),
+    ];
+    const layout = { margin, legend: { orientation: "h", y: 1.1 },
+      xaxis: { title: { text: "step (epoch)" } }, yaxis: { title: { text: "value" } } };
     return Plotly.react(div, data, layout, config);
   }
 
-  return { config, margin, complete, history, intermediate };
+  /** Epochs (intermediate reports) each trial spent, and what stopping early saved. */
+  function epochs(section, div, note, trials) {
+    const reporting = trials.filter((t) => t.intermediate_values.length > 0);
+    section.hidden = reporting.length === 0;
+    if (section.hidden) return Promise.resolve();
+    const spent = (t) => t.intermediate_values.length;
+    const full = Math.max(0, ...reporting.filter((t) => t.state === "complete").map(spent));
+    const pruned = reporting.filter((t) => t.state === "pruned");
+    const saved = pruned.reduce((n, t) => n + Math.max(0, full - spent(t)), 0);
+    const total = reporting.reduce((n, t) => n + spent(t), 0);
+    note.textContent = `${total} epochs in all. ${pruned.length} pruned trials stopped early; `
+      + (full ? `run to the ${full} epochs of the longest complete trial they would have cost ${saved} more.`
+        : "no trial has completed yet to compare with.");
+    const bars = (list, name, color) => ({ type: "bar", name, x: list.map((t) => t.number),
+      y: list.map(spent), marker: { color }, hovertemplate: `trial %{x}: %{y} epochs (${name})<extra></extra>` });
+    const data = [bars(reporting.filter((t) => t.state !== "pruned"), "epochs", colors.value),
+      bars(pruned, "pruned", colors.pruned)];
+    const layout = { margin, barmode: "overlay", legend: { orientation: "h", y: 1.1 },
+      xaxis: { title: { text: "trial number" } }, yaxis: { title: { text: "epochs spent" } } };
+    return Plotly.react(div, data, layout, config);
+  }
+
+  return { config, margin, complete, history, intermediate, epochs };
 })();

@@ -37,10 +37,11 @@
     const counts = Object.entries(study.trial_counts).filter(([, n]) => n > 0)
       .map(([k, n]) => `${n} ${k}`).join(", ") || "none yet";
     const strategy = [study.strategy.name, study.strategy.acquisition].filter(Boolean).join(" / ");
+    const pruner = study.pruner ? study.pruner.name : "none";
     const best = study.best_value === null ? "–" : `${HPO.fmt(study.best_value)} (trial ${study.best_trial})`;
     const items = [
       ["State", study.state], ["Direction", `${study.direction} ${study.metric}`],
-      ["Strategy", strategy], ["Trials", counts], ["Best value", best],
+      ["Strategy", strategy], ["Pruner", pruner], ["Trials", counts], ["Best value", best],
       ["Budget", study.max_trials ?? "unlimited"], ["Last activity", HPO.fmtTime(study.last_activity)],
     ];
     $("summary").replaceChildren(...items.map(([k, v]) =>
@@ -56,7 +57,9 @@
     await HPOParcoords.draw($("parcoords-plot"), $("parcoords-note"), list, study);
     await nextTask();
     await HPOPlots.intermediate($("intermediate-section"), $("intermediate-plot"),
-      $("intermediate-note"), list);
+      $("intermediate-note"), list, $("pruned-list"));
+    await nextTask();
+    await HPOPlots.epochs($("epochs-section"), $("epochs-plot"), $("epochs-note"), list);
   }
 
   // Plots are redrawn at most once per 5x their last drawing time (or every poll), so a

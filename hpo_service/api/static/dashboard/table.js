@@ -27,6 +27,7 @@ const HPOTable = (() => {
       { key: "duration", label: "Duration (s)", num: true, get: (t) => t.duration_seconds },
       { key: "worker", label: "Worker", get: (t) => t.worker_id },
       { key: "retries", label: "Retries", num: true, get: (t) => t.retries },
+      { key: "pruned_step", label: "Pruned at step", num: true, get: (t) => t.pruned_step },
     ];
   }
 
@@ -47,6 +48,7 @@ const HPOTable = (() => {
     if (column.key === "state") {
       const badge = HPO.el("span", { className: `state state-${value}` }, value);
       if (trial.failure_reason) badge.title = trial.failure_reason;
+      else if (trial.end_reason) badge.title = `ended: ${trial.end_reason}`;
       return HPO.el("td", {}, badge);
     }
     if (column.inactive && value === undefined) { // a conditional parameter left out
