@@ -12,8 +12,9 @@ from hpo_service.client import Client, StudyHandle
 from hpo_service.domain import StudyState, TrialState
 from tests.client.test_trial_context import wait_for
 from trainer.commands import create_problem_study, resolve_problem
-from trainer.objectives import ObjectiveError, Problem, Settings, get_problem, register
-from trainer.worker import StopSignal, WorkerConfig, WorkerStats, run_worker
+from trainer.data import DataError
+from trainer.objectives import ObjectiveError, Problem, Result, Settings, get_problem, register
+from trainer.worker import CannotTrain, StopSignal, WorkerConfig, WorkerStats, run_worker
 
 
 def flaky(params: Mapping[str, Any], settings: Settings) -> float:
@@ -114,3 +115,54 @@ def test_the_problem_is_found_from_flag_tag_name_or_metric(hpo: Client) -> None:
             hpo.create_study("y", [{"name": "x", "type": "int", "low": 0, "high": 3}]).definition,
             None,
         )
+
+
+def curve(params: Mapping[str, Any], settings: Settings) -> Result:
+    """A learning curve that climbs to x over 20 epochs, reported through on_epoch."""
+    x = float(params["x"])
+    for step in range(20):
+        value = x * (step + 1) / 20
+        if settings.on_epoch is not None and settings.on_epoch(step, value):
+            return Result(value, {"epochs_total": step + 1}, pruned=True)
+    return Result(x, {"epochs_total": 20})
+
+
+CURVE = register(
+    Problem("test-curve", "maximize", "acc", ({"name": "x", "type": "float", "low": 0, "high": 1},),
+            curve),
+    replace=True,
+)  # fmt: skip
+
+
+def test_the_worker_reports_every_epoch_and_prunes_when_told(hpo: Client) -> None:
+    study = make(hpo, CURVE, "curves", max_trials=3, pruner={"name": "median",
+                 "n_startup_trials": 1, "n_warmup_steps": 2})  # fmt: skip
+    for x in (0.9, 0.1, 0.95):  # a strong curve first, to compare the others against
+        study.enqueue({"x": x})
+    stats = run_worker(config("curves", "test-curve"), StopSignal(), client=hpo)
+    weak, strong = study.get_trial(1), study.get_trial(2)
+    assert weak.state is TrialState.PRUNED and stats.pruned == [1]
+    assert weak.pruned_step == 2 and [v.step for v in weak.intermediate] == [0, 1, 2]
+    assert weak.metadata["epochs_total"] == 3  # the prune carries the worker's metrics
+    assert strong.state is TrialState.COMPLETE and len(strong.intermediate) == 20
+
+
+def missing_data(params: Mapping[str, Any], settings: Settings) -> float:
+    """Fails like a machine without its data set."""
+    raise DataError("cannot read the concrete data at /nowhere")
+
+
+MISSING = register(
+    Problem("test-missing-data", "minimize", "loss",
+            ({"name": "x", "type": "float", "low": 0, "high": 1},), missing_data),
+    replace=True,
+)  # fmt: skip
+
+
+def test_an_environment_error_stops_the_worker_and_fails_no_trial(hpo: Client) -> None:
+    study = make(hpo, MISSING, "nodata", max_trials=60)
+    with pytest.raises(CannotTrain, match=r"cannot read the concrete data.*offered again"):
+        run_worker(config("nodata", "test-missing-data"), StopSignal(), client=hpo)
+    (trial,) = study.trials()
+    assert trial.state is TrialState.RUNNING and trial.failure_reason is None
+    assert study.summary().counts.get(TrialState.FAILED, 0) == 0

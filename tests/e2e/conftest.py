@@ -17,7 +17,6 @@ from hpo_service.client import Client
 from hpo_service.domain import Trial
 from tests.servers import ServerProcess
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 REPORTED = re.compile(r"reported trial (\d+) value=(\S+)")
 # Small objective settings so a trial takes well under a second on 2 cores.
 FAST = ["--folds", "3", "--max-iter", "30"]
@@ -33,9 +32,7 @@ class Cluster:
         )
         self.workers: list[tuple[subprocess.Popen[bytes], Path]] = []
         self.env = {
-            **os.environ,
-            "HPO_DATA_DIR": str(SHARED_DATA),
-            "XDG_CACHE_HOME": str(directory / "cache"),
+            **{k: v for k, v in os.environ.items() if k != "HPO_DATA_DIR"},
             "PYTHONWARNINGS": "ignore",
         }
 
@@ -107,10 +104,6 @@ class Cluster:
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
     """A started service on a free port and a fresh SQLite file; stopped afterwards."""
-    if not (SHARED_DATA / "concrete.csv").exists():
-        pytest.fail(
-            f"{SHARED_DATA}/concrete.csv is missing: the tests need shared/ beside the repo"
-        )
     running = Cluster(tmp_path)
     running.server.start(timeout=60)
     yield running

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from sklearn.dummy import DummyRegressor
 from sklearn.model_selection import cross_val_score
+from sklearn.neural_network import MLPRegressor
 
 from hpo_service.wire import space_from_json
 from trainer.data import load_concrete
@@ -26,7 +27,8 @@ from trainer.objectives import (
     problem_names,
     registry,
 )
-from trainer.objectives.mlp import cv_seed, mix_splits, stratified_splits
+from trainer.objectives.lockstep import Plan, train_lockstep
+from trainer.objectives.mlp import cv_seed, mix_splits, regression_inputs, rmse, stratified_splits
 
 GOOD: dict[str, Any] = {
     "input_transform": "standard",
@@ -141,9 +143,14 @@ def test_unconverged_training_leaks_no_warning_and_says_so() -> None:
 
 
 def test_diverging_training_is_an_objective_error() -> None:
-    wild = {**GOOD, "learning_rate_init": 1e6, "n_layers": 3, "units_2": 256, "units_3": 256}
-    with pytest.raises(ObjectiveError, match=r"smaller learning_rate_init|diverged"):
-        get_problem("concrete").evaluate(wild, folds=2, max_iter=20)
+    data = load_concrete()
+    wild = MLPRegressor(
+        activation="identity", solver="sgd", learning_rate_init=5.0, momentum=0.99, random_state=0
+    )
+    plan = Plan(mlp=wild, preprocess=regression_inputs("standard"), score=rmse, max_epochs=50)
+    splits = mix_splits(data.groups, Settings(folds=2))
+    with pytest.raises(ObjectiveError, match=r"diverged.*smaller learning_rate_init"):
+        train_lockstep(plan, data.X, data.y, splits)
 
 
 def test_bad_parameter_values_are_objective_errors() -> None:

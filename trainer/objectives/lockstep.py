@@ -137,7 +137,7 @@ def _epoch(plan: Plan, run: FoldRun) -> None:
             run.mlp.partial_fit(run.X_train, run.y_train, classes=plan.classes)
         else:
             run.mlp.partial_fit(run.X_train, run.y_train)
-    except ValueError as exc:
+    except (ValueError, FloatingPointError, OverflowError) as exc:
         raise ObjectiveError(f"training failed ({exc}): {_hint(exc)}") from exc
     loss = float(run.mlp.loss_)
     if not math.isfinite(loss):
@@ -154,6 +154,6 @@ def _epoch(plan: Plan, run: FoldRun) -> None:
     run.done = run.stalled > plan.n_iter_no_change or run.epochs >= plan.max_epochs
 
 
-def _hint(exc: ValueError) -> str:
+def _hint(exc: Exception) -> str:
     diverged = any(word in str(exc) for word in ("non-finite", "NaN", "infinity"))
     return "it diverged; try a smaller learning_rate_init" if diverged else "check params"

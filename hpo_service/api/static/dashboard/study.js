@@ -33,6 +33,21 @@
     }
   }
 
+  /** The recommendation: the best re-score (hpo-trainer rescore's metadata.rescore), if any. */
+  function recommended(study) {
+    const sign = study.direction === "maximize" ? 1 : -1;
+    let best = null;
+    for (const t of trials.values()) {
+      const r = t.metadata && t.metadata.rescore;
+      if (!r || typeof r.value !== "number") continue;
+      if (!best || sign * r.value > sign * best.metadata.rescore.value) best = t;
+    }
+    if (!best) return "– (run hpo-trainer rescore)";
+    const r = best.metadata.rescore;
+    const se = typeof r.sem === "number" ? ` ± ${HPO.fmt(r.sem)}` : "";
+    return `trial ${best.number}: ${HPO.fmt(r.value)}${se} re-scored (${r.repeats} × ${r.folds}-fold CV)`;
+  }
+
   function summary(study) {
     const counts = Object.entries(study.trial_counts).filter(([, n]) => n > 0)
       .map(([k, n]) => `${n} ${k}`).join(", ") || "none yet";
@@ -42,6 +57,7 @@
     const items = [
       ["State", study.state], ["Direction", `${study.direction} ${study.metric}`],
       ["Strategy", strategy], ["Pruner", pruner], ["Trials", counts], ["Best value", best],
+      ["Recommended", recommended(study)],
       ["Budget", study.max_trials ?? "unlimited"], ["Last activity", HPO.fmtTime(study.last_activity)],
     ];
     $("summary").replaceChildren(...items.map(([k, v]) =>
