@@ -23,6 +23,11 @@ SECTIONS = [
         "Bayesian optimisation engine: one study, 8 concurrent clients, real server",
         "bench/gp_concurrency.py, bench/lock_timing/sitecustomize.py",
     ),
+    (
+        "bayes_opt",
+        "The bayes_opt strategy (the library itself) against the gp engine",
+        "bench/bayes_opt_cost.py",
+    ),
     ("baseline", "Neural-network objectives: default-parameter baselines", "bench/baseline_mlp.py"),
     ("tuned", "Neural-network objectives: tuned by the service", "bench/tuned_mlp.py"),
     ("dashboard", "Dashboard at 10,000 trials", "bench/dashboard_load.py"),

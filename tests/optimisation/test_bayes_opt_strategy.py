@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pytest
 from bayes_opt import BayesianOptimization, acquisition
+from flask.testing import FlaskClient
 
 from hpo_service.domain import FloatParam, History, Observation, SearchSpace
 from hpo_service.errors import InvalidStrategy
 from hpo_service.optimisation import build_strategy, normalise_strategy
 from hpo_service.optimisation.bayes_opt_strategy import BayesOptConfig
 from hpo_service.optimisation.encoding import decode, encode
+from tests.conftest import study_body
 from tests.optimisation.conftest import FLOAT_SPACE, history_of
 
 
@@ -105,3 +108,23 @@ def test_repeated_and_non_finite_observations_do_not_break_the_library() -> None
     proposals = build_strategy(config).prepare(FLOAT_SPACE, history, 3).propose([same, same], 2)
     assert len({FLOAT_SPACE.key(p) for p in proposals}) == 2
     assert FLOAT_SPACE.key(same) not in {FLOAT_SPACE.key(p) for p in proposals}
+
+
+def test_over_rest_a_bayes_opt_study_suggests_and_bad_options_are_422(
+    client: FlaskClient,
+) -> None:
+    body = study_body(strategy={"name": "bayes_opt", "acquisition": "ei", "xi": 0.05}, seed=3)
+    created = client.post("/api/v1/studies", json=body)
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["strategy"]["xi"] == 0.05
+    path = f"/api/v1/studies/{body['name']}"
+    for value in (0.9, 0.8):
+        (trial,) = client.post(f"{path}/suggestions", json={}).get_json()["trials"]
+        client.post(f"{path}/trials/{trial['number']}/report", json={"value": value})
+    suggested = client.post(f"{path}/suggestions", json={"count": 2}).get_json()["trials"]
+    assert len({json.dumps(t["params"], sort_keys=True) for t in suggested}) == 2
+    bad = study_body(name="bad", strategy={"name": "bayes_opt", "acquisition": "lcb"})
+    answer = client.post("/api/v1/studies", json=bad)
+    assert answer.status_code == 422
+    assert answer.get_json()["code"] == "invalid-strategy"
+    assert "'acquisition' must be one of ['ucb', 'ei', 'pi']" in answer.get_json()["detail"]
