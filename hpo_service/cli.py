@@ -80,11 +80,11 @@ def _run(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hpo`` console script."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     try:
-        args = _parser().parse_args(argv)
+        args = _parser().parse_args(argv)  # imports the server modules (quietly: before logging)
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
         _run(args)
     except ModuleNotFoundError as exc:
         print(
