@@ -91,3 +91,19 @@ def test_hpo_without_the_server_dependencies_says_what_to_install() -> None:
     done = subprocess.run([sys.executable, "-c", blocker], capture_output=True, text=True)
     assert done.returncode == 3, done.stderr
     assert "pip install 'hpo-service[server]'" in done.stderr
+
+
+def test_hpo_trainer_without_the_ml_stack_says_what_to_install() -> None:
+    blocker = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('numpy', 'sklearn', 'threadpoolctl'):\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from trainer.entry import main\n"
+        "sys.exit(main(['problems']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", blocker], capture_output=True, text=True)
+    assert done.returncode == 3, done.stderr
+    assert "pip install 'hpo-service[trainer]'" in done.stderr
