@@ -6,7 +6,7 @@ COPY pyproject.toml README.md ./
 COPY hpo_service ./hpo_service
 COPY trainer ./trainer
 COPY migrations ./migrations
-RUN pip install .
+RUN pip install ".[server,trainer]"
 RUN useradd --create-home hpo
 USER hpo
 EXPOSE 8000

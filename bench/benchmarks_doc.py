@@ -38,6 +38,11 @@ SECTIONS = [
         "Early stopping on the shipped problems: epochs, wall time, re-scored best",
         "bench/tuned_mlp.py",
     ),
+    (
+        "bayes_opt",
+        "The bayes_opt strategy (the library itself) against the gp engine",
+        "bench/bayes_opt_cost.py",
+    ),
     ("dashboard", "Dashboard at 10,000 trials", "bench/dashboard_load.py"),
     (
         "pruning_latency",

@@ -1,4 +1,8 @@
-"""The ``hpo`` command: ``hpo serve`` and ``hpo db upgrade``."""
+"""The ``hpo`` command: ``hpo serve``, ``hpo db upgrade`` and ``hpo import``.
+
+Server-side modules are imported when a command runs, so that an install without the
+server's dependencies (``pip install hpo-service``, the client only) says what to install.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ import sys
 from collections.abc import Sequence
 
 from hpo_service.errors import HpoError
-from hpo_service.persistence import Database, default_database_url
-from hpo_service.persistence.migrate import current_revision, head_revision, upgrade
+
+SERVER_EXTRA = "pip install 'hpo-service[server]'"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     ):
         cmd = db_sub.add_parser(name, help=text)
         cmd.add_argument("--database-url", default=None)
+    from hpo_service.imports.command import add_import_parser
+
+    add_import_parser(sub)
     return parser
 
 
@@ -53,21 +60,39 @@ def _serve(host: str, port: int, url: str, workers: int) -> None:
     app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 
+def _run(args: argparse.Namespace) -> None:
+    from hpo_service.persistence import Database, default_database_url
+    from hpo_service.persistence.migrate import current_revision, head_revision, upgrade
+
+    url = args.database_url or default_database_url()
+    if args.command == "serve":
+        _serve(args.host, args.port, url, args.workers)
+    elif args.command == "import":
+        from hpo_service.imports.command import run_import
+
+        print(run_import(args, url))
+    elif args.db_command == "upgrade":
+        upgrade(url)
+        print(f"schema is at revision {head_revision(url)}")
+    else:
+        print(f"current: {current_revision(Database(url))}  head: {head_revision(url)}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hpo`` console script."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    args = _parser().parse_args(argv)
-    url = args.database_url or default_database_url()
     try:
-        if args.command == "serve":
-            _serve(args.host, args.port, url, args.workers)
-        elif args.db_command == "upgrade":
-            upgrade(url)
-            print(f"schema is at revision {head_revision(url)}")
-        else:
-            print(f"current: {current_revision(Database(url))}  head: {head_revision(url)}")
+        args = _parser().parse_args(argv)  # imports the server modules (quietly: before logging)
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        _run(args)
+    except ModuleNotFoundError as exc:
+        print(
+            f"hpo: the server's dependencies are not installed (no module {exc.name!r}); "
+            f"install them with {SERVER_EXTRA}",
+            file=sys.stderr,
+        )
+        return 3
     except HpoError as exc:
         print(f"hpo: {exc}", file=sys.stderr)
         return 2

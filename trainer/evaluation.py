@@ -124,10 +124,11 @@ def _classification_baselines(protocol: Protocol) -> list[Score]:
         return list(cross_val_score(model, X, y, cv=splits, scoring="accuracy"))
 
     default = make_pipeline(StandardScaler(), MLPClassifier(random_state=protocol.seed))
+    models = {c: make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=5000))
+              for c in LOGISTIC_C}  # fmt: skip
     logistic = _best_of(
-        {c: make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=5000)) for c in LOGISTIC_C},
-        cv, protocol, larger_is_better=True, label="logistic regression", knob="C",
-    )  # fmt: skip
+        models, cv, protocol, larger_is_better=True, label="logistic regression", knob="C"
+    )
     return [score_of(_quiet(cv, default), protocol.folds, "default MLP"), logistic]
 
 

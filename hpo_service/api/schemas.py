@@ -55,9 +55,15 @@ PARAMETER: dict[str, Any] = {
 STRATEGY: dict[str, Any] = {
     "type": "object",
     "description": "Strategy and its options: random {seed}; grid {grid: n | {param: n}}; "
-    "gp {acquisition: ei|ucb|pi, xi, kappa, n_initial, seed}. Defaults to gp with EI.",
+    "gp {acquisition: ei|ucb|pi, xi, kappa, n_initial, seed}; bayes_opt (the "
+    "bayesian-optimization library itself) {acquisition: ucb|ei|pi, kappa, xi, "
+    "exploration_decay, exploration_decay_delay, init_points, liar: max|mean|min, seed}. "
+    "Defaults to gp with EI.",
     "required": ["name"],
-    "properties": {"name": {"enum": ["random", "grid", "gp"]}, "seed": {"type": "integer"}},
+    "properties": {
+        "name": {"enum": ["random", "grid", "gp", "bayes_opt"]},
+        "seed": {"type": "integer"},
+    },
 }
 
 COUNT = {"type": "integer", "minimum": 0, "maximum": 1_000_000_000}

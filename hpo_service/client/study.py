@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from hpo_service.client.running import MAX_REASON, TrialContext, TrialPruned
 from hpo_service.domain import Params, Study, StudySummary, Trial, TrialState
-from hpo_service.errors import BudgetExhausted, StudyNotRunning, TrialNotFound
+from hpo_service.errors import BudgetExhausted, InvalidValue, StudyNotRunning, TrialNotFound
 from hpo_service.wire import decode_time, finite_value, study_from_json, trial_from_json
 
 if TYPE_CHECKING:
@@ -182,6 +182,21 @@ class StudyHandle:
         """Merge keys into a trial's metadata (PATCH; idempotent, so retried safely)."""
         path = f"{self._path}/trials/{number}"
         return trial_from_json(self._http.request("PATCH", path, json={"metadata": dict(metadata)}))
+
+    def ask(self, worker_id: str | None = None) -> Trial:
+        """Optuna-style: one running trial to evaluate; its configuration is ``trial.params``."""
+        return self.suggest(1, worker_id=worker_id)[0]
+
+    def tell(
+        self, trial: Trial | int, value: float | None = None, state: str = "complete"
+    ) -> Trial:
+        """Optuna-style: finish an asked trial with its value, or ``state="fail"`` (no value)."""
+        number = trial if isinstance(trial, int) else trial.number
+        if state == "fail":
+            return self.fail(number, "told failed")
+        if state != "complete" or value is None:
+            raise InvalidValue("tell needs a value, or state='fail' for a failed evaluation")
+        return self.report(number, value)
 
     def get_trial(self, number: int) -> Trial:
         """One trial by number (raises TrialNotFound)."""

@@ -1,4 +1,4 @@
-"""Strategies that propose configurations: random, grid and Gaussian-process BO.
+"""Strategies that propose configurations: random, grid, Gaussian-process BO, bayes_opt.
 
 Never imports persistence or api: strategies receive history and return proposals.
 """
@@ -11,6 +11,7 @@ from typing import Any
 from hpo_service.domain import SearchSpace
 from hpo_service.errors import InvalidStrategy
 from hpo_service.optimisation.base import Proposer, Strategy, StrategyFactory, suggest
+from hpo_service.optimisation.bayes_opt_strategy import BayesOptFactory
 from hpo_service.optimisation.gp import GPFactory, posterior_slice
 from hpo_service.optimisation.grid_search import GridFactory, grid_size
 from hpo_service.optimisation.random_search import RandomFactory
@@ -19,6 +20,7 @@ FACTORIES: dict[str, StrategyFactory] = {
     "random": RandomFactory(),
     "grid": GridFactory(),
     "gp": GPFactory(),
+    "bayes_opt": BayesOptFactory(),
 }
 
 

@@ -115,31 +115,57 @@ def add_trial(
     number_value = None if value is None else finite_value(value)
     with database.transaction(write=True) as session:
         repo = Repository(session)
-        locked = repo.lock_study(name)
-        study = locked.study
-        checked = study.space.check(params)
-        if study.state is StudyState.COMPLETED:
-            raise StudyNotRunning(f"study {name!r} is completed; reopen it with PATCH first")
-        if study.max_trials is not None and locked.next_number >= study.max_trials:
-            raise BudgetExhausted(
-                f"study {name!r} already has its {study.max_trials} trials; raise max_trials "
-                "with PATCH to add more"
-            )
-        state = TrialState.PENDING if number_value is None else TrialState.COMPLETE
-        trial = Trial(
-            study=name,
-            number=locked.next_number,
-            params=checked,
-            state=state,
-            value=number_value,
-            started_at=now if number_value is not None else None,
-            finished_at=now if number_value is not None else None,
-            metadata=dict(metadata or {}),
-            end_reason=EndReason.REPORTED if number_value is not None else None,
-        )
-        saved = repo.insert_trial(trial, now)
+        saved = insert_trial(repo, name, params, number_value, metadata, now)
         complete_if_done(repo, name, now)
         return saved
+
+
+def insert_trial(
+    repo: Repository,
+    name: str,
+    params: Mapping[str, Any],
+    value: float | None,
+    metadata: Mapping[str, Any] | None,
+    now: datetime,
+    failure_reason: str | None = None,
+) -> Trial:
+    """Check and insert one trial in the caller's transaction: queued (no value), complete
+    (a finite value) or, with ``failure_reason``, failed."""
+    locked = repo.lock_study(name)
+    study = locked.study
+    checked = study.space.check(params)
+    if study.state is StudyState.COMPLETED:
+        raise StudyNotRunning(f"study {name!r} is completed; reopen it with PATCH first")
+    if study.max_trials is not None and locked.next_number >= study.max_trials:
+        raise BudgetExhausted(
+            f"study {name!r} already has its {study.max_trials} trials; raise max_trials "
+            "with PATCH to add more"
+        )
+    state = TrialState.PENDING if value is None else TrialState.COMPLETE
+    if failure_reason is not None:
+        state = TrialState.FAILED
+    evaluated = state is not TrialState.PENDING
+    trial = Trial(
+        study=name,
+        number=locked.next_number,
+        params=checked,
+        state=state,
+        value=value,
+        started_at=now if evaluated else None,
+        finished_at=now if evaluated else None,
+        failure_reason=failure_reason,
+        metadata=dict(metadata or {}),
+        end_reason=_end_reason(state),
+    )
+    return repo.insert_trial(trial, now)
+
+
+
+def _end_reason(state: TrialState) -> EndReason | None:
+    """Why an inserted trial is finished: recorded with a value, or recorded as failed."""
+    return {TrialState.COMPLETE: EndReason.REPORTED, TrialState.FAILED: EndReason.FAILED}.get(
+        state
+    )
 
 
 def annotate(

@@ -30,6 +30,9 @@ STRATEGY_CONFIGS: dict[str, dict[str, Any]] = {
     "gp-ei": {"name": "gp", "acquisition": "ei", "n_initial": 4},
     "gp-ucb": {"name": "gp", "acquisition": "ucb", "n_initial": 4},
     "gp-pi": {"name": "gp", "acquisition": "pi", "n_initial": 4},
+    "bayes_opt-ucb": {"name": "bayes_opt", "acquisition": "ucb", "init_points": 4},
+    "bayes_opt-ei": {"name": "bayes_opt", "acquisition": "ei", "init_points": 4},
+    "bayes_opt-pi": {"name": "bayes_opt", "acquisition": "pi", "init_points": 4},
 }
 
 FLOAT_SPACE = SearchSpace((FloatParam("x", -2.0, 3.0), FloatParam("y", 0.0, 1.0)))
