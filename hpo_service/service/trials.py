@@ -160,12 +160,9 @@ def insert_trial(
     return repo.insert_trial(trial, now)
 
 
-
 def _end_reason(state: TrialState) -> EndReason | None:
     """Why an inserted trial is finished: recorded with a value, or recorded as failed."""
-    return {TrialState.COMPLETE: EndReason.REPORTED, TrialState.FAILED: EndReason.FAILED}.get(
-        state
-    )
+    return {TrialState.COMPLETE: EndReason.REPORTED, TrialState.FAILED: EndReason.FAILED}.get(state)
 
 
 def annotate(
