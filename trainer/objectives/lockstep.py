@@ -5,6 +5,12 @@ the mean becomes the learning curve's value at that step, so a caller (the worke
 the service) can stop a hopeless configuration early. The final value is the mean held-out
 score when training ends, the same quantity a plain ``cross_validate`` would give.
 
+A fold may train an ensemble: ``Plan.members`` networks that differ only in their random
+initialisation and shuffling, whose predictions are averaged (probabilities for a classifier,
+values for a regressor). On small data sets a single network's score moves with its seed as
+much as with its hyperparameters; averaging a few cuts that variance (Lakshminarayanan et
+al., 2017, "deep ensembles").
+
 Each fold stops on its own by scikit-learn's rule for ``early_stopping=False``: the training
 loss has not improved by ``tol`` for ``n_iter_no_change`` epochs (Kingma & Ba's Adam keeps a
 constant step size, so this plateau test is what ends a run); ``max_epochs`` caps them all.
@@ -39,9 +45,9 @@ Scorer = Callable[["FoldRun"], float]
 
 @dataclass
 class FoldRun:
-    """One fold: its preprocessed data, its network and where its training stands."""
+    """One fold: its preprocessed data, its networks and where their training stands."""
 
-    mlp: Any
+    mlps: list[Any]
     X_train: NDArray[np.float64]
     y_train: NDArray[Any]
     X_test: NDArray[np.float64]
@@ -88,6 +94,7 @@ class Plan:
     tol: float = 1e-4
     n_iter_no_change: int = 10
     classes: NDArray[Any] | None = None
+    members: int = 1
 
 
 def train_lockstep(
@@ -124,22 +131,25 @@ def _fold(plan: Plan, X: NDArray[Any], y: NDArray[Any], train: Any, test: Any, k
     X_train, y_train, X_test, y_test, y_scale = plan.preprocess(
         X[train], y[train], X[test], y[test]
     )
-    mlp = clone(plan.mlp)
-    seed = mlp.get_params().get("random_state")
-    mlp.set_params(random_state=None if seed is None else int(seed) * 1009 + k)
-    return FoldRun(mlp, X_train, y_train, X_test, y_test, y_scale)
+    seed = plan.mlp.get_params().get("random_state")
+    mlps = [
+        clone(plan.mlp).set_params(
+            random_state=None if seed is None else int(seed) * 1009 + k + 7919 * member
+        )
+        for member in range(plan.members)
+    ]
+    return FoldRun(mlps, X_train, y_train, X_test, y_test, y_scale)
 
 
 def _epoch(plan: Plan, run: FoldRun) -> None:
     """One pass over the fold's training data, then the held-out score and the plateau test."""
+    extra = {} if plan.classes is None else {"classes": plan.classes}
     try:
-        if plan.classes is not None:
-            run.mlp.partial_fit(run.X_train, run.y_train, classes=plan.classes)
-        else:
-            run.mlp.partial_fit(run.X_train, run.y_train)
+        for mlp in run.mlps:
+            mlp.partial_fit(run.X_train, run.y_train, **extra)
     except (ValueError, FloatingPointError, OverflowError) as exc:
         raise ObjectiveError(f"training failed ({exc}): {_hint(exc)}") from exc
-    loss = float(run.mlp.loss_)
+    loss = float(np.mean([mlp.loss_ for mlp in run.mlps]))
     if not math.isfinite(loss):
         raise ObjectiveError(
             "training diverged (non-finite loss); try a smaller learning_rate_init"
@@ -152,6 +162,16 @@ def _epoch(plan: Plan, run: FoldRun) -> None:
     run.stalled = run.stalled + 1 if loss > run.best_loss - plan.tol else 0
     run.best_loss = min(run.best_loss, loss)
     run.done = run.stalled > plan.n_iter_no_change or run.epochs >= plan.max_epochs
+
+
+def predict_proba(run: FoldRun) -> NDArray[np.float64]:
+    """The ensemble's class probabilities on the held-out fold (the members' mean)."""
+    return np.asarray(np.mean([m.predict_proba(run.X_test) for m in run.mlps], axis=0))
+
+
+def predict(run: FoldRun) -> NDArray[np.float64]:
+    """The ensemble's predictions on the held-out fold (the members' mean, regression)."""
+    return np.asarray(np.mean([m.predict(run.X_test) for m in run.mlps], axis=0))
 
 
 def _hint(exc: Exception) -> str:

@@ -26,10 +26,20 @@ from sklearn.preprocessing import PowerTransformer, QuantileTransformer, Standar
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from trainer.data import FEATURES, load_concrete
-from trainer.objectives.lockstep import Curve, FoldRun, Plan, Prepared, Split, train_lockstep
+from trainer.objectives.lockstep import (
+    Curve,
+    FoldRun,
+    Plan,
+    Prepared,
+    Split,
+    predict,
+    predict_proba,
+    train_lockstep,
+)
 from trainer.objectives.registry import ObjectiveError, Result, Settings, objective
 
 MAX_LAYERS = 3
+MAX_ENSEMBLE = 5
 # One BLAS thread per trial: these matrices are small, so threads add overhead, and with
 # several workers per machine they oversubscribe the cores (measured: a 3 x 128 trial took
 # 185 s with OpenBLAS's default threads on a busy 2-core machine, 34 s with one).
@@ -48,6 +58,7 @@ MLP_SPACE: tuple[dict[str, Any], ...] = (
     {"name": "learning_rate_init", "type": "float", "low": 3e-4, "high": 3e-2, "log": True},
     {"name": "alpha", "type": "float", "low": 1e-6, "high": 10.0, "log": True},
     {"name": "batch_size", "type": "int", "low": 32, "high": 256, "log": True},
+    {"name": "ensemble", "type": "int", "low": 1, "high": MAX_ENSEMBLE, "log": False},
 )  # fmt: skip
 """The MLP search space shared by both problems; ``units_k`` exists only when
 ``n_layers >= k``. Adam only: see docs/objectives.md for why sgd and momentum left."""
@@ -70,6 +81,14 @@ def mlp_kwargs(params: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
         "batch_size": int(params["batch_size"]),
         "random_state": settings.seed,
     }
+
+
+def ensemble_size(params: Mapping[str, Any]) -> int:
+    """How many networks each fold averages (1 when the configuration does not say)."""
+    size = int(params.get("ensemble", 1))
+    if not 1 <= size <= MAX_ENSEMBLE:
+        raise ObjectiveError(f"ensemble must be in 1..{MAX_ENSEMBLE}, got {size}")
+    return size
 
 
 def input_transform(name: str, n_samples: int) -> Any:
@@ -113,13 +132,14 @@ def regression_inputs(transform: str) -> Callable[..., Prepared]:
 
 
 def accuracy(run: FoldRun) -> float:
-    """Held-out accuracy of a fold's classifier."""
-    return float(np.mean(run.mlp.predict(run.X_test) == run.y_test))
+    """Held-out accuracy of a fold's classifier (ensemble)."""
+    classes = run.mlps[0].classes_
+    return float(np.mean(classes[np.argmax(predict_proba(run), axis=1)] == run.y_test))
 
 
 def rmse(run: FoldRun) -> float:
-    """Held-out RMSE of a fold's regressor, in the target's own unit."""
-    error = run.mlp.predict(run.X_test) - run.y_test
+    """Held-out RMSE of a fold's regressor (ensemble), in the target's own unit."""
+    error = predict(run) - run.y_test
     return float(np.sqrt(np.mean(error**2)) * run.y_scale)
 
 
@@ -177,11 +197,12 @@ def score_classifier(params: Mapping[str, Any], settings: Settings) -> Result:
         score=accuracy,
         max_epochs=settings.max_iter,
         classes=np.unique(y),
+        members=ensemble_size(params),
     )
     curve = _train(plan, X, y, stratified_splits(y, settings), settings)
 
     def auc(done: Curve) -> dict[str, float]:
-        aucs = [roc_auc_score(r.y_test, r.mlp.predict_proba(r.X_test)[:, 1]) for r in done.runs]
+        aucs = [roc_auc_score(r.y_test, predict_proba(r)[:, 1]) for r in done.runs]
         return {"roc_auc": round(float(np.mean(aucs)), 6)}
 
     return _result(curve, auc)
@@ -203,13 +224,14 @@ def score_regressor(params: Mapping[str, Any], settings: Settings) -> Result:
         preprocess=regression_inputs(str(params["input_transform"])),
         score=rmse,
         max_epochs=settings.max_iter,
+        members=ensemble_size(params),
     )
     curve = _train(
         plan, concrete_inputs(data.X), data.y, mix_splits(data.groups, settings), settings
     )
 
     def r2(done: Curve) -> dict[str, float]:
-        scores = [r2_score(r.y_test, r.mlp.predict(r.X_test)) for r in done.runs]
+        scores = [r2_score(r.y_test, predict(r)) for r in done.runs]
         return {"r2": round(float(np.mean(scores)), 6)}
 
     return _result(curve, r2)
