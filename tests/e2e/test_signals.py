@@ -20,6 +20,7 @@ pytestmark = pytest.mark.slow
 SLOW = {
     "input_transform": "standard", "n_layers": 2, "units_1": 128, "units_2": 128,
     "activation": "tanh", "learning_rate_init": 3e-4, "alpha": 1e-6, "batch_size": 32,
+    "ensemble": 1,
 }  # fmt: skip
 
 

@@ -17,6 +17,7 @@ GOOD = {
     "learning_rate_init": 0.01,
     "alpha": 1e-3,
     "batch_size": 64,
+    "ensemble": 1,
 }
 SMALL = Protocol(folds=2, repeats=2, seed=1, max_iter=20)
 

@@ -38,6 +38,7 @@ GOOD: dict[str, Any] = {
     "learning_rate_init": 0.01,
     "alpha": 1e-4,
     "batch_size": 32,
+    "ensemble": 1,
 }
 
 
@@ -213,3 +214,22 @@ def test_metrics_are_json_able() -> None:
     for value in result.metrics.values():
         assert isinstance(value, bool | int | float | str | list)
     assert np.isfinite(result.value)
+
+
+def test_an_ensemble_averages_members_that_differ_only_in_their_seeds() -> None:
+    data = load_concrete()
+    mlp = MLPRegressor(hidden_layer_sizes=(8,), learning_rate_init=0.01, random_state=3)
+    splits = mix_splits(data.groups, Settings(folds=2))
+    single = Plan(mlp=mlp, preprocess=regression_inputs("standard"), score=rmse, max_epochs=5)
+    trio = Plan(**{**single.__dict__, "members": 3})
+    one = train_lockstep(single, data.X, data.y, splits)
+    three = train_lockstep(trio, data.X, data.y, splits)
+    members = three.runs[0].mlps
+    assert len(members) == 3 and len(one.runs[0].mlps) == 1
+    assert not np.array_equal(members[0].coefs_[0], members[1].coefs_[0])
+    assert one.value != three.value
+    # each member re-shuffles every epoch from its own generator (an int seed would replay
+    # the same mini-batch order on every partial_fit call)
+    assert all(isinstance(m.random_state, np.random.RandomState) for m in members)
+    with pytest.raises(ObjectiveError, match="ensemble must be in 1..5"):
+        get_problem("concrete").evaluate({**GOOD, "ensemble": 9}, folds=2)

@@ -132,9 +132,13 @@ def _fold(plan: Plan, X: NDArray[Any], y: NDArray[Any], train: Any, test: Any, k
         X[train], y[train], X[test], y[test]
     )
     seed = plan.mlp.get_params().get("random_state")
+    # A RandomState object, not an int: partial_fit re-seeds from an int on every call, which
+    # would replay the same mini-batch order every epoch.
     mlps = [
         clone(plan.mlp).set_params(
-            random_state=None if seed is None else int(seed) * 1009 + k + 7919 * member
+            random_state=np.random.RandomState(
+                None if seed is None else int(seed) * 1009 + k + 7919 * member
+            )
         )
         for member in range(plan.members)
     ]
