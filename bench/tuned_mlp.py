@@ -51,8 +51,8 @@ DOCS = ROOT / "docs" / "benchmarks"
 PROBLEMS = ("breast-cancer", "concrete")
 PRUNERS: dict[str, dict[str, Any]] = {
     "none": {"name": "none"},
-    "median": {"name": "median", "n_startup_trials": 5, "n_warmup_steps": 10},
-    "successive_halving": {"name": "successive_halving", "min_resource": 10, "reduction_factor": 3},
+    "median": {"name": "median", "n_startup_trials": 5, "n_warmup_steps": 20},
+    "successive_halving": {"name": "successive_halving", "min_resource": 20, "reduction_factor": 3},
 }
 TOP = 3
 WORKERS = 2

@@ -30,7 +30,7 @@ from trainer.objectives import DEFAULT_MAX_ITER, get_problem
 from trainer.worker import WorkerConfig
 
 PROBLEM = "breast-cancer"
-DEMO_PRUNER = {"name": "median", "n_startup_trials": 5, "n_warmup_steps": 10}
+DEMO_PRUNER = {"name": "median", "n_startup_trials": 5, "n_warmup_steps": 20}
 
 
 @dataclass(frozen=True)

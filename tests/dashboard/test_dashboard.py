@@ -262,3 +262,35 @@ def test_an_empty_study_explains_what_is_missing(
     assert "at least 2 complete trials" in page.inner_text("#importance-note")
     assert "at least 2 complete trials" in page.inner_text("#surrogate-note")
     assert page.is_hidden("#intermediate-section")
+
+
+def summary_value(page: Any, label: str) -> str:
+    """The text the study summary shows for one label."""
+    value: str = page.eval_on_selector_all(
+        "#summary div",
+        f"ds => (ds.find(d => d.querySelector('dt').textContent === {label!r}) || "
+        "{querySelector: () => ({textContent: ''})}).querySelector('dd').textContent",
+    )
+    return value
+
+
+def test_summary_names_the_recommended_re_scored_trial(
+    page: Any, server: str, api: httpx.Client
+) -> None:
+    studies.create(api, "rescored")
+    studies.record(api, "rescored", [0.99, 0.97, 0.98])
+    open_study(page, server, "rescored")
+    assert summary_value(page, "Recommended").startswith(NO_VALUE)
+    for number, value in ((0, 0.975), (2, 0.981)):
+        rescore = {"value": value, "sem": 0.002, "folds": 5, "repeats": 5, "seed": 1}
+        answer = api.patch(
+            f"/studies/rescored/trials/{number}", json={"metadata": {"rescore": rescore}}
+        )
+        assert answer.status_code == 200, answer.text
+    page.wait_for_function(
+        "() => document.getElementById('summary').textContent.includes('trial 2: 0.981')",
+        timeout=20_000,
+    )
+    assert "5 \N{MULTIPLICATION SIGN} 5-fold CV" in summary_value(page, "Recommended")
+    best = api.get("/studies/rescored/best", params={"by": "rescore"}).json()
+    assert best["number"] == 2  # not trial 0, the study's luckiest value

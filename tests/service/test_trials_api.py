@@ -357,3 +357,26 @@ def test_a_full_last_page_says_there_is_no_more(client: FlaskClient) -> None:
     last = client.get(f"{URL}/trials?limit=2&after=1").get_json()
     assert [t["number"] for t in last["trials"]] == [2, 3]
     assert (last["has_more"], last["next_after"]) == (False, None)
+
+
+def test_patch_merges_metadata_and_best_by_rescore_names_the_recommendation(
+    client: FlaskClient,
+) -> None:
+    create(client, direction="maximize")
+    for value in (0.99, 0.97, 0.98):
+        params = {"learning_rate_init": 0.01, "hidden_layers": 1 + len(str(value)) % 3,
+                  "activation": ["relu", "tanh", "logistic"][int(value * 100) % 3]}  # fmt: skip
+        body = {"params": params, "value": value, "metadata": {"host": "a"}}
+        assert client.post(f"{URL}/trials", json=body).status_code == 201
+    assert_problem(client.get(f"{URL}/best?by=rescore"), 404, "hpo-trainer rescore")
+    assert_problem(client.get(f"{URL}/best?by=luck"), 422, "by must be one of")
+    for number, value in ((0, 0.975), (2, 0.981)):
+        answer = client.patch(
+            f"{URL}/trials/{number}", json={"metadata": {"rescore": {"value": value}}}
+        )
+        assert answer.status_code == 200
+        assert answer.get_json()["metadata"] == {"host": "a", "rescore": {"value": value}}
+    assert client.get(f"{URL}/best").get_json()["number"] == 0  # the luckiest study value
+    assert client.get(f"{URL}/best?by=rescore").get_json()["number"] == 2
+    assert_problem(client.patch(f"{URL}/trials/2", json={"metadata": []}), 422)
+    assert_problem(client.patch(f"{URL}/trials/9", json={"metadata": {}}), 404)
