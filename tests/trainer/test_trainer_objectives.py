@@ -231,5 +231,5 @@ def test_an_ensemble_averages_members_that_differ_only_in_their_seeds() -> None:
     # each member re-shuffles every epoch from its own generator (an int seed would replay
     # the same mini-batch order on every partial_fit call)
     assert all(isinstance(m.random_state, np.random.RandomState) for m in members)
-    with pytest.raises(ObjectiveError, match=r"ensemble must be in 1\.\.5"):
+    with pytest.raises(ObjectiveError, match=r"ensemble must be in 1\.\.3"):
         get_problem("concrete").evaluate({**GOOD, "ensemble": 9}, folds=2)

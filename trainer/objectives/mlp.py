@@ -39,7 +39,7 @@ from trainer.objectives.lockstep import (
 from trainer.objectives.registry import ObjectiveError, Result, Settings, objective
 
 MAX_LAYERS = 3
-MAX_ENSEMBLE = 5
+MAX_ENSEMBLE = 3
 # One BLAS thread per trial: these matrices are small, so threads add overhead, and with
 # several workers per machine they oversubscribe the cores (measured: a 3 x 128 trial took
 # 185 s with OpenBLAS's default threads on a busy 2-core machine, 34 s with one).
