@@ -194,3 +194,16 @@ def test_the_lease_failure_kind_is_a_column_not_text(client: FlaskClient) -> Non
     ).get_json()
     assert failed["end_reason"] == "failed"
     assert_problem(client.post(f"{URL}/trials/0/report", json={"value": 0.5}), 409, "failed")
+
+
+def test_openapi_describes_pruning(client: FlaskClient) -> None:
+    doc = client.get("/api/v1/openapi.json").get_json()
+    paths = doc["paths"]
+    assert "post" in paths["/api/v1/studies/{name}/trials/{number}/prune"]
+    schemas = doc["components"]["schemas"]
+    assert "pruned" in schemas["Trial"]["properties"]["state"]["enum"]
+    assert {"end_reason", "pruned_step"} <= set(schemas["Trial"]["properties"])
+    answer = schemas["IntermediateAnswer"]["allOf"][1]["properties"]
+    assert set(answer) == {"should_stop", "reason"}
+    assert schemas["StudyCreate"]["properties"]["pruner"] == schemas["Pruner"]
+    assert "worker_id" in schemas["IntermediateRequest"]["properties"]
