@@ -254,7 +254,7 @@ def main() -> None:
             f"the same {args.trials} x {args.epochs} study, a curve of random length each time, "
             "no HTTP, no lock): what the pruner adds to a report.",
             "",
-            "| backend | pruner | decisions | median ms | p95 ms |",
+            "| database | pruner | decisions | median ms | p95 ms |",
             "|---|---|---:|---:|---:|",
             *decisions,
         ]
