@@ -11,7 +11,7 @@ worst complete value), ``last`` (observed at its last intermediate value, as if 
 and, as a reference, no pruning at all. Reported: final simple regret of the true q
 (mean and standard error over seeds), epochs spent, and trials pruned. Usage:
 
-    .venv/bin/python bench/pruning_gp.py [--seeds 10] [--trials 30]
+    .venv/bin/python bench/pruning_gp.py [--seeds 30] [--trials 30]
         [--out docs/benchmarks/pruning_gp.md]
 """
 
@@ -24,6 +24,7 @@ import os
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 
@@ -61,15 +62,32 @@ def quality(params: dict[str, float]) -> float:
     return 1.0 - math.log(value / BRANIN_MIN) / math.log(BRANIN_MAX / BRANIN_MIN)
 
 
-def curve(params: dict[str, float], rng: np.random.Generator) -> list[float]:
+def tau_of(family: str, params: dict[str, float], q: float) -> float:
+    """How slowly a configuration learns (epochs to reach 63% of its final accuracy)."""
+    if family == "slow side":
+        return 2.0 + 25.0 * (params["x0"] + 5.0) / 15.0
+    return 2.0 + 25.0 * q**4  # "good learn slowly": the best configurations start worst
+
+
+def curve(family: str, params: dict[str, float], rng: np.random.Generator) -> list[float]:
     """The accuracy after each epoch."""
-    tau = 2.0 + 25.0 * (params["x0"] + 5.0) / 15.0
     q = quality(params)
+    tau = tau_of(family, params, q)
     return [q * (1 - math.exp(-(t + 1) / tau)) + rng.normal(0, NOISE) for t in range(EPOCHS)]
 
 
-def run(policy: str, seed: int, trials: int) -> tuple[float, int, int]:
-    """One study: final regret of the best complete trial, epochs spent, trials pruned."""
+@dataclass(frozen=True)
+class Setting:
+    """One row of the table: curve family, budget kind and how pruned trials enter."""
+
+    family: str
+    budget: str  # "trials" or "epochs"
+    policy: str
+
+
+def run(setting: Setting, seed: int, trials: int) -> tuple[float, int, int, int]:
+    """One study: regret of the best complete trial, epochs spent, trials run, trials pruned."""
+    policy = setting.policy
     clear_cache()
     study = build_study(
         {
@@ -85,11 +103,11 @@ def run(policy: str, seed: int, trials: int) -> tuple[float, int, int]:
     rng = np.random.default_rng(seed)
     done: list[Trial] = []
     records: list[CurveRecord] = []
-    epochs = pruned = 0
-    for number in range(trials):
+    epochs = pruned = number = 0
+    while _more(setting.budget, number, epochs, trials):
         history = history_of(study, done, "ignore" if policy == "no pruning" else policy)
         params = strategy.prepare(study.space, history, study.seed).propose([], 1)[0]
-        values = curve(params, rng)
+        values = curve(setting.family, params, rng)
         points: list[IntermediateValue] = []
         state = TrialState.COMPLETE
         for step, value in enumerate(values):
@@ -102,45 +120,64 @@ def run(policy: str, seed: int, trials: int) -> tuple[float, int, int]:
         pruned += state is TrialState.PRUNED
         done.append(Trial("b", number, params, state, value=points[-1].value))
         records.append(CurveRecord(number, state, tuple(points)))
+        number += 1
     best = max(quality(t.params) for t in done if t.state is TrialState.COMPLETE)
-    return 1.0 - best, epochs, pruned
+    return 1.0 - best, epochs, number, pruned
+
+
+def _more(budget: str, number: int, epochs: int, trials: int) -> bool:
+    """Equal budget in trials, or in epochs (what the trials without pruning cost)."""
+    if budget == "trials":
+        return number < trials
+    return epochs < trials * EPOCHS and number < 4 * trials
+
+
+def _row(setting: Setting, seeds: int, trials: int) -> str:
+    results = [run(setting, seed, trials) for seed in range(seeds)]
+    regrets = [r[0] for r in results]
+    sem = statistics.stdev(regrets) / math.sqrt(len(regrets)) if len(regrets) > 1 else 0.0
+    epochs, count, pruned = (statistics.mean(r[i] for r in results) for i in (1, 2, 3))
+    return (
+        f"| {setting.family} | {setting.budget} | {setting.policy} | "
+        f"{statistics.mean(regrets):.4f} ± {sem:.4f} | {statistics.median(regrets):.4f} | "
+        f"{epochs:.0f} | {count:.0f} | {pruned:.1f} |"
+    )
 
 
 def main() -> None:
     """Run every policy over the seeds and write the table."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--seeds", type=int, default=30)
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     started = time.perf_counter()
     rows = []
-    for policy in ("no pruning", "ignore", "worst", "last"):
-        results = [run(policy, seed, args.trials) for seed in range(args.seeds)]
-        regrets = [r for r, _, _ in results]
-        sem = statistics.stdev(regrets) / math.sqrt(len(regrets)) if len(regrets) > 1 else 0.0
-        epochs = statistics.mean(e for _, e, _ in results)
-        pruned = statistics.mean(p for _, _, p in results)
-        row = (
-            f"| {policy} | {statistics.mean(regrets):.4f} ± {sem:.4f} | "
-            f"{statistics.median(regrets):.4f} | {epochs:.0f} | {pruned:.1f} |"
-        )
-        print(row, flush=True)
-        rows.append(row)
+    for family in ("slow side", "good learn slowly"):
+        for budget in ("trials", "epochs"):
+            for policy in ("no pruning", "ignore", "worst", "last"):
+                if budget == "epochs" and policy == "no pruning":
+                    continue  # the same runs as with a budget in trials
+                rows.append(_row(Setting(family, budget, policy), args.seeds, args.trials))
+                print(rows[-1], flush=True)
     text = "\n".join(
         [
             f"Measured {datetime.date.today()} on {describe()}; load average {load} at the start; "
             f"{time.perf_counter() - started:.0f} s in all.",
             "",
-            f"{args.trials} trials per study (equal budget in trials), {args.seeds} seeds, "
-            f"{EPOCHS} epochs per full curve, gp strategy (EI), median pruner "
-            "(n_startup_trials=5, n_warmup_steps=5). Regret is 1 - q(x) of the best complete "
-            "trial's configuration (q = 1 at Branin's optimum); ± is the standard error.",
+            f"{args.seeds} seeds per row, {EPOCHS} epochs per full curve, gp strategy (EI), "
+            "median pruner (n_startup_trials=5, n_warmup_steps=5). Budget `trials`: "
+            f"{args.trials} trials per study; budget `epochs`: {args.trials * EPOCHS} epochs "
+            f"(what {args.trials} unpruned trials cost; at most {4 * args.trials} trials). "
+            "Curve families: `slow side`, tau grows with x0 (independent of quality); "
+            "`good learn slowly`, tau = 2 + 25 q^4 (the best configurations start worst). "
+            "Regret is 1 - q(x) of the best complete trial's configuration (q = 1 at Branin's "
+            "optimum); ± is the standard error.",
             "",
-            "| pruned trials enter the GP as | mean regret | median regret | epochs spent | "
-            "trials pruned |",
-            "|---|---:|---:|---:|---:|",
+            "| curves | budget | pruned trials enter the GP as | mean regret | median regret "
+            "| epochs spent | trials | trials pruned |",
+            "|---|---|---|---:|---:|---:|---:|---:|",
             *rows,
         ]
     )

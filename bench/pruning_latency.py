@@ -14,6 +14,7 @@ report's round trip is timed. Usage:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import math
 import os
@@ -36,11 +37,13 @@ from sqlalchemy import insert, select
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from machine import describe
 
-from hpo_service.domain import EndReason, Trial, TrialState
+from hpo_service.domain import EndReason, IntermediateValue, Trial, TrialState
+from hpo_service.optimisation.pruners import normalise_pruner
 from hpo_service.persistence import Database, Repository
 from hpo_service.persistence.migrate import upgrade
 from hpo_service.persistence.models import IntermediateValueRow, StudyRow, TrialRow
 from hpo_service.service import Service
+from hpo_service.service.pruning import decide
 from tests.servers import ServerProcess
 
 NAME = "latency"
@@ -97,6 +100,34 @@ def fill(url: str, trials: int, epochs: int) -> None:
     database.dispose()
 
 
+def decision_times(url: str, pruner: dict[str, object], epochs: int, calls: int) -> list[float]:
+    """Seconds per pruner decision in process (one read transaction each), no HTTP."""
+    database = Database(url)
+    rng = random.Random(0)
+    times: list[float] = []
+    with database.transaction() as session:
+        study = dataclasses.replace(
+            Repository(session).get_study(NAME), pruner=normalise_pruner(pruner)
+        )
+    for _ in range(calls):
+        last = rng.randrange(epochs)
+        points = tuple(IntermediateValue(s, loss(10_000, s)) for s in range(last + 1))
+        trial = Trial(NAME, 10_000, {}, TrialState.RUNNING, intermediate=points)
+        with database.transaction() as session:
+            started = time.perf_counter()
+            decide(Repository(session), study, trial)
+            times.append(time.perf_counter() - started)
+    database.dispose()
+    return times
+
+
+def percentiles(times: list[float]) -> tuple[float, float]:
+    """Median and p95 in milliseconds."""
+    ordered = sorted(times)
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    return statistics.median(ordered) * 1000, p95 * 1000
+
+
 def _report(base: str, epochs: int, times: list[float], stops: list[int]) -> None:
     """One worker: take a trial, report every epoch (timed), then its final value."""
     with httpx.Client(base_url=f"{base}/api/v1/studies/{NAME}", timeout=60) as http:
@@ -133,10 +164,9 @@ def measure(
             thread.start()
         for thread in threads:
             thread.join()
-    ordered = sorted(times)
-    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    median, p95 = percentiles(times)
     told = sum(s < epochs for s in stops)
-    return statistics.median(ordered) * 1000, p95 * 1000, len(ordered), f"{told}/{len(stops)}"
+    return median, p95, len(times), f"{told}/{len(stops)}"
 
 
 @contextmanager
@@ -152,12 +182,21 @@ def postgres() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def run_backend(label: str, url: str, workers: int, args: argparse.Namespace) -> list[str]:
-    """Fill, serve and measure one backend; return table rows."""
+def run_backend(
+    label: str, url: str, workers: int, args: argparse.Namespace
+) -> tuple[list[str], list[str]]:
+    """Fill, serve and measure one backend; return decision rows and REST rows."""
     upgrade(url)
     started = time.perf_counter()
     fill(url, args.trials, args.epochs)
     print(f"{label}: filled in {time.perf_counter() - started:.0f} s", flush=True)
+    decisions = []
+    for pruner in PRUNERS[1:]:
+        median, p95 = percentiles(decision_times(url, pruner, args.epochs, args.calls))
+        decisions.append(
+            f"| {label} | {pruner['name']} | {args.calls} | {median:.2f} | {p95:.2f} |"
+        )
+        print(decisions[-1], flush=True)
     server = ServerProcess(url, workers=workers).start()
     rows = []
     try:
@@ -172,7 +211,7 @@ def run_backend(label: str, url: str, workers: int, args: argparse.Namespace) ->
                 rows.append(row)
     finally:
         server.stop()
-    return rows
+    return decisions, rows
 
 
 def main() -> None:
@@ -181,14 +220,19 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=500)
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--reporting", type=int, default=8, help="new trials per cell")
+    parser.add_argument("--calls", type=int, default=300, help="in-process decisions timed")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    decisions: list[str] = []
     rows: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
-        rows += run_backend("SQLite, built-in threaded server", f"sqlite:///{tmp}/b.db", 0, args)
+        sqlite_url = f"sqlite:///{tmp}/b.db"
+        found = run_backend("SQLite, built-in threaded server", sqlite_url, 0, args)
+        decisions, rows = decisions + found[0], rows + found[1]
     with postgres() as url:
-        rows += run_backend("PostgreSQL, gunicorn 4 workers", url, 4, args)
+        found = run_backend("PostgreSQL, gunicorn 4 workers", url, 4, args)
+        decisions, rows = decisions + found[0], rows + found[1]
     text = "\n".join(
         [
             f"Measured {datetime.date.today()} on {describe()}; load average {load} at the start.",
@@ -205,6 +249,14 @@ def main() -> None:
             "| backend | pruner | clients | reports | median ms | p95 ms | told to stop |",
             "|---|---|---:|---:|---:|---:|---:|",
             *rows,
+            "",
+            "The decision alone, in process (`service.pruning.decide` in one read transaction on "
+            f"the same {args.trials} x {args.epochs} study, a curve of random length each time, "
+            "no HTTP, no lock): what the pruner adds to a report.",
+            "",
+            "| database | pruner | decisions | median ms | p95 ms |",
+            "|---|---|---:|---:|---:|",
+            *decisions,
         ]
     )
     print(text)

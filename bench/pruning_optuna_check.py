@@ -35,6 +35,13 @@ from hpo_service.optimisation.pruners import (
     normalise_pruner,
 )
 
+NOTE = (
+    "Where they differ, the differences are the two documented in docs/pruning.md, both from "
+    "deciding on curves rather than on attributes earlier calls stored: a report that jumps "
+    "over several rungs at once (steps of 2-3 with rungs 1, 3, 9, ...) counts here at every "
+    'rung its curve reached, and with `min_resource: "auto"` the trials that reported '
+    "before the first trial completed count at the rungs here while Optuna never recorded them."
+)
 CONFIGS: list[dict[str, Any]] = [
     {"name": "median", "n_startup_trials": 5, "n_warmup_steps": 3, "interval_steps": 2},
     {"name": "median", "n_startup_trials": 2, "n_min_trials": 3},
@@ -124,6 +131,7 @@ def main() -> None:
             options = ", ".join(f"{k}={v}" for k, v in config.items() if k != "name")
             lines.append(f"| {config['name']} ({options}) | {label} | {total} | {wrong} |")
             print(lines[-1], flush=True)
+    lines += ["", NOTE]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

@@ -6,7 +6,7 @@ the study's trials and through the (trial_id, step) unique constraint to their p
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from hpo_service.domain import TrialState
@@ -23,27 +23,25 @@ class Curves:
         self.study_id = study_id
 
     def values_at_step(self, step: int, exact: bool, complete_only: bool) -> dict[int, float]:
-        """Each trial's value at ``step`` (or at its first step >= ``step``), by number."""
+        """Each trial's value at ``step`` (or at its first step >= ``step``), by number.
+
+        A correlated subquery per trial, so both SQLite and PostgreSQL seek the
+        (trial_id, step) index once per trial instead of scanning every curve point.
+        """
         where: list[ColumnElement[bool]] = [TrialRow.study_id == self.study_id]
         if complete_only:
             where.append(TrialRow.state == COMPLETE)
-        value = IntermediateValueRow
-        if exact:
-            query = select(TrialRow.number, value.value).join(value).where(value.step == step)
-        else:
-            first = (
-                select(value.trial_id, func.min(value.step).label("step"))
-                .join(TrialRow)
-                .where(*where, value.step >= step)
-                .group_by(value.trial_id)
-                .subquery()
-            )
-            query = (
-                select(TrialRow.number, value.value)
-                .join(value)
-                .join(first, and_(first.c.trial_id == value.trial_id, first.c.step == value.step))
-            )
-        return {number: found for number, found in self.session.execute(query.where(*where))}
+        point = IntermediateValueRow
+        at = point.step == step if exact else point.step >= step
+        value = (
+            select(point.value)
+            .where(point.trial_id == TrialRow.id, at)
+            .order_by(point.step)
+            .limit(1)
+            .scalar_subquery()
+        )
+        rows = self.session.execute(select(TrialRow.number, value).where(*where))
+        return {number: found for number, found in rows if found is not None}
 
     def count_in_state(self, state: TrialState) -> int:
         """How many of the study's trials are in ``state``."""

@@ -287,7 +287,10 @@ class Repository:
         return trial_from_row(row, study.name) if row is not None else None
 
     def expire_leases(self, study_name: str, now: datetime) -> list[Trial]:
-        """Turn running trials whose lease ran out into stale ones; return them."""
+        """Turn running trials whose lease ran out into stale ones; return them.
+
+        In bulk, as one query: the (running, expire) -> stale row of service/lifecycle.py.
+        """
         study = self._row(study_name)
         rows = self.session.scalars(
             select(TrialRow).where(

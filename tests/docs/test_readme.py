@@ -37,6 +37,8 @@ def test_curl_walkthrough_runs_without_an_http_error(tmp_path: Path) -> None:
         )
         assert done.returncode == 0, done.stdout + done.stderr
         assert '"value":0.97' in done.stdout.replace(" ", "")
-        assert (tmp_path / "cancer-mlp.csv").read_text().count("\n") == 4
+        assert '"should_stop":false' in done.stdout.replace(" ", "")
+        assert '"state":"pruned"' in done.stdout.replace(" ", "")
+        assert (tmp_path / "cancer-mlp.csv").read_text().count("\n") == 5
     finally:
         server.stop()

@@ -194,3 +194,36 @@ def test_the_lease_failure_kind_is_a_column_not_text(client: FlaskClient) -> Non
     ).get_json()
     assert failed["end_reason"] == "failed"
     assert_problem(client.post(f"{URL}/trials/0/report", json={"value": 0.5}), 409, "failed")
+
+
+def test_openapi_describes_pruning(client: FlaskClient) -> None:
+    doc = client.get("/api/v1/openapi.json").get_json()
+    paths = doc["paths"]
+    assert "post" in paths["/api/v1/studies/{name}/trials/{number}/prune"]
+    schemas = doc["components"]["schemas"]
+    assert "pruned" in schemas["Trial"]["properties"]["state"]["enum"]
+    assert {"end_reason", "pruned_step"} <= set(schemas["Trial"]["properties"])
+    answer = schemas["IntermediateAnswer"]["allOf"][1]["properties"]
+    assert set(answer) == {"should_stop", "reason"}
+    assert schemas["StudyCreate"]["properties"]["pruner"] == schemas["Pruner"]
+    assert "worker_id" in schemas["IntermediateRequest"]["properties"]
+
+
+def test_successive_halving_reads_each_trials_first_step_at_a_rung(client: FlaskClient) -> None:
+    # Rungs at steps 2 and 4 (min_resource 2, factor 2). Trials 0-2 skip step 2: their
+    # rung-0 values are at step 3. Trial 3 reaches rung 0 with 0.5: better than 2 of the
+    # 4 values there (0.9, 0.8, 0.4 and its own), so it goes on; 0.85 does not.
+    create(
+        client,
+        direction="minimize",
+        pruner={"name": "successive_halving", "min_resource": 2, "reduction_factor": 2},
+    )
+    suggest(client, 5)
+    for number, late in enumerate([0.9, 0.8, 0.4]):
+        for step, value in [(1, 2.0), (3, late), (5, late / 2)]:
+            body = {"step": step, "value": value}
+            assert client.post(f"{URL}/trials/{number}/intermediate", json=body).status_code == 200
+    go = client.post(f"{URL}/trials/3/intermediate", json={"step": 2, "value": 0.5}).get_json()
+    assert go["should_stop"] is False
+    stop = client.post(f"{URL}/trials/4/intermediate", json={"step": 2, "value": 0.85}).get_json()
+    assert stop["should_stop"] is True and "rung 0 (step 2)" in stop["reason"]
