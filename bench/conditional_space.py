@@ -154,7 +154,7 @@ def report(rows: list[dict[str, Any]], seeds: range) -> str:
     header = (
         "| method | "
         + " | ".join(f"regret at {b}" for b in BUDGETS)
-        + f" | mean at 30 | mean at 60 | seeds above {STUCK} at 60 |"
+        + f" | mean at 30 | mean at 60 | seeds above {STUCK} at 60 | CPU ms / suggestion |"
     )
     lines = [
         "# Conditional vs flat search space",
@@ -177,13 +177,15 @@ def report(rows: list[dict[str, Any]], seeds: range) -> str:
         "when it applies, and the objective ignores it otherwise.",
         "",
         header,
-        "|---|" + "---|" * len(BUDGETS) + "---:|" * 3,
+        "|---|" + "---|" * len(BUDGETS) + "---:|" * 4,
     ]
     for row in rows:
         cells = [summary(row["curves"], b) for b in BUDGETS]
         means = [statistics.fmean(c[b - 1] for c in row["curves"]) for b in (30, 60)]
         stuck = sum(c[max(BUDGETS) - 1] > STUCK for c in row["curves"])
+        per_suggestion = 1000 * row["cpu"] / (len(row["curves"]) * max(BUDGETS))
         cells += [f"{means[0]:.4f}", f"{means[1]:.4f}", f"{stuck} of {len(row['curves'])}"]
+        cells.append(f"{per_suggestion:.0f}")
         lines.append(f"| {row['label']} | " + " | ".join(cells) + " |")
     total = sum(row["cpu"] for row in rows)
     lines += ["", f"Total CPU time of the run: {total:.0f} s."]
