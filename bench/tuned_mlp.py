@@ -47,6 +47,7 @@ from trainer.worker import WorkerConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "tuned"
+LOGS = Path(tempfile.gettempdir()) / "hpo-tuned-logs"
 DOCS = ROOT / "docs" / "benchmarks"
 PROBLEMS = ("breast-cancer", "concrete")
 PRUNERS: dict[str, dict[str, Any]] = {
@@ -70,6 +71,8 @@ def run_study(problem: str, pruner: str, seed: int, trials: int) -> dict[str, An
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         server = start_server(Path(tmp), port)
+        LOGS.mkdir(parents=True, exist_ok=True)
+        (LOGS / f"{problem}-{pruner}-{seed}.port").write_text(f"{port} {server.pid}\n")
         try:
             wait_healthy(url, server)
             with Client(url) as client:

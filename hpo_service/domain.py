@@ -221,7 +221,9 @@ class SearchSpace:
         that differ only in inactive parameters have the same key.
         """
         if not self._allowed:
-            return tuple((type(params[n]).__name__, params[n]) for n in self.names)
+            return tuple(
+                conditions.value_key(params[n]) if n in params else None for n in self.names
+            )
         active = conditions.active_names(self.params, self._allowed, params)
         return tuple(
             conditions.value_key(params[n]) if n in active and n in params else None

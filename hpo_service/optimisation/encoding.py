@@ -25,6 +25,7 @@ inactive coordinates are one point for the model:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -33,6 +34,7 @@ from numpy.typing import NDArray
 
 from hpo_service.domain import (
     CategoricalParam,
+    Condition,
     FloatParam,
     IntParam,
     Param,
@@ -40,6 +42,34 @@ from hpo_service.domain import (
     ParamValue,
     SearchSpace,
 )
+
+MAX_TABLE = 4096  # int parents with a wider range are matched with np.isin
+
+
+@functools.lru_cache(maxsize=256)
+def _table(parent: Param, condition: Condition) -> NDArray[np.bool_]:
+    """Which choice index (categorical) or ``value - low`` (int) satisfies ``condition``."""
+    if isinstance(parent, CategoricalParam):
+        table = np.zeros(len(parent.choices), dtype=bool)
+        table[[parent.index(v) for v in condition.values]] = True
+    elif isinstance(parent, IntParam):
+        table = np.zeros(int(parent.high - parent.low) + 1, dtype=bool)
+        table[[parent.check(v) - parent.low for v in condition.values]] = True
+    else:  # the space refuses float parents
+        raise TypeError(f"parameter {parent.name!r} cannot be a parent")
+    return table
+
+
+def _member(parent: Param, condition: Condition, column: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Whether each coordinate of ``parent`` decodes to a value that satisfies ``condition``."""
+    if isinstance(parent, CategoricalParam):
+        return _table(parent, condition)[category_indices(parent, column)]
+    if isinstance(parent, IntParam) and parent.high - parent.low < MAX_TABLE:
+        offsets = (_int_values(parent, column) - parent.low).astype(np.intp)
+        return _table(parent, condition)[offsets]
+    if isinstance(parent, IntParam):
+        return np.isin(_int_values(parent, column), [parent.check(v) for v in condition.values])
+    raise TypeError(f"parameter {parent.name!r} cannot be a parent")
 
 
 def _numeric_bounds(param: FloatParam | IntParam) -> tuple[float, float]:
@@ -114,17 +144,7 @@ def active_mask(space: SearchSpace, points: NDArray[np.float64]) -> NDArray[np.b
         if param.condition is None:
             continue
         parent_column = column[param.condition.param]
-        parent = space.params[parent_column]
-        values = param.condition.values
-        if isinstance(parent, CategoricalParam):
-            member = np.isin(
-                category_indices(parent, cube[:, parent_column]), [parent.index(v) for v in values]
-            )
-        elif isinstance(parent, IntParam):
-            ints = _int_values(parent, cube[:, parent_column])
-            member = np.isin(ints, [parent.check(v) for v in values])
-        else:  # the space refuses float parents
-            raise TypeError(f"parameter {parent.name!r} cannot be a parent")
+        member = _member(space.params[parent_column], param.condition, cube[:, parent_column])
         mask[:, j] = mask[:, parent_column] & member
     return mask
 
@@ -195,14 +215,18 @@ def numeric_feature_columns(space: SearchSpace) -> dict[int, int]:
     return mapping
 
 
-def to_features(space: SearchSpace, points: NDArray[np.float64]) -> NDArray[np.float64]:
+def to_features(
+    space: SearchSpace, points: NDArray[np.float64], active: NDArray[np.bool_] | None = None
+) -> NDArray[np.float64]:
     """Map (snapped) unit-cube points to features: numeric columns as is, categoricals one-hot.
 
-    Inactive coordinates: INACTIVE_FEATURE for a numeric column, an all-zero one-hot block.
+    Inactive coordinates: INACTIVE_FEATURE for a numeric column, an all-zero one-hot block
+    (``active``: the points' active_mask, if the caller has it already).
     """
     cube = np.asarray(points, dtype=np.float64).reshape(-1, len(space.params))
     out = np.zeros((cube.shape[0], feature_width(space)), dtype=np.float64)
-    active = active_mask(space, cube)
+    if active is None:
+        active = active_mask(space, cube)
     column = 0
     for j, param in enumerate(space.params):
         if isinstance(param, CategoricalParam):

@@ -60,14 +60,13 @@ class Surface:
         """Values and gradients in the float coordinates ``cols`` of the cube."""
         mapping = numeric_feature_columns(self.space)
         feature_cols = np.array([mapping[int(c)] for c in cols], dtype=np.intp)
-        mean, std, d_mean, d_std = self.posterior.predict_with_gradient(
-            self.features(cube), feature_cols
-        )
+        active = active_mask(self.space, cube)
+        features = to_features(self.space, cube, active) * self.scale
+        mean, std, d_mean, d_std = self.posterior.predict_with_gradient(features, feature_cols)
         value, da_dm, da_ds = self.acquisition.evaluate(mean, std)
         grad = (da_dm[:, None] * d_mean + da_ds[:, None] * d_std) * self.scale[feature_cols]
-        if self.space.conditional:  # an inactive coordinate does not move the features
-            grad = grad * active_mask(self.space, cube)[:, cols]
-        return value, grad
+        # an inactive coordinate does not move the features (all ones without conditions)
+        return value, grad * active[:, cols]
 
 
 def float_columns(space: SearchSpace) -> NDArray[np.intp]:
