@@ -49,18 +49,19 @@ def build(url: str, n: int) -> None:
     database = Database(url)
     service = Service(database)
     service.create_study(
+        "default",
         {
             "name": NAME,
             "direction": "maximize",
             "metric": "cv_accuracy",
             "space": SPACE,
             "strategy": {"name": "random", "seed": 0},
-        }
+        },
     )
     rng = random.Random(0)
     now = datetime.now(UTC)
     with database.transaction(write=True) as session:
-        repo = Repository(session)
+        repo = Repository(session, "default")
         for i in range(n):
             trial = repo.insert_trial(trial_of(i, rng, now, Trial, TrialState), now)
             if i % 20 == 0 and trial.state is TrialState.COMPLETE and trial.value is not None:

@@ -10,14 +10,66 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias
 
-from hpo_service.errors import InvalidParams, InvalidSearchSpace
+from hpo_service.errors import InvalidParams, InvalidRequest, InvalidSearchSpace
 
 ParamValue: TypeAlias = float | int | str | bool
 Params: TypeAlias = dict[str, ParamValue]
 
 MAX_PARAMETERS = 64
 MAX_CHOICES = 1000
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+MAX_SAFE_INT = 2**53  # int bounds beyond this lose precision as floats in every strategy
+PARAM_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+STUDY_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+PROJECT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+DEFAULT_PROJECT = "default"
+_NAME = re.compile(PARAM_NAME_PATTERN)
+_PROJECT = re.compile(PROJECT_PATTERN)
+
+
+def full_match(pattern: re.Pattern[str], text: object) -> bool:
+    """True if the whole of ``text`` matches (``match`` with ``$`` accepts a trailing newline)."""
+    return isinstance(text, str) and pattern.fullmatch(text) is not None
+
+
+def check_project(project: str) -> str:
+    """Project names: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit."""
+    if not isinstance(project, str) or _PROJECT.fullmatch(project.replace("$", "\n")) is None:
+        raise InvalidRequest(
+            f"project name {project!r} is not allowed: use 1-64 letters, digits, '.', '_' or "
+            "'-', starting with a letter or digit"
+        )
+    return project
+
+
+class Role(enum.StrEnum):
+    """What an API token may do; each role can do everything the roles before it can."""
+
+    READER = "reader"
+    WORKER = "worker"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        """Position in the order reader < worker < editor < admin."""
+        return list(Role).index(self)
+
+    def allows(self, needed: Role) -> bool:
+        """True if a token of this role may call an endpoint that needs ``needed``."""
+        return self.rank >= needed.rank
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """An API token as stored: never the secret itself, only facts about it."""
+
+    id: int
+    name: str
+    role: Role
+    project: str | None
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
 
 
 class Direction(enum.StrEnum):
@@ -183,7 +235,7 @@ class SearchSpace:
 
 
 def _validate_param(param: Param) -> None:
-    if not isinstance(param.name, str) or not _NAME.match(param.name):
+    if not full_match(_NAME, param.name):
         raise InvalidSearchSpace(
             f"parameter name {param.name!r} is not identifier-like: use letters, digits and "
             "underscores, not starting with a digit, at most 64 characters"
@@ -193,6 +245,16 @@ def _validate_param(param: Param) -> None:
         return
     if not (math.isfinite(param.low) and math.isfinite(param.high)):
         raise InvalidSearchSpace(f"parameter {param.name!r}: low and high must be finite")
+    if not math.isfinite(float(param.high) - float(param.low)):
+        raise InvalidSearchSpace(
+            f"parameter {param.name!r}: the range [{param.low}, {param.high}] is wider than a "
+            "double can hold; narrow it (or use a log scale)"
+        )
+    if isinstance(param, IntParam) and max(abs(param.low), abs(param.high)) > MAX_SAFE_INT:
+        raise InvalidSearchSpace(
+            f"parameter {param.name!r}: int bounds must lie within +-2**53 ({MAX_SAFE_INT}) "
+            "so every value is exact as a float"
+        )
     if not param.low < param.high:
         raise InvalidSearchSpace(
             f"parameter {param.name!r}: low ({param.low}) must be smaller than high ({param.high})"
@@ -257,6 +319,7 @@ class Study:
     state: StudyState
     created_at: datetime
     description: str = ""
+    project: str = DEFAULT_PROJECT
 
 
 @dataclass(frozen=True)

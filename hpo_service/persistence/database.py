@@ -74,6 +74,29 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
+def translate(exc: DBAPIError) -> HpoError:
+    """A driver error as an HpoError whose message never quotes the driver.
+
+    The driver's own text (which can name tables, constraints and stored values) goes
+    in ``log_detail``: the api logs it with the request id and sends only the id.
+    """
+    error: HpoError
+    if isinstance(exc, IntegrityError):
+        error = Conflict("the change clashes with stored data (a name or number is taken)")
+    elif isinstance(exc, DataError):
+        error = InvalidRequest(
+            "a value cannot be stored (out-of-range number or unsupported text); "
+            "check the request against /api/v1/openapi.json and retry"
+        )
+    elif isinstance(exc, OperationalError):
+        error = StorageUnavailable("the database is unavailable or busy; retry shortly")
+    else:
+        log.exception("database error")
+        error = StorageUnavailable("the database reported an error; retry shortly")
+    error.log_detail = f"{type(exc.orig).__name__}: {exc.orig}"
+    return error
+
+
 class Database:
     """An engine plus the transaction boundary every use case goes through."""
 
@@ -95,21 +118,8 @@ class Database:
                 yield session
         except HpoError:
             raise
-        except IntegrityError as exc:
-            raise Conflict(f"the change clashes with stored data: {exc.orig}") from exc
-        except DataError as exc:
-            raise InvalidRequest(
-                f"a value cannot be stored: {exc.orig}; remove NUL characters or "
-                "out-of-range numbers and retry"
-            ) from exc
-        except OperationalError as exc:
-            log.warning("database operation failed: %s", exc)
-            raise StorageUnavailable(
-                f"the database is unavailable or busy ({exc.orig}); retry shortly"
-            ) from exc
         except DBAPIError as exc:
-            log.exception("database error")
-            raise StorageUnavailable(f"database error: {exc.orig}") from exc
+            raise translate(exc) from exc
         finally:
             session.close()
 

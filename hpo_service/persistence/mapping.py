@@ -40,6 +40,7 @@ def study_from_row(row: StudyRow) -> Study:
         state=StudyState(row.state),
         created_at=aware(row.created_at) or datetime.now(UTC),
         description=row.description,
+        project=row.project,
     )
 
 

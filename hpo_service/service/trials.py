@@ -29,6 +29,7 @@ LEASE_EXPIRED = "lease expired"
 
 def report(
     database: Database,
+    project: str,
     name: str,
     number: int,
     value: Any,
@@ -39,7 +40,7 @@ def report(
     """Record the value of a handed-out trial; ``worker_id`` names who measured it."""
     number_value = finite_value(value)
     with database.transaction(write=True) as session:
-        repo = Repository(session)
+        repo = Repository(session, project)
         repo.lock_study(name)
         repo.expire_leases(name, now)
         trial = repo.get_trial(name, number)
@@ -89,6 +90,7 @@ def _lease_failure(trial: Trial) -> bool:
 
 def fail(
     database: Database,
+    project: str,
     name: str,
     number: int,
     reason: str,
@@ -101,7 +103,7 @@ def fail(
     the outcome belongs to the worker that holds it.
     """
     with database.transaction(write=True) as session:
-        repo = Repository(session)
+        repo = Repository(session, project)
         repo.lock_study(name)
         repo.expire_leases(name, now)
         trial = repo.get_trial(name, number)
@@ -133,11 +135,11 @@ def _check_may_fail(trial: Trial, worker_id: str | None) -> None:
 
 
 def heartbeat(
-    database: Database, name: str, number: int, worker_id: str | None, now: datetime
+    database: Database, project: str, name: str, number: int, worker_id: str | None, now: datetime
 ) -> Trial:
     """Extend the lease of a running trial (or revive a stale one nobody else took)."""
     with database.transaction(write=True) as session:
-        repo = Repository(session)
+        repo = Repository(session, project)
         study = repo.lock_study(name).study
         trial = repo.get_trial(name, number)
         if trial.state.finished:
@@ -158,6 +160,7 @@ def heartbeat(
 
 def add_trial(
     database: Database,
+    project: str,
     name: str,
     params: Mapping[str, Any],
     value: Any,
@@ -167,7 +170,7 @@ def add_trial(
     """Queue a configuration to try next, or record one evaluated elsewhere."""
     number_value = None if value is None else finite_value(value)
     with database.transaction(write=True) as session:
-        repo = Repository(session)
+        repo = Repository(session, project)
         locked = repo.lock_study(name)
         study = locked.study
         checked = study.space.check(params)
@@ -195,12 +198,18 @@ def add_trial(
 
 
 def add_intermediate(
-    database: Database, name: str, number: int, step: int, value: Any, now: datetime
+    database: Database,
+    project: str,
+    name: str,
+    number: int,
+    step: int,
+    value: Any,
+    now: datetime,
 ) -> Trial:
     """Record a value reported during training at ``step``."""
     number_value = finite_value(value, "intermediate value")
     with database.transaction(write=True) as session:
-        repo = Repository(session)
+        repo = Repository(session, project)
         repo.lock_study(name)
         trial = repo.get_trial(name, number)
         if trial.state.finished:
