@@ -302,6 +302,8 @@ class Repository:
         self, now: datetime, study_name: str | None = None
     ) -> list[str]:
         """Names of studies that have a running trial whose lease ran out (read-only check)."""
+        if study_name is not None and "\x00" in study_name:
+            return []  # no stored name holds NUL, and PostgreSQL refuses it in queries
         query = (
             select(StudyRow.name)
             .join(TrialRow, TrialRow.study_id == StudyRow.id)
