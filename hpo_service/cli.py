@@ -67,7 +67,14 @@ def _token_parser(token: argparse.ArgumentParser) -> None:
     create.add_argument("--name", required=True, help="who or what uses it (e.g. ci, worker-1)")
     create.add_argument("--role", required=True, choices=["reader", "worker", "editor", "admin"])
     create.add_argument("--project", default=None, help="confine it to one project")
+    create.add_argument(
+        "--secret-file",
+        default=None,
+        help="register the secret in this file (from `hpo token new-secret`) instead of "
+        "making one; does nothing if it is already registered",
+    )
     _database_option(create)
+    token_sub.add_parser("new-secret", help="print a fresh random secret for --secret-file")
     _database_option(token_sub.add_parser("list", help="list active tokens (never secrets)"))
     revoke = token_sub.add_parser("revoke", help="revoke a token at once")
     revoke.add_argument("id", type=int)
@@ -143,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     args = _parser().parse_args(argv)
-    url = args.database_url or default_database_url()
+    url = getattr(args, "database_url", None) or default_database_url()
     try:
         if args.command == "serve":
             _serve(args, url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
@@ -25,9 +26,13 @@ def default_url() -> str:
 
 
 def auth_headers(token: str | None, project: str | None) -> dict[str, str]:
-    """The Authorization and project headers (token: argument, else ``$HPO_TOKEN``)."""
+    """The Authorization and project headers (token: the argument, else ``$HPO_TOKEN``,
+    else the contents of the file named by ``$HPO_TOKEN_FILE``, e.g. a Docker secret)."""
     headers: dict[str, str] = {}
     token = token or os.environ.get("HPO_TOKEN")
+    token_file = os.environ.get("HPO_TOKEN_FILE")
+    if not token and token_file:
+        token = Path(token_file).read_text().strip()
     if token:
         headers["Authorization"] = f"Bearer {token}"
     project = project or os.environ.get("HPO_PROJECT")

@@ -36,9 +36,16 @@ def default_database_url() -> str:
 
 
 def normalise_url(url: str) -> str:
-    """Use psycopg 3 for plain postgresql:// URLs."""
+    """Use psycopg 3 for plain postgresql:// URLs; take a password-less URL's password from
+    the file named by ``HPO_DATABASE_PASSWORD_FILE`` (a Docker secret) when set."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    password_file = os.environ.get("HPO_DATABASE_PASSWORD_FILE")
+    if password_file and not url.startswith("sqlite"):
+        parsed = make_url(url)
+        if parsed.password is None:
+            password = Path(password_file).read_text().strip()
+            return parsed.set(password=password).render_as_string(hide_password=False)
     return url
 
 

@@ -10,6 +10,7 @@ once per minute per token so that reads do not all become writes.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -23,6 +24,8 @@ TOKEN_PREFIX = "hpo_"
 SECRET_BYTES = 32
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 MAX_NAME = 128
+MIN_SECRET_CHARS = 22  # 22 URL-safe base64 characters carry 132 random bits
+SECRET_PATTERN = re.compile(r"hpo_[A-Za-z0-9_-]{%d,200}" % MIN_SECRET_CHARS)
 
 
 def hash_token(secret: str) -> str:
@@ -73,6 +76,28 @@ class Tokens:
                 name, role, project, hash_token(secret), self.clock()
             )
         return token, secret
+
+    def register(
+        self, name: str, role: Role, project: str | None, secret: str
+    ) -> tuple[ApiToken, bool]:
+        """Store a secret generated elsewhere (a deployment's secret file), unless it is
+        already active; return the token and whether it was added."""
+        if SECRET_PATTERN.fullmatch(secret) is None:
+            raise InvalidRequest(
+                f"a token secret is `hpo_` and at least {MIN_SECRET_CHARS} URL-safe base64 "
+                "characters (>= 128 random bits); make one with `hpo token new-secret`"
+            )
+        with self.database.transaction() as session:
+            existing = TokenRepository(session).find_active(hash_token(secret))
+        if existing is not None:
+            return existing, False
+        if project is not None:
+            check_project(project)
+        with self.database.transaction(write=True) as session:
+            token = TokenRepository(session).add(
+                name, role, project, hash_token(secret), self.clock()
+            )
+        return token, True
 
     def authenticate(self, secret: str) -> ApiToken | None:
         """The active token with this secret, or None; notes its use (once a minute)."""

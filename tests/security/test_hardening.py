@@ -188,7 +188,7 @@ def test_the_host_header_must_be_a_configured_name(client: FlaskClient) -> None:
 
 def test_security_headers_on_every_response(client: FlaskClient) -> None:
     running_study(client)
-    for path in ("/api/v1/studies", URL, "/nope", "/", f"/studies/cancer-mlp", "/healthz"):
+    for path in ("/api/v1/studies", URL, "/nope", "/", "/studies/cancer-mlp", "/healthz"):
         headers = client.get(path).headers
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["X-Frame-Options"] == "DENY"
@@ -210,9 +210,8 @@ def test_database_errors_never_reach_the_client(
     from hpo_service.errors import HpoError
 
     database = app.extensions["hpo_service"].database
-    with pytest.raises(HpoError) as caught:
-        with database.transaction() as session:
-            session.execute(text("SELECT secret_column FROM no_such_table"))
+    with pytest.raises(HpoError) as caught, database.transaction() as session:
+        session.execute(text("SELECT secret_column FROM no_such_table"))
     assert "no_such_table" not in caught.value.message
     assert "no_such_table" in (caught.value.log_detail or "")
     with caplog.at_level(logging.WARNING):
