@@ -25,7 +25,7 @@ SECRET_BYTES = 32
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 MAX_NAME = 128
 MIN_SECRET_CHARS = 22  # 22 URL-safe base64 characters carry 132 random bits
-SECRET_PATTERN = re.compile(r"hpo_[A-Za-z0-9_-]{%d,200}" % MIN_SECRET_CHARS)
+SECRET_PATTERN = re.compile(rf"hpo_[A-Za-z0-9_-]{{{MIN_SECRET_CHARS},200}}")
 
 
 def hash_token(secret: str) -> str:

@@ -51,8 +51,8 @@ def admin_token(url: str) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
-def run_schemathesis(base_url: str, token: str) -> subprocess.CompletedProcess[str]:
-    """schemathesis run with the conformance checks; returns the finished process."""
+def run_schemathesis(base_url: str, token: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """schemathesis run with the conformance checks (in ``cwd``: it writes a cache there)."""
     command = [
         str(Path(sys.executable).with_name("schemathesis")),
         "run",
@@ -75,7 +75,7 @@ def run_schemathesis(base_url: str, token: str) -> subprocess.CompletedProcess[s
         "--generation-database",
         "none",
     ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=cwd)
 
 
 def generated_cases(output: str) -> int:
@@ -103,7 +103,7 @@ def test_schemathesis_finds_no_failure_with_auth(served_url: str, tmp_path: Path
         served_url, args=["--auth", "required"], log_path=tmp_path / "server.log"
     ).start()
     try:
-        done = run_schemathesis(server.url, token)
+        done = run_schemathesis(server.url, token, tmp_path)
     finally:
         server.stop()
     output = done.stdout + done.stderr
