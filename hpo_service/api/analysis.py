@@ -40,7 +40,7 @@ def _paths() -> dict[str, Any]:
         "type": "object",
         "required": ["complete_trials", "method", "importance"],
         "properties": {
-            "complete_trials": {"type": "integer"},
+            "complete_trials": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
             "method": {"type": "string"},
             "importance": {"type": "array", "items": {"type": "object"}},
         },

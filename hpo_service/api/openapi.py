@@ -48,7 +48,10 @@ def _error(status: str) -> dict[str, Any]:
     }
     if status == "503":
         answer["headers"] = {
-            "Retry-After": {"schema": {"type": "integer", "minimum": 0}, "required": True}
+            "Retry-After": {
+                "schema": {"type": "integer", "minimum": 0, "maximum": 3600},
+                "required": True,
+            }
         }
     if status == "401":
         answer["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}

@@ -51,8 +51,8 @@ STUDY = _object(
         "metric": {"type": "string"},
         "space": {"type": "array", "items": {"$ref": "#/components/schemas/Parameter"}},
         "strategy": {"type": "object", "required": ["name"]},
-        "max_trials": {"type": ["integer", "null"], "minimum": 1},
-        "lease_seconds": {"type": "integer", "minimum": 1},
+        "max_trials": {"type": ["integer", "null"], "minimum": 1, "maximum": 1_000_000},
+        "lease_seconds": {"type": "integer", "minimum": 1, "maximum": 604_800},
         "max_retries": COUNT,
         "seed": COUNT,
         "state": {"enum": ["running", "paused", "completed"]},
@@ -60,7 +60,7 @@ STUDY = _object(
         "description": {"type": "string"},
         "trial_counts": {"type": "object", "additionalProperties": COUNT},
         "best_value": {"type": ["number", "null"]},
-        "best_trial": {"type": ["integer", "null"], "minimum": 0},
+        "best_trial": {"type": ["integer", "null"], "minimum": 0, "maximum": INT32_MAX},
         "last_activity": TIME_OR_NULL,
     }
 )
@@ -81,7 +81,7 @@ PROBLEM = {
 }
 TOKEN = _object(
     {
-        "id": {"type": "integer", "minimum": 1},
+        "id": {"type": "integer", "minimum": 1, "maximum": INT32_MAX},
         "name": {"type": "string"},
         "role": {"enum": ["reader", "worker", "editor", "admin"]},
         "project": {"type": ["string", "null"]},
@@ -105,8 +105,8 @@ STUDIES = _object({"studies": {"type": "array", "items": STUDY_REF}})
 PAGE = _object(
     {
         "trials": {"type": "array", "items": TRIAL_REF},
-        "next_after": {"type": ["integer", "null"]},
-        "next_changed_since": {"type": ["integer", "null"]},
+        "next_after": {"type": ["integer", "null"], "minimum": 0, "maximum": INT32_MAX},
+        "next_changed_since": {"type": ["integer", "null"], "minimum": 0, "maximum": INT64_MAX},
         "has_more": {"type": "boolean"},
         "seq": COUNT,
     }

@@ -3,6 +3,7 @@ gunicorn workers, and the client's token handling (real processes, real HTTP).""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -108,3 +109,27 @@ def test_client_takes_the_token_from_hpo_token_and_names_the_missing_role(
             client.list_studies()
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_hpo_trainer_takes_the_token_flag(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    admin = admin_token(url)
+    server = ServerProcess(url, args=["--auth", "required"], log_path=tmp_path / "t.log").start()
+    create = ["create-study", "--problem", "breast-cancer", "--name", "t1", "--server", server.url]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HPO_TOKEN")}
+    try:
+        runs = [
+            subprocess.run(
+                [sys.executable, "-m", "trainer", *create, *extra],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                env=env,
+            )
+            for extra in ([], ["--token", admin])
+        ]
+    finally:
+        server.stop()
+    assert runs[0].returncode == 2 and "Unauthenticated" in runs[0].stderr
+    assert runs[1].returncode == 0, runs[1].stderr
