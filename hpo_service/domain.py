@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias
 
-from hpo_service.errors import InvalidParams, InvalidRequest, InvalidSearchSpace
+from hpo_service.access import DEFAULT_PROJECT
+from hpo_service.errors import InvalidParams, InvalidSearchSpace
 
 ParamValue: TypeAlias = float | int | str | bool
 Params: TypeAlias = dict[str, ParamValue]
@@ -20,56 +21,12 @@ MAX_CHOICES = 1000
 MAX_SAFE_INT = 2**53  # int bounds beyond this lose precision as floats in every strategy
 PARAM_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 STUDY_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
-PROJECT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-DEFAULT_PROJECT = "default"
 _NAME = re.compile(PARAM_NAME_PATTERN)
-_PROJECT = re.compile(PROJECT_PATTERN)
 
 
 def full_match(pattern: re.Pattern[str], text: object) -> bool:
     """True if the whole of ``text`` matches (``match`` with ``$`` accepts a trailing newline)."""
     return isinstance(text, str) and pattern.fullmatch(text) is not None
-
-
-def check_project(project: str) -> str:
-    """Project names: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit."""
-    if not isinstance(project, str) or _PROJECT.fullmatch(project.replace("$", "\n")) is None:
-        raise InvalidRequest(
-            f"project name {project!r} is not allowed: use 1-64 letters, digits, '.', '_' or "
-            "'-', starting with a letter or digit"
-        )
-    return project
-
-
-class Role(enum.StrEnum):
-    """What an API token may do; each role can do everything the roles before it can."""
-
-    READER = "reader"
-    WORKER = "worker"
-    EDITOR = "editor"
-    ADMIN = "admin"
-
-    @property
-    def rank(self) -> int:
-        """Position in the order reader < worker < editor < admin."""
-        return list(Role).index(self)
-
-    def allows(self, needed: Role) -> bool:
-        """True if a token of this role may call an endpoint that needs ``needed``."""
-        return self.rank >= needed.rank
-
-
-@dataclass(frozen=True)
-class ApiToken:
-    """An API token as stored: never the secret itself, only facts about it."""
-
-    id: int
-    name: str
-    role: Role
-    project: str | None
-    created_at: datetime
-    last_used_at: datetime | None = None
-    revoked_at: datetime | None = None
 
 
 class Direction(enum.StrEnum):

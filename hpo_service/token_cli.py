@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hpo_service.domain import ApiToken
+from hpo_service.access import ApiToken
 from hpo_service.persistence import Database
 from hpo_service.service import utc_now
 from hpo_service.service.tokens import Tokens, new_secret, parse_role

@@ -14,9 +14,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from hpo_service.access import DEFAULT_PROJECT, ApiToken
 from hpo_service.domain import (
-    DEFAULT_PROJECT,
-    ApiToken,
     CategoricalParam,
     Direction,
     FloatParam,

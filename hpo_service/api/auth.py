@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from flask import Flask, current_app, g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from hpo_service.access import DEFAULT_PROJECT, Role, check_project
 from hpo_service.api.context import service
-from hpo_service.domain import DEFAULT_PROJECT, Role, check_project
 from hpo_service.errors import Forbidden, Unauthenticated
 
 PROJECT_HEADER = "X-HPO-Project"

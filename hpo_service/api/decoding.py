@@ -10,11 +10,11 @@ from flask import request
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from hpo_service.access import PROJECT_PATTERN
 from hpo_service.api.bodies import parse_json
 from hpo_service.api.schemas import REQUEST_SCHEMAS
 from hpo_service.domain import (
     PARAM_NAME_PATTERN,
-    PROJECT_PATTERN,
     STUDY_NAME_PATTERN,
     TrialState,
 )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hpo_service.domain import PARAM_NAME_PATTERN, PROJECT_PATTERN, STUDY_NAME_PATTERN
+from hpo_service.access import PROJECT_PATTERN
+from hpo_service.domain import PARAM_NAME_PATTERN, STUDY_NAME_PATTERN
 
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1

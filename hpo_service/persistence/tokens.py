@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from hpo_service.domain import ApiToken, Role
+from hpo_service.access import ApiToken, Role
 from hpo_service.errors import TokenNotFound
 from hpo_service.persistence.mapping import aware, naive_utc
 from hpo_service.persistence.models import TokenRow

@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from hpo_service.domain import ApiToken, Role, check_project
+from hpo_service.access import ApiToken, Role, check_project
 from hpo_service.errors import Forbidden, InvalidRequest
 from hpo_service.persistence import Database
 from hpo_service.persistence.tokens import TokenRepository

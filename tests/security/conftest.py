@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from hpo_service.access import Role
 from hpo_service.api import create_app
-from hpo_service.domain import Role
 from tests.conftest import FakeClock
 
 

@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from hpo_service.access import Role
 from hpo_service.api.auth import ROLE_TABLE
-from hpo_service.domain import Role
 from tests.conftest import study_body
 from tests.security.conftest import bearer, make_token
 

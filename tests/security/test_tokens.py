@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import inspect, select, text
 
-from hpo_service.domain import Role
+from hpo_service.access import Role
 from hpo_service.persistence.models import TokenRow
 from tests.conftest import FakeClock, study_body
 from tests.security.conftest import bearer, make_token
