@@ -15,12 +15,19 @@ from hpo_service.api.responses import RESPONSE_SCHEMAS
 from hpo_service.api.schemas import INT32_MAX, REQUEST_SCHEMAS
 from hpo_service.api.schemas import NAME as NAME_SCHEMA
 
-NAME = {"name": "name", "in": "path", "required": True, "schema": NAME_SCHEMA}
+NAME = {
+    "name": "name",
+    "in": "path",
+    "required": True,
+    "schema": NAME_SCHEMA,
+    "examples": {"study": {"value": "cancer-mlp"}},
+}
 NUMBER = {
     "name": "number",
     "in": "path",
     "required": True,
     "schema": {"type": "integer", "minimum": 0, "maximum": INT32_MAX},
+    "examples": {"first": {"value": 0}},
 }
 ERROR_TEXT = {
     "400": "Malformed body, or a Host header the service does not answer for",

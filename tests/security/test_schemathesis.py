@@ -13,9 +13,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.conftest import temporary_postgres
+from tests.conftest import study_body, temporary_postgres
 from tests.servers import ServerProcess
 
 CHECKS = ",".join(
@@ -85,6 +86,20 @@ def generated_cases(output: str) -> int:
     return int(found.group(1))
 
 
+def seed_example_study(base_url: str, token: str) -> None:
+    """The study the document's path examples name, with trials, so the examples and
+    coverage phases reach past the 404 into the real answers."""
+    headers = {"Authorization": f"Bearer {token}"}
+    study = f"{base_url}/api/v1/studies/cancer-mlp"
+    with httpx.Client(headers=headers, timeout=60) as api:
+        body = study_body(max_trials=None, strategy={"name": "gp", "seed": 0})
+        assert api.post(f"{base_url}/api/v1/studies", json=body).status_code == 201
+        for value in (0.8, 0.9, 0.85):
+            trial = api.post(f"{study}/suggestions", json={}).json()["trials"][0]
+            api.post(f"{study}/trials/{trial['number']}/report", json={"value": value})
+        assert api.post(f"{study}/suggestions", json={"count": 2}).status_code == 200
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def served_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database at head (SQLite file or a temporary PostgreSQL database)."""
@@ -103,6 +118,7 @@ def test_schemathesis_finds_no_failure_with_auth(served_url: str, tmp_path: Path
         served_url, args=["--auth", "required"], log_path=tmp_path / "server.log"
     ).start()
     try:
+        seed_example_study(server.url, token)
         done = run_schemathesis(server.url, token, tmp_path)
     finally:
         server.stop()
