@@ -49,18 +49,19 @@ def build(url: str, n: int) -> None:
     database = Database(url)
     service = Service(database)
     service.create_study(
+        "default",
         {
             "name": NAME,
             "direction": "maximize",
             "metric": "cv_accuracy",
             "space": SPACE,
             "strategy": {"name": "random", "seed": 0},
-        }
+        },
     )
     rng = random.Random(0)
     now = datetime.now(UTC)
     with database.transaction(write=True) as session:
-        repo = Repository(session)
+        repo = Repository(session, "default")
         for i in range(n):
             trial = repo.insert_trial(trial_of(i, rng, now, Trial, TrialState), now)
             if i % 20 == 0 and trial.state is TrialState.COMPLETE and trial.value is not None:
@@ -154,7 +155,7 @@ def live_update(page: Any, api: httpx.Client) -> dict[str, float]:
     before = page.evaluate(count)
     start = time.perf_counter()
     api.post(f"/studies/{NAME}/trials", json={"params": PARAMS, "value": 0.95})
-    page.wait_for_function(f"{count} !== {before!r}", timeout=10_000)
+    page.wait_for_function(f"() => {count} !== {before!r}", timeout=10_000)
     shown = time.perf_counter() - start
     page.wait_for_timeout(3000)  # let the plots redraw
     return {"idle_task": idle, "live": shown, "redraw_task": page.evaluate(LONGEST)}
@@ -163,9 +164,9 @@ def live_update(page: Any, api: httpx.Client) -> dict[str, float]:
 def load(page: Any, base: str) -> dict[str, float]:
     """Navigate to the study page and wait for trials and analyses to be drawn."""
     page.goto(f"{base}/studies/{NAME}")
-    page.wait_for_function("document.body.dataset.loaded", timeout=60_000)
+    page.wait_for_function("() => document.body.dataset.loaded", timeout=60_000)
     result: dict[str, float] = page.evaluate(LOAD)
-    page.wait_for_function("document.getElementById('importance-plot').data", timeout=60_000)
+    page.wait_for_function("() => document.getElementById('importance-plot').data", timeout=60_000)
     result["analysed"] = page.evaluate("performance.now()")
     return result
 

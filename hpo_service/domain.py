@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, TypeAlias
 
 from hpo_service import conditions
+from hpo_service.access import DEFAULT_PROJECT
 from hpo_service.conditions import Condition as Condition
 from hpo_service.errors import InvalidParams, InvalidSearchSpace
 
@@ -19,7 +20,15 @@ Params: TypeAlias = dict[str, ParamValue]
 
 MAX_PARAMETERS = 64
 MAX_CHOICES = 1000
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+MAX_SAFE_INT = 2**53  # int bounds beyond this lose precision as floats in every strategy
+PARAM_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+STUDY_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+_NAME = re.compile(PARAM_NAME_PATTERN)
+
+
+def full_match(pattern: re.Pattern[str], text: object) -> bool:
+    """True if the whole of ``text`` matches (``match`` with ``$`` accepts a trailing newline)."""
+    return isinstance(text, str) and pattern.fullmatch(text) is not None
 
 
 class Direction(enum.StrEnum):
@@ -232,7 +241,7 @@ class SearchSpace:
 
 
 def _validate_param(param: Param) -> None:
-    if not isinstance(param.name, str) or not _NAME.match(param.name):
+    if not full_match(_NAME, param.name):
         raise InvalidSearchSpace(
             f"parameter name {param.name!r} is not identifier-like: use letters, digits and "
             "underscores, not starting with a digit, at most 64 characters"
@@ -242,6 +251,16 @@ def _validate_param(param: Param) -> None:
         return
     if not (math.isfinite(param.low) and math.isfinite(param.high)):
         raise InvalidSearchSpace(f"parameter {param.name!r}: low and high must be finite")
+    if not math.isfinite(float(param.high) - float(param.low)):
+        raise InvalidSearchSpace(
+            f"parameter {param.name!r}: the range [{param.low}, {param.high}] is wider than a "
+            "double can hold; narrow it (or use a log scale)"
+        )
+    if isinstance(param, IntParam) and max(abs(param.low), abs(param.high)) > MAX_SAFE_INT:
+        raise InvalidSearchSpace(
+            f"parameter {param.name!r}: int bounds must lie within +-2**53 ({MAX_SAFE_INT}) "
+            "so every value is exact as a float"
+        )
     if not param.low < param.high:
         raise InvalidSearchSpace(
             f"parameter {param.name!r}: low ({param.low}) must be smaller than high ({param.high})"
@@ -307,6 +326,7 @@ class Study:
     created_at: datetime
     description: str = ""
     pruner: Mapping[str, Any] = field(default_factory=lambda: {"name": "none"})
+    project: str = DEFAULT_PROJECT
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ class HpoError(Exception):
         super().__init__(message)
         self.message = message
         self.extra = extra
+        self.log_detail: str | None = None  # logged with the request id, never sent
 
     def __str__(self) -> str:
         return self.message
@@ -37,6 +38,20 @@ class MalformedRequest(InvalidRequest):
 
     code = "malformed-request"
     title = "Malformed request"
+
+
+class UnsupportedMediaType(InvalidRequest):
+    """A write request whose body is not ``application/json``."""
+
+    code = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class HostNotAllowed(MalformedRequest):
+    """The Host header names a host this service was not configured to answer for."""
+
+    code = "host-not-allowed"
+    title = "Host not allowed"
 
 
 class InvalidSearchSpace(InvalidRequest):
@@ -93,6 +108,27 @@ class TrialNotFound(NotFound):
 
     code = "trial-not-found"
     title = "Trial not found"
+
+
+class TokenNotFound(NotFound):
+    """No active API token has the given id (in the caller's project)."""
+
+    code = "token-not-found"
+    title = "Token not found"
+
+
+class Unauthenticated(HpoError):
+    """The request carries no valid API token (missing, unknown or revoked)."""
+
+    code = "unauthenticated"
+    title = "Authentication required"
+
+
+class Forbidden(HpoError):
+    """The token is valid but its role (or project) does not allow this request."""
+
+    code = "forbidden"
+    title = "Forbidden"
 
 
 class Conflict(HpoError):

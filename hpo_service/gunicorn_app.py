@@ -8,8 +8,8 @@ from gunicorn.app.base import BaseApplication
 
 
 class _Application(BaseApplication):  # type: ignore[misc]
-    def __init__(self, url: str, options: dict[str, Any]) -> None:
-        self.url = url
+    def __init__(self, config: dict[str, Any], options: dict[str, Any]) -> None:
+        self.config = config
         self.options = options
         super().__init__()
 
@@ -20,13 +20,13 @@ class _Application(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         from hpo_service.api import create_app
 
-        return create_app({"DATABASE_URL": self.url})
+        return create_app(self.config)
 
 
-def run_gunicorn(url: str, host: str, port: int, workers: int) -> None:
-    """Serve with gunicorn; the schema check runs in each worker at start-up."""
+def run_gunicorn(config: dict[str, Any], host: str, port: int, workers: int) -> None:
+    """Serve ``create_app(config)`` with gunicorn; each worker checks the schema at start-up."""
     _Application(
-        url,
+        config,
         {
             "bind": f"{host}:{port}",
             "workers": workers,

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from hpo_service.access import DEFAULT_PROJECT, ApiToken
 from hpo_service.domain import (
     CategoricalParam,
     Condition,
@@ -123,6 +124,7 @@ def space_to_json(space: SearchSpace) -> list[dict[str, Any]]:
 def study_to_json(study: Study) -> dict[str, Any]:
     """A study definition as JSON."""
     return {
+        "project": study.project,
         "name": study.name,
         "direction": study.direction.value,
         "metric": study.metric,
@@ -156,6 +158,7 @@ def study_from_json(data: Mapping[str, Any]) -> Study:
         created_at=created or datetime.now(UTC),
         description=data.get("description", ""),
         pruner=dict(data.get("pruner") or {"name": "none"}),
+        project=data.get("project", DEFAULT_PROJECT),
     )
 
 
@@ -263,6 +266,19 @@ CSV_COLUMNS = (
 )
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell a spreadsheet will show as text: strings that would run as a formula get a
+    leading apostrophe (OWASP CSV injection); numbers and other text pass unchanged."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def trials_to_csv(param_names: Sequence[str], trials: Sequence[Trial]) -> str:
     """All trials as CSV: one row per trial, one column per parameter (``params.<name>``)."""
     out = io.StringIO()
@@ -270,7 +286,20 @@ def trials_to_csv(param_names: Sequence[str], trials: Sequence[Trial]) -> str:
     writer.writerow([*CSV_COLUMNS, *(f"params.{n}" for n in param_names)])
     for trial in trials:
         encoded = trial_to_json(trial)
-        row = ["" if encoded[c] is None else encoded[c] for c in CSV_COLUMNS]
+        row = [encoded[c] for c in CSV_COLUMNS]
         # an inactive (absent) parameter is a blank cell
-        writer.writerow([*row, *(trial.params.get(n, "") for n in param_names)])
+        writer.writerow([csv_cell(v) for v in (*row, *(trial.params.get(n) for n in param_names))])
     return out.getvalue()
+
+
+def token_to_json(token: ApiToken) -> dict[str, Any]:
+    """An API token's facts (never its secret)."""
+    return {
+        "id": token.id,
+        "name": token.name,
+        "role": token.role.value,
+        "project": token.project,
+        "created_at": encode_time(token.created_at),
+        "last_used_at": encode_time(token.last_used_at),
+        "revoked_at": encode_time(token.revoked_at),
+    }

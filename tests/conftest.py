@@ -71,7 +71,9 @@ def _empty_postgres(url: str) -> None:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("TRUNCATE studies, trials, intermediate_values RESTART IDENTITY CASCADE")
+        conn.execute(
+            "TRUNCATE studies, trials, intermediate_values, api_tokens RESTART IDENTITY CASCADE"
+        )
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

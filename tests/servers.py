@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -29,11 +30,15 @@ class ServerProcess:
         port: int | None = None,
         workers: int = 0,
         log_path: Path | None = None,
+        args: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.database_url = database_url
         self.port = port or free_port()
         self.workers = workers
         self.log_path = log_path
+        self.args = list(args)
+        self.env = dict(env or {})
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -54,13 +59,14 @@ class ServerProcess:
             self.database_url,
             "--workers",
             str(self.workers),
+            *self.args,
         ]
         with Path(self.log_path or os.devnull).open("ab") as log_file:
             self.process = subprocess.Popen(
                 command,
                 stdout=log_file,
                 stderr=log_file,
-                env={**os.environ, "PYTHONWARNINGS": "ignore"},
+                env={**os.environ, "PYTHONWARNINGS": "ignore", **self.env},
                 start_new_session=True,
             )
         deadline = time.monotonic() + timeout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -27,6 +28,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--server", default=None, help="service URL (default: $HPO_URL, else http://127.0.0.1:8000)"
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="-v: INFO, -vv: DEBUG")
+    parser.add_argument("--token", default=None, help="API token (default: $HPO_TOKEN)")
 
 
 def _training(parser: argparse.ArgumentParser) -> None:
@@ -176,7 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _problems()
         if args.command == "demo":
             return _demo(args)
-        with Client(args.server or default_url()) as client:
+        if args.token:  # worker processes build their own clients from the environment
+            os.environ["HPO_TOKEN"] = args.token
+        with Client(args.server or default_url(), token=args.token) as client:
             if args.command == "create-study":
                 return _create(args, client)
             if args.command == "rescore":

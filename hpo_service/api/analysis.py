@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from hpo_service.api.context import service
+from hpo_service.api.context import project, service
 from hpo_service.api.decoding import int_arg
-from hpo_service.api.openapi import EXTRA_PATHS, NAME, _op, _query
+from hpo_service.api.openapi import EXTRA_PATHS, NAME, READ_ERRORS, _op, _query
 from hpo_service.errors import InvalidRequest
 from hpo_service.service import analysis
 
@@ -18,7 +18,7 @@ bp = Blueprint("analysis", __name__, url_prefix="/api/v1/studies/<name>")
 @bp.get("/importance")
 def importance(name: str) -> Response:
     """Each parameter's importance for the value (random forest, cached per history)."""
-    return jsonify(service().importance(name))
+    return jsonify(service().importance(project(), name))
 
 
 @bp.get("/surrogate")
@@ -28,21 +28,26 @@ def surrogate(name: str) -> Response:
     if not param:
         raise InvalidRequest("query parameter 'param' names the parameter to slice along")
     points = int_arg(request.args, "points", 100, analysis.MIN_POINTS, analysis.MAX_POINTS)
-    return jsonify(service().surrogate(name, param, points or 100))
+    return jsonify(service().surrogate(project(), name, param, points or 100))
+
+
+CONFLICT_READ_ERRORS = (*READ_ERRORS, "409")
 
 
 def _paths() -> dict[str, Any]:
     number_list = {"type": "array", "items": {"type": ["number", "null"]}}
     importance_body = {
         "type": "object",
+        "required": ["complete_trials", "method", "importance"],
         "properties": {
-            "complete_trials": {"type": "integer"},
+            "complete_trials": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
             "method": {"type": "string"},
             "importance": {"type": "array", "items": {"type": "object"}},
         },
     }
     surrogate_body = {
         "type": "object",
+        "required": ["param", "acquisition", "grid", "mean", "std", "observed"],
         "properties": {
             "param": {"type": "string"},
             "acquisition": {"enum": ["ei", "ucb", "pi"]},
@@ -56,23 +61,25 @@ def _paths() -> dict[str, Any]:
     }
     surrogate_params = [
         NAME,
-        _query("param", {"type": "string"}, "The parameter to slice along (required)"),
+        _query("param", {"type": "string", "maxLength": 64}, "The parameter to slice along"),
         _query("points", {"type": "integer", "minimum": 10, "maximum": 500}, "Grid size"),
     ]
     base = "/api/v1/studies/{name}"
     return {
         f"{base}/importance": {
             "get": _op(
-                "Parameter importance (409 below 2 complete trials)",
+                "Parameter importance, 409 below 2 complete trials (reader)",
                 ok=importance_body,
                 params=[NAME],
+                errors=CONFLICT_READ_ERRORS,
             )
         },
         f"{base}/surrogate": {
             "get": _op(
-                "GP posterior and acquisition along one parameter (gp studies only)",
+                "GP posterior and acquisition along one parameter, gp studies (reader)",
                 ok=surrogate_body,
                 params=surrogate_params,
+                errors=CONFLICT_READ_ERRORS,
             )
         },
     }

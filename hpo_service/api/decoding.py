@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -11,9 +10,24 @@ from flask import request
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from hpo_service.access import PROJECT_PATTERN
+from hpo_service.api.bodies import parse_json
 from hpo_service.api.schemas import REQUEST_SCHEMAS
-from hpo_service.domain import TrialState
+from hpo_service.domain import (
+    PARAM_NAME_PATTERN,
+    STUDY_NAME_PATTERN,
+    TrialState,
+)
 from hpo_service.errors import InvalidRequest, MalformedRequest
+
+PATTERN_HINTS = {
+    PARAM_NAME_PATTERN: "is not identifier-like: use letters, digits and underscores, "
+    "not starting with a digit, at most 64 characters",
+    STUDY_NAME_PATTERN: "is not allowed: use 1-128 letters, digits, '.', '_' or '-', "
+    "starting with a letter or digit",
+    PROJECT_PATTERN: "is not allowed: use 1-64 letters, digits, '.', '_' or '-', "
+    "starting with a letter or digit",
+}
 
 
 @cache
@@ -34,15 +48,16 @@ def json_body(schema_name: str, required: bool = True) -> dict[str, Any]:
             raise MalformedRequest("the request needs a JSON object body")
         body: Any = {}
     else:
-        try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise MalformedRequest(f"the body is not valid JSON: {exc}") from exc
+        body = parse_json(raw)
     if not isinstance(body, dict):
         raise MalformedRequest(f"the body must be a JSON object, got {type(body).__name__}")
     error = best_match(_validator(schema_name).iter_errors(body))
     if error is not None:
-        raise InvalidRequest(f"{_where(error.absolute_path)}: {error.message}")
+        message = error.message
+        if error.validator == "pattern":
+            hint = PATTERN_HINTS.get(str(error.validator_value), "")
+            message = f"{error.instance!r} {hint or 'does not match ' + str(error.validator_value)}"
+        raise InvalidRequest(f"{_where(error.absolute_path)}: {message}")
     return body
 
 

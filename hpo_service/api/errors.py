@@ -8,14 +8,18 @@ from typing import Any
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
+from hpo_service.api.security import request_id
 from hpo_service.errors import (
     Conflict,
+    Forbidden,
     HpoError,
     InvalidRequest,
     MalformedRequest,
     NotFound,
     SchemaOutOfDate,
     StorageUnavailable,
+    Unauthenticated,
+    UnsupportedMediaType,
 )
 
 log = logging.getLogger(__name__)
@@ -25,8 +29,11 @@ TYPE_BASE = "https://hpo-service.dev/problems/"
 
 STATUS: list[tuple[type[HpoError], int]] = [
     (MalformedRequest, 400),
+    (UnsupportedMediaType, 415),
     (InvalidRequest, 422),
     (NotFound, 404),
+    (Unauthenticated, 401),
+    (Forbidden, 403),
     (Conflict, 409),
     (SchemaOutOfDate, 503),
     (StorageUnavailable, 503),
@@ -50,11 +57,14 @@ def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> Re
         "detail": detail,
         "code": code,
         "instance": request.path,
+        "request_id": request_id(),
         **extra,
     }
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     if status == 503:
         response.headers["Retry-After"] = "1"
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="hpo-service"'
     return response
 
 
@@ -63,7 +73,12 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HpoError)
     def _hpo(error: HpoError) -> Response:
-        return problem(status_for(error), error.title, error.message, error.code, **error.extra)
+        status = status_for(error)
+        detail = error.log_detail
+        if detail or status >= 500:
+            log.warning("request %s: %s %s -> %d %s: %s", request_id(), request.method,
+                        request.path, status, error.code, detail or error.message)  # fmt: skip
+        return problem(status, error.title, error.message, error.code, **error.extra)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:
@@ -76,14 +91,19 @@ def register_error_handlers(app: Flask) -> None:
         if status == 404:
             detail = f"nothing at {request.path}; the API is described at /api/v1/openapi.json"
         code = error.name.lower().replace(" ", "-")
-        return problem(status, error.name, detail, code)
+        response = problem(status, error.name, detail, code)
+        for name, value in error.get_headers():
+            if name.lower() == "allow":
+                response.headers["Allow"] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("request %s: unhandled error on %s %s", request_id(), request.method,
+                      request.path)  # fmt: skip
         return problem(
             500,
             "Internal server error",
-            "the service hit an unexpected error; it was logged",
+            f"the service hit an unexpected error; it was logged with request id {request_id()}",
             "internal-error",
         )

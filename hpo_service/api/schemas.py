@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from hpo_service.access import PROJECT_PATTERN
+from hpo_service.domain import PARAM_NAME_PATTERN, STUDY_NAME_PATTERN
+
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
 NUMBER = {"type": "number"}
-NAME = {"type": "string", "minLength": 1, "maxLength": 128}
+NAME = {"type": "string", "minLength": 1, "maxLength": 128, "pattern": STUDY_NAME_PATTERN}
+PROJECT = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": PROJECT_PATTERN}
+SEED = {"type": "integer", "minimum": 0, "maximum": INT64_MAX}
 WORKER_ID = {"type": "string", "minLength": 1, "maxLength": 256}
 METADATA = {
     "type": "object",
@@ -42,7 +49,11 @@ PARAMETER: dict[str, Any] = {
     "required": ["name", "type"],
     "additionalProperties": False,
     "properties": {
-        "name": {"type": "string", "description": "Identifier-like: [A-Za-z_][A-Za-z0-9_]*"},
+        "name": {
+            "type": "string",
+            "pattern": PARAM_NAME_PATTERN,
+            "description": "Identifier-like: [A-Za-z_][A-Za-z0-9_]*, at most 64 characters",
+        },
         "type": {"enum": ["float", "int", "categorical"]},
         "low": NUMBER,
         "high": NUMBER,
@@ -60,10 +71,7 @@ STRATEGY: dict[str, Any] = {
     "exploration_decay, exploration_decay_delay, init_points, liar: max|mean|min, seed}. "
     "Defaults to gp with EI.",
     "required": ["name"],
-    "properties": {
-        "name": {"enum": ["random", "grid", "gp", "bayes_opt"]},
-        "seed": {"type": "integer"},
-    },
+    "properties": {"name": {"enum": ["random", "grid", "gp", "bayes_opt"]}, "seed": SEED},
 }
 
 COUNT = {"type": "integer", "minimum": 0, "maximum": 1_000_000_000}
@@ -106,7 +114,7 @@ STUDY_CREATE: dict[str, Any] = {
         "max_trials": {"type": ["integer", "null"], "minimum": 1, "maximum": 1_000_000},
         "lease_seconds": {"type": "integer", "minimum": 1, "maximum": 604_800, "default": 600},
         "max_retries": {"type": "integer", "minimum": 0, "maximum": 100, "default": 3},
-        "seed": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+        "seed": SEED,
         "description": {"type": "string", "maxLength": 10_000},
         "pruner": PRUNER,
     },
@@ -193,7 +201,7 @@ INTERMEDIATE: dict[str, Any] = {
     "required": ["step", "value"],
     "additionalProperties": False,
     "properties": {
-        "step": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+        "step": {"type": "integer", "minimum": 0, "maximum": INT32_MAX},
         "value": {"type": "number", "description": "Finite; steps must increase."},
         "worker_id": WORKER_ID,
     },
@@ -203,6 +211,27 @@ PRUNE: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "properties": {"worker_id": WORKER_ID, "metadata": METADATA},
+}
+
+TOKEN_CREATE: dict[str, Any] = {
+    "type": "object",
+    "required": ["name", "role"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 128},
+        "role": {"enum": ["reader", "worker", "editor", "admin"]},
+        "project": {
+            **PROJECT,
+            "description": "The project the token may act in; omit for every project (admin)",
+        },
+    },
+}
+
+SESSION_CREATE: dict[str, Any] = {
+    "type": "object",
+    "required": ["token"],
+    "additionalProperties": False,
+    "properties": {"token": {"type": "string", "minLength": 1, "maxLength": 256}},
 }
 
 REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -217,6 +246,8 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "TrialPatch": TRIAL_PATCH,
     "PruneRequest": PRUNE,
     "Pruner": PRUNER,
+    "TokenCreate": TOKEN_CREATE,
+    "SessionCreate": SESSION_CREATE,
     "Parameter": PARAMETER,
     "Condition": CONDITION,
     "Strategy": STRATEGY,

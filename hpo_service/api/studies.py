@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from hpo_service.api.context import service
+from hpo_service.api.context import project, service
 from hpo_service.api.decoding import json_body
 from hpo_service.errors import InvalidRequest, TrialNotFound
 from hpo_service.service.core import BEST_BY
@@ -16,33 +16,35 @@ bp = Blueprint("studies", __name__, url_prefix="/api/v1/studies")
 @bp.post("")
 def create() -> tuple[Response, int, dict[str, str]]:
     """Create a study -> 201."""
-    study = service().create_study(json_body("StudyCreate"))
-    body = summary_to_json(service().get_study(study.name))
+    study = service().create_study(project(), json_body("StudyCreate"))
+    body = summary_to_json(service().get_study(project(), study.name))
     return jsonify(body), 201, {"Location": f"{request.path}/{study.name}"}
 
 
 @bp.get("")
 def list_all() -> Response:
     """Every study with trial counts per state and best value."""
-    return jsonify({"studies": [summary_to_json(s) for s in service().list_studies()]})
+    return jsonify({"studies": [summary_to_json(s) for s in service().list_studies(project())]})
 
 
 @bp.get("/<name>")
 def read(name: str) -> Response:
     """One study."""
-    return jsonify(summary_to_json(service().get_study(name)))
+    return jsonify(summary_to_json(service().get_study(project(), name)))
 
 
 @bp.patch("/<name>")
 def update(name: str) -> Response:
     """Change state (running / paused / completed), max_trials, description or pruner."""
-    return jsonify(summary_to_json(service().update_study(name, json_body("StudyPatch"))))
+    return jsonify(
+        summary_to_json(service().update_study(project(), name, json_body("StudyPatch")))
+    )
 
 
 @bp.delete("/<name>")
 def delete(name: str) -> tuple[str, int]:
     """Delete a study and all its trials."""
-    service().delete_study(name)
+    service().delete_study(project(), name)
     return "", 204
 
 
@@ -52,7 +54,7 @@ def best(name: str) -> Response:
     by = request.args.get("by", "value")
     if by not in BEST_BY:
         raise InvalidRequest(f"by must be one of {list(BEST_BY)}, got {by!r}")
-    trial = service().best(name, by)
+    trial = service().best(project(), name, by)
     if trial is None and by == "rescore":
         raise TrialNotFound(
             f"no trial of study {name!r} was re-scored yet; run "
@@ -69,8 +71,8 @@ def export(name: str) -> Response:
     fmt = request.args.get("format", "json")
     if fmt not in ("csv", "json"):
         raise InvalidRequest(f"format must be 'csv' or 'json', got {fmt!r}")
-    summary = service().get_study(name)
-    trials = service().all_trials(name)
+    summary = service().get_study(project(), name)
+    trials = service().all_trials(project(), name)
     disposition = {"Content-Disposition": f'attachment; filename="{name}-trials.{fmt}"'}
     if fmt == "csv":
         text = trials_to_csv(summary.study.space.names, trials)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from hpo_service.api.context import service
+from hpo_service.api.context import project, service
 from hpo_service.api.decoding import int_arg, json_body, states_arg
 from hpo_service.wire import decision_to_json, encode_time, page_to_json, trial_to_json
 
@@ -17,7 +17,7 @@ MAX_PAGE = 1000
 def suggest(name: str) -> Response:
     """Hand out trials to a worker: {"worker_id", "count"} -> {"trials": [...]}."""
     body = json_body("SuggestRequest", required=False)
-    trials = service().suggest(name, body.get("worker_id"), int(body.get("count", 1)))
+    trials = service().suggest(project(), name, body.get("worker_id"), int(body.get("count", 1)))
     return jsonify({"trials": [trial_to_json(t) for t in trials]})
 
 
@@ -26,7 +26,7 @@ def report(name: str, number: int) -> Response:
     """Record a trial's value (idempotent)."""
     body = json_body("ReportRequest")
     trial = service().report(
-        name, number, body["value"], body.get("metadata"), body.get("worker_id")
+        project(), name, number, body["value"], body.get("metadata"), body.get("worker_id")
     )
     return jsonify(trial_to_json(trial))
 
@@ -35,7 +35,7 @@ def report(name: str, number: int) -> Response:
 def fail(name: str, number: int) -> Response:
     """Mark a trial failed with a reason."""
     body = json_body("FailRequest", required=False)
-    trial = service().fail(name, number, body.get("reason", ""), body.get("worker_id"))
+    trial = service().fail(project(), name, number, body.get("reason", ""), body.get("worker_id"))
     return jsonify(trial_to_json(trial))
 
 
@@ -43,7 +43,7 @@ def fail(name: str, number: int) -> Response:
 def heartbeat(name: str, number: int) -> Response:
     """Extend a running trial's lease -> {"lease_expires_at"}."""
     body = json_body("HeartbeatRequest", required=False)
-    trial = service().heartbeat(name, number, body.get("worker_id"))
+    trial = service().heartbeat(project(), name, number, body.get("worker_id"))
     return jsonify(
         {"number": trial.number, "lease_expires_at": encode_time(trial.lease_expires_at)}
     )
@@ -54,7 +54,7 @@ def intermediate(name: str, number: int) -> Response:
     """Record a value reported during training -> the trial plus should_stop and reason."""
     body = json_body("IntermediateRequest")
     trial, decision = service().report_intermediate(
-        name, number, body["step"], body["value"], body.get("worker_id")
+        project(), name, number, body["step"], body["value"], body.get("worker_id")
     )
     return jsonify(decision_to_json(trial, decision.should_stop, decision.reason))
 
@@ -63,7 +63,7 @@ def intermediate(name: str, number: int) -> Response:
 def prune(name: str, number: int) -> Response:
     """End a trial as pruned at its last intermediate value (idempotent)."""
     body = json_body("PruneRequest", required=False)
-    trial = service().prune(name, number, body.get("worker_id"), body.get("metadata"))
+    trial = service().prune(project(), name, number, body.get("worker_id"), body.get("metadata"))
     return jsonify(trial_to_json(trial))
 
 
@@ -71,7 +71,9 @@ def prune(name: str, number: int) -> Response:
 def add(name: str) -> tuple[Response, int]:
     """Queue a configuration to try next, or record one already evaluated (with "value")."""
     body = json_body("TrialCreate")
-    trial = service().add_trial(name, body["params"], body.get("value"), body.get("metadata"))
+    trial = service().add_trial(
+        project(), name, body["params"], body.get("value"), body.get("metadata")
+    )
     return jsonify(trial_to_json(trial)), 201
 
 
@@ -82,18 +84,18 @@ def list_page(name: str) -> Response:
     limit = int_arg(args, "limit", 100, 1, MAX_PAGE) or 100
     after = int_arg(args, "after", None, -1, 2**31)
     changed_since = int_arg(args, "changed_since", None, 0, 2**62)
-    page = service().list_trials(name, states_arg(args), after, changed_since, limit)
+    page = service().list_trials(project(), name, states_arg(args), after, changed_since, limit)
     return jsonify(page_to_json(page, incremental=changed_since is not None, since=changed_since))
 
 
 @bp.get("/trials/<int:number>")
 def read(name: str, number: int) -> Response:
     """One trial."""
-    return jsonify(trial_to_json(service().get_trial(name, number)))
+    return jsonify(trial_to_json(service().get_trial(project(), name, number)))
 
 
 @bp.patch("/trials/<int:number>")
 def annotate(name: str, number: int) -> Response:
     """Merge keys into a trial's metadata (a re-score, a note), whatever its state."""
     body = json_body("TrialPatch")
-    return jsonify(trial_to_json(service().annotate(name, number, body["metadata"])))
+    return jsonify(trial_to_json(service().annotate(project(), name, number, body["metadata"])))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -24,6 +25,22 @@ def default_url() -> str:
     return os.environ.get("HPO_URL") or DEFAULT_URL
 
 
+def auth_headers(token: str | None, project: str | None) -> dict[str, str]:
+    """The Authorization and project headers (token: the argument, else ``$HPO_TOKEN``,
+    else the contents of the file named by ``$HPO_TOKEN_FILE``, e.g. a Docker secret)."""
+    headers: dict[str, str] = {}
+    token = token or os.environ.get("HPO_TOKEN")
+    token_file = os.environ.get("HPO_TOKEN_FILE")
+    if not token and token_file:
+        token = Path(token_file).read_text().strip()
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    project = project or os.environ.get("HPO_PROJECT")
+    if project:
+        headers["X-HPO-Project"] = project
+    return headers
+
+
 class Client:
     """A connection to one hpo-service; thread-safe, so one per process is enough.
 
@@ -33,6 +50,10 @@ class Client:
         retries: extra attempts on connection errors and 502/503/504 (never on a 4xx).
         transport: an httpx transport, e.g. ``httpx.WSGITransport(app=app)`` in tests.
         backoff: first retry delay in seconds; it doubles (with jitter) up to ``max_backoff``.
+        token: API token (default ``$HPO_TOKEN``); a 401 raises Unauthenticated and a 403
+            Forbidden, whose message names the role the call needs.
+        project: the project to act in with a project-less admin token (default
+            ``$HPO_PROJECT``, else the token's own project or ``default``).
     """
 
     def __init__(
@@ -44,10 +65,13 @@ class Client:
         backoff: float = 0.5,
         max_backoff: float = 10.0,
         sleep: Callable[[float], None] | None = None,
+        token: str | None = None,
+        project: str | None = None,
     ) -> None:
         policy = RetryPolicy(retries=retries, backoff=backoff, max_backoff=max_backoff)
         extra = {"sleep": sleep} if sleep is not None else {}
-        self.http = Http(url or default_url(), timeout, policy, transport, **extra)
+        headers = auth_headers(token, project)
+        self.http = Http(url or default_url(), timeout, policy, transport, headers=headers, **extra)
 
     @property
     def url(self) -> str:

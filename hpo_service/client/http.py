@@ -101,6 +101,7 @@ class Http:
         policy: RetryPolicy,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.policy = policy
@@ -109,7 +110,7 @@ class Http:
             base_url=self.url,
             timeout=timeout,
             transport=transport,
-            headers={"Accept": "application/json"},
+            headers={"Accept": "application/json", **(headers or {})},
         )
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from hpo_service.access import DEFAULT_PROJECT
 from hpo_service.domain import TrialState
 from hpo_service.errors import InvalidRequest, StudyNotFound
 from hpo_service.imports.bayes_opt_log import read_bayes_opt_log
@@ -38,6 +39,9 @@ def add_import_parser(sub: Any) -> None:
     for command in (log, optuna):
         command.add_argument("--strategy", help="strategy JSON for a new study (default: gp)")
         command.add_argument("--database-url", default=None)
+        command.add_argument(
+            "--project", default=DEFAULT_PROJECT, help=f"the study's project ({DEFAULT_PROJECT})"
+        )
 
 
 def run_import(args: argparse.Namespace, url: str) -> str:
@@ -56,7 +60,13 @@ def run_import(args: argparse.Namespace, url: str) -> str:
     try:
         ensure_current(database)
         result = import_trials(
-            database, name, source.records, datetime.now(UTC), definition, source.direction
+            database,
+            args.project,
+            name,
+            source.records,
+            datetime.now(UTC),
+            definition,
+            source.direction,
         )
     except StudyNotFound as exc:
         raise StudyNotFound(f"{exc}; give --space to create it from the log") from exc

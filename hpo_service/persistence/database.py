@@ -36,9 +36,16 @@ def default_database_url() -> str:
 
 
 def normalise_url(url: str) -> str:
-    """Use psycopg 3 for plain postgresql:// URLs."""
+    """Use psycopg 3 for plain postgresql:// URLs; take a password-less URL's password from
+    the file named by ``HPO_DATABASE_PASSWORD_FILE`` (a Docker secret) when set."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    password_file = os.environ.get("HPO_DATABASE_PASSWORD_FILE")
+    if password_file and not url.startswith("sqlite"):
+        parsed = make_url(url)
+        if parsed.password is None:
+            password = Path(password_file).read_text().strip()
+            return parsed.set(password=password).render_as_string(hide_password=False)
     return url
 
 
@@ -74,6 +81,29 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
+def translate(exc: DBAPIError) -> HpoError:
+    """A driver error as an HpoError whose message never quotes the driver.
+
+    The driver's own text (which can name tables, constraints and stored values) goes
+    in ``log_detail``: the api logs it with the request id and sends only the id.
+    """
+    error: HpoError
+    if isinstance(exc, IntegrityError):
+        error = Conflict("the change clashes with stored data (a name or number is taken)")
+    elif isinstance(exc, DataError):
+        error = InvalidRequest(
+            "a value cannot be stored (out-of-range number or unsupported text); "
+            "check the request against /api/v1/openapi.json and retry"
+        )
+    elif isinstance(exc, OperationalError):
+        error = StorageUnavailable("the database is unavailable or busy; retry shortly")
+    else:
+        log.exception("database error")
+        error = StorageUnavailable("the database reported an error; retry shortly")
+    error.log_detail = f"{type(exc.orig).__name__}: {exc.orig}"
+    return error
+
+
 class Database:
     """An engine plus the transaction boundary every use case goes through."""
 
@@ -95,21 +125,8 @@ class Database:
                 yield session
         except HpoError:
             raise
-        except IntegrityError as exc:
-            raise Conflict(f"the change clashes with stored data: {exc.orig}") from exc
-        except DataError as exc:
-            raise InvalidRequest(
-                f"a value cannot be stored: {exc.orig}; remove NUL characters or "
-                "out-of-range numbers and retry"
-            ) from exc
-        except OperationalError as exc:
-            log.warning("database operation failed: %s", exc)
-            raise StorageUnavailable(
-                f"the database is unavailable or busy ({exc.orig}); retry shortly"
-            ) from exc
         except DBAPIError as exc:
-            log.exception("database error")
-            raise StorageUnavailable(f"database error: {exc.orig}") from exc
+            raise translate(exc) from exc
         finally:
             session.close()
 

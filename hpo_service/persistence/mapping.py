@@ -42,6 +42,7 @@ def study_from_row(row: StudyRow) -> Study:
         created_at=aware(row.created_at) or datetime.now(UTC),
         description=row.description,
         pruner=dict(row.pruner or {"name": "none"}),
+        project=row.project,
     )
 
 

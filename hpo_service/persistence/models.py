@@ -40,9 +40,11 @@ class StudyRow(Base):
     """One study: its definition, budget counters and change sequence."""
 
     __tablename__ = "studies"
+    __table_args__ = (UniqueConstraint("project", "name", name="uq_studies_project_name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(128), unique=True)
+    project: Mapped[str] = mapped_column(String(64), server_default="default")
+    name: Mapped[str] = mapped_column(String(128))
     direction: Mapped[str] = mapped_column(String(16))
     metric: Mapped[str] = mapped_column(String(128))
     space: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
@@ -115,3 +117,18 @@ class IntermediateValueRow(Base):
     value: Mapped[float] = mapped_column(Float)
 
     trial: Mapped[TrialRow] = relationship(back_populates="intermediate")
+
+
+class TokenRow(Base):
+    """An API token: the SHA-256 of its secret (never the secret), role, project, use."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    project: Mapped[str | None] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)

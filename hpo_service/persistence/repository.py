@@ -29,6 +29,7 @@ from hpo_service.persistence.mapping import (
 from hpo_service.persistence.models import IntermediateValueRow, StudyRow, TrialRow
 from hpo_service.wire import space_to_json
 
+MAX_TRIAL_NUMBER = 2**31 - 1  # the column is a 32-bit INTEGER on PostgreSQL
 UNFINISHED = (TrialState.PENDING.value, TrialState.RUNNING.value, TrialState.STALE.value)
 
 
@@ -42,14 +43,17 @@ class LockedStudy:
 
 
 class Repository:
-    """Queries and changes for studies and trials within one transaction.
+    """Queries and changes for the studies and trials of ONE project within one transaction.
 
-    Takes and returns domain objects; rows stay inside. Each trial change bumps the
-    study's change sequence, which the ``changed_since`` cursor of the API reads.
+    The project is fixed at construction and every study query is filtered by it, so a
+    study of another project is simply not found. Takes and returns domain objects; rows
+    stay inside. Each trial change bumps the study's change sequence, which the
+    ``changed_since`` cursor of the API reads.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, project: str) -> None:
         self.session = session
+        self.project = project
         self._rows: dict[str, StudyRow] = {}
         self._locked: set[str] = set()
 
@@ -66,6 +70,7 @@ class Repository:
             )
         now = naive_utc(study.created_at)
         row = StudyRow(
+            project=self.project,
             name=study.name,
             direction=study.direction.value,
             metric=study.metric,
@@ -90,7 +95,7 @@ class Repository:
     def _find_row(self, name: str, lock: bool = False) -> StudyRow | None:
         if "\x00" in name:
             return None  # no stored name can hold NUL, and PostgreSQL refuses it in queries
-        query = select(StudyRow).where(StudyRow.name == name)
+        query = select(StudyRow).where(StudyRow.project == self.project, StudyRow.name == name)
         if lock:
             query = query.with_for_update()
         return self.session.scalars(query).one_or_none()
@@ -130,7 +135,8 @@ class Repository:
 
     def summaries(self) -> list[StudySummary]:
         """Every study with per-state trial counts and its best value."""
-        rows = self.session.scalars(select(StudyRow).order_by(StudyRow.created_at)).all()
+        query = select(StudyRow).where(StudyRow.project == self.project)
+        rows = self.session.scalars(query.order_by(StudyRow.created_at, StudyRow.id)).all()
         counts = self._counts_by_study()
         return [self._summary(row, counts.get(row.id, {})) for row in rows]
 
@@ -201,9 +207,10 @@ class Repository:
         return Curves(self.session, self._row(study_name).id)
 
     def _trial_row(self, study: StudyRow, number: int) -> TrialRow:
-        row = self.session.scalars(
-            select(TrialRow).where(TrialRow.study_id == study.id, TrialRow.number == number)
-        ).one_or_none()
+        row = None
+        if 0 <= number <= MAX_TRIAL_NUMBER:  # larger numbers cannot be stored, so do not exist
+            query = select(TrialRow).where(TrialRow.study_id == study.id, TrialRow.number == number)
+            row = self.session.scalars(query).one_or_none()
         if row is None:
             known = f"it has trials 0..{study.next_number - 1}" if study.next_number else "none"
             raise TrialNotFound(f"study {study.name!r} has no trial {number} ({known})")
@@ -308,10 +315,13 @@ class Repository:
         self, now: datetime, study_name: str | None = None
     ) -> list[str]:
         """Names of studies that have a running trial whose lease ran out (read-only check)."""
+        if study_name is not None and "\x00" in study_name:
+            return []  # no stored name holds NUL, and PostgreSQL refuses it in queries
         query = (
             select(StudyRow.name)
             .join(TrialRow, TrialRow.study_id == StudyRow.id)
             .where(
+                StudyRow.project == self.project,
                 TrialRow.state == TrialState.RUNNING.value,
                 TrialRow.lease_expires_at < naive_utc(now),
             )

@@ -32,24 +32,26 @@ SliceFunction = Callable[..., Mapping[str, Any]]
 
 
 def _snapshot(
-    database: Database, name: str, cache: HistoryCache | None
+    database: Database, project: str, name: str, cache: HistoryCache | None
 ) -> tuple[Study, list[Trial]]:
     """The study and its trial outcomes, through the same history cache suggest uses."""
     with database.transaction() as session:
-        study, trials, _seq = (cache or HistoryCache()).read(Repository(session), name)
+        study, trials, _seq = (cache or HistoryCache()).read(Repository(session, project), name)
     return study, trials
 
 
-def importance(database: Database, name: str, cache: HistoryCache | None = None) -> dict[str, Any]:
+def importance(
+    database: Database, project: str, name: str, cache: HistoryCache | None = None
+) -> dict[str, Any]:
     """Each parameter's importance for the study's value, most important first.
 
     Raises:
         StudyNotFound: no such study.
         NotEnoughTrials: fewer than two complete trials.
     """
-    study, trials = _snapshot(database, name, cache)
+    study, trials = _snapshot(database, project, name, cache)
     observations = history_of(study, trials).completed
-    key = (study.name, study.created_at.isoformat(), len(observations))
+    key = (study.project, study.name, study.created_at.isoformat(), len(observations))
     digest = observations_digest(observations)
     result = IMPORTANCE_CACHE.get(key, digest)
     if result is None:
@@ -76,6 +78,7 @@ def _slice_function() -> SliceFunction:
 
 def surrogate(
     database: Database,
+    project: str,
     name: str,
     param: str,
     points: int = 100,
@@ -92,7 +95,7 @@ def surrogate(
     """
     if not MIN_POINTS <= points <= MAX_POINTS:
         raise InvalidRequest(f"points must be in [{MIN_POINTS}, {MAX_POINTS}], got {points}")
-    study, trials = _snapshot(database, name, cache)
+    study, trials = _snapshot(database, project, name, cache)
     chosen = study.space.get(param)
     history = history_of(study, trials)
     _check_surrogate(study, len(history.completed))

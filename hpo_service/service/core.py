@@ -12,6 +12,7 @@ from hpo_service.optimisation.pruners import Decision
 from hpo_service.persistence import Database, Repository
 from hpo_service.service import analysis, pruning, studies, suggestions, trials
 from hpo_service.service.history_cache import HistoryCache
+from hpo_service.service.tokens import Tokens
 
 Clock = Callable[[], datetime]
 
@@ -39,68 +40,78 @@ def best_rescored(study: Study, trials: Sequence[Trial]) -> Trial | None:
 
 
 class Service:
-    """Every use case of the service, over one database."""
+    """Every use case of the service, over one database.
+
+    Every use case that names a study takes the project first: a study's identity is
+    (project, name), and the repository only ever sees the studies of that project.
+    """
 
     def __init__(self, database: Database, clock: Clock = utc_now) -> None:
         self.database = database
         self.clock = clock
         self.history = HistoryCache()
+        self.tokens = Tokens(database, clock)
 
     def database_ping(self) -> None:
         """Run a trivial query; raise StorageUnavailable if the database is unreachable."""
         with self.database.transaction() as session:
-            Repository(session).ping()
+            Repository(session, "").ping()
 
     # studies
-    def create_study(self, spec: Mapping[str, Any]) -> Study:
+    def create_study(self, project: str, spec: Mapping[str, Any]) -> Study:
         """Validate a study definition (already schema-checked JSON) and store it."""
-        return studies.create_study(self.database, spec, self.clock())
+        return studies.create_study(self.database, project, spec, self.clock())
 
-    def expire_leases(self, name: str | None = None) -> None:
+    def expire_leases(self, project: str, name: str | None = None) -> None:
         """Turn running trials whose lease ran out into stale ones, so reads show them stale.
 
         A cheap read finds affected studies; only then does a write transaction sweep them.
         """
         now = self.clock()
         with self.database.transaction() as session:
-            names = Repository(session).studies_with_expired_leases(now, name)
+            names = Repository(session, project).studies_with_expired_leases(now, name)
         for study in names:
             with self.database.transaction(write=True) as session:
-                repo = Repository(session)
+                repo = Repository(session, project)
                 try:
                     repo.lock_study(study)
                 except StudyNotFound:
                     continue  # deleted meanwhile
                 repo.expire_leases(study, now)
 
-    def list_studies(self) -> list[StudySummary]:
-        """Every study with trial counts and best value."""
-        self.expire_leases()
+    def list_studies(self, project: str) -> list[StudySummary]:
+        """Every study of the project with trial counts and best value."""
+        self.expire_leases(project)
         with self.database.transaction() as session:
-            return Repository(session).summaries()
+            return Repository(session, project).summaries()
 
-    def get_study(self, name: str) -> StudySummary:
+    def get_study(self, project: str, name: str) -> StudySummary:
         """One study with trial counts and best value."""
-        self.expire_leases(name)
+        self.expire_leases(project, name)
         with self.database.transaction() as session:
-            return Repository(session).summary(name)
+            return Repository(session, project).summary(name)
 
-    def update_study(self, name: str, changes: Mapping[str, Any]) -> StudySummary:
+    def update_study(self, project: str, name: str, changes: Mapping[str, Any]) -> StudySummary:
         """Change a study's state, budget, description or pruner."""
-        return studies.update_study(self.database, name, changes, self.clock())
+        return studies.update_study(self.database, project, name, changes, self.clock())
 
-    def delete_study(self, name: str) -> None:
+    def delete_study(self, project: str, name: str) -> None:
         """Delete a study and its trials."""
         with self.database.transaction(write=True) as session:
-            Repository(session).delete_study(name)
+            Repository(session, project).delete_study(name)
 
     # trials
-    def suggest(self, name: str, worker_id: str | None, count: int = 1) -> list[Trial]:
+    def suggest(
+        self, project: str, name: str, worker_id: str | None, count: int = 1
+    ) -> list[Trial]:
         """Hand out ``count`` trials to a worker (re-offers, then queued, then new)."""
-        return suggestions.suggest(self.database, name, worker_id, count, self.clock, self.history)
+        return suggestions.suggest(
+            self.database, project, name, worker_id, count, self.clock, self.history
+        )
 
     def report(
         self,
+        project: str,
         name: str,
         number: int,
         value: Any,
@@ -109,59 +120,78 @@ class Service:
     ) -> Trial:
         """Record a trial's value (idempotent)."""
         now = self.clock()
-        return trials.report(self.database, name, number, value, metadata, now, worker_id)
+        return trials.report(self.database, project, name, number, value, metadata, now, worker_id)
 
-    def fail(self, name: str, number: int, reason: str, worker_id: str | None = None) -> Trial:
+    def fail(
+        self, project: str, name: str, number: int, reason: str, worker_id: str | None = None
+    ) -> Trial:
         """Mark a trial failed with a reason (idempotent)."""
-        return trials.fail(self.database, name, number, reason, self.clock(), worker_id)
+        return trials.fail(self.database, project, name, number, reason, self.clock(), worker_id)
 
-    def heartbeat(self, name: str, number: int, worker_id: str | None = None) -> Trial:
+    def heartbeat(
+        self, project: str, name: str, number: int, worker_id: str | None = None
+    ) -> Trial:
         """Extend a running trial's lease."""
-        return trials.heartbeat(self.database, name, number, worker_id, self.clock())
+        return trials.heartbeat(self.database, project, name, number, worker_id, self.clock())
 
     def add_trial(
         self,
+        project: str,
         name: str,
         params: Mapping[str, Any],
         value: Any = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> Trial:
         """Enqueue a configuration, or record one already evaluated when ``value`` is given."""
-        return trials.add_trial(self.database, name, params, value, metadata, self.clock())
+        return trials.add_trial(self.database, project, name, params, value, metadata, self.clock())
 
-    def annotate(self, name: str, number: int, metadata: Mapping[str, Any]) -> Trial:
+    def annotate(self, project: str, name: str, number: int, metadata: Mapping[str, Any]) -> Trial:
         """Merge keys into a trial's metadata, whatever its state."""
-        return trials.annotate(self.database, name, number, metadata, self.clock())
+        return trials.annotate(self.database, project, name, number, metadata, self.clock())
 
     def report_intermediate(
-        self, name: str, number: int, step: int, value: Any, worker_id: str | None = None
+        self,
+        project: str,
+        name: str,
+        number: int,
+        step: int,
+        value: Any,
+        worker_id: str | None = None,
     ) -> tuple[Trial, Decision]:
         """Record a value reported during training; answer whether the trial should stop."""
         now = self.clock()
-        return pruning.report_intermediate(self.database, name, number, step, value, worker_id, now)
+        return pruning.report_intermediate(
+            self.database, project, name, number, step, value, worker_id, now
+        )
 
-    def add_intermediate(self, name: str, number: int, step: int, value: Any) -> Trial:
+    def add_intermediate(
+        self, project: str, name: str, number: int, step: int, value: Any
+    ) -> Trial:
         """Record a value reported during training (the decision is dropped)."""
-        return self.report_intermediate(name, number, step, value)[0]
+        return self.report_intermediate(project, name, number, step, value)[0]
 
     def prune(
         self,
+        project: str,
         name: str,
         number: int,
         worker_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> Trial:
         """End a trial as pruned at its last intermediate value (idempotent)."""
-        return pruning.prune(self.database, name, number, worker_id, self.clock(), metadata)
+        return pruning.prune(
+            self.database, project, name, number, worker_id, self.clock(), metadata
+        )
 
-    def get_trial(self, name: str, number: int) -> Trial:
+    def get_trial(self, project: str, name: str, number: int) -> Trial:
         """One trial."""
-        self.expire_leases(name)
+        self.expire_leases(project, name)
         with self.database.transaction() as session:
-            return Repository(session).get_trial(name, number)
+            return Repository(session, project).get_trial(name, number)
 
     def list_trials(
         self,
+        project: str,
         name: str,
         states: Sequence[TrialState] | None = None,
         after: int | None = None,
@@ -169,29 +199,30 @@ class Service:
         limit: int = 100,
     ) -> TrialPage:
         """A page of trials, the study's current change sequence and whether more follow."""
-        self.expire_leases(name)
+        self.expire_leases(project, name)
         with self.database.transaction() as session:
-            trials, seq = Repository(session).page(name, states, after, changed_since, limit + 1)
+            repo = Repository(session, project)
+            trials, seq = repo.page(name, states, after, changed_since, limit + 1)
         return TrialPage(tuple(trials[:limit]), seq, has_more=len(trials) > limit)
 
-    def all_trials(self, name: str) -> list[Trial]:
+    def all_trials(self, project: str, name: str) -> list[Trial]:
         """Every trial of a study in number order (exports, analyses)."""
         with self.database.transaction() as session:
-            return Repository(session).trials(name)
+            return Repository(session, project).trials(name)
 
-    def importance(self, name: str) -> dict[str, Any]:
+    def importance(self, project: str, name: str) -> dict[str, Any]:
         """Each parameter's importance for the study's value (random forest, cached)."""
-        return analysis.importance(self.database, name, self.history)
+        return analysis.importance(self.database, project, name, self.history)
 
-    def surrogate(self, name: str, param: str, points: int = 100) -> dict[str, Any]:
+    def surrogate(self, project: str, name: str, param: str, points: int = 100) -> dict[str, Any]:
         """The GP posterior and acquisition along one parameter."""
-        return analysis.surrogate(self.database, name, param, points, self.history)
+        return analysis.surrogate(self.database, project, name, param, points, self.history)
 
-    def best(self, name: str, by: str = "value") -> Trial | None:
+    def best(self, project: str, name: str, by: str = "value") -> Trial | None:
         """The best trial by value (complete; a pruned one only if none completed), or by
         re-score (``by="rescore"``), or None."""
         with self.database.transaction() as session:
-            repo = Repository(session)
+            repo = Repository(session, project)
             if by == "value":
                 return repo.best_trial(name)
             study = repo.get_study(name)

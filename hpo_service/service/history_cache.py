@@ -29,36 +29,37 @@ class _Entry:
 
 
 class HistoryCache:
-    """Outcomes of recently used studies, by study name (thread-safe, bounded LRU)."""
+    """Outcomes of recently used studies, by (project, study name) (thread-safe, bounded LRU)."""
 
     def __init__(self, max_studies: int = MAX_STUDIES) -> None:
-        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
         self._lock = threading.Lock()
         self._max = max_studies
 
     def read(self, repo: Repository, name: str) -> tuple[Study, list[Trial], int]:
         """The study, its trials in number order and the seq they are current to."""
+        key = (repo.project, name)
         study = repo.get_study(name)
         seq = repo.current_seq(name)  # read before the rows: later changes are re-read
         with self._lock:
-            entry = self._entries.get(name)
+            entry = self._entries.get(key)
         if entry is None or entry.created_at != study.created_at or entry.seq > seq:
             trials = {t.number: t for t in repo.outcomes(name)}
         else:
             trials = dict(entry.trials)
             trials.update({t.number: t for t in repo.outcomes(name, changed_after=entry.seq)})
-        self._store(name, _Entry(study.created_at, seq, trials))
+        self._store(key, _Entry(study.created_at, seq, trials))
         return study, [trials[n] for n in sorted(trials)], seq
 
-    def _store(self, name: str, entry: _Entry) -> None:
+    def _store(self, key: tuple[str, str], entry: _Entry) -> None:
         with self._lock:
-            current = self._entries.get(name)
+            current = self._entries.get(key)
             if (
                 current is None
                 or current.created_at != entry.created_at
                 or current.seq <= entry.seq
             ):
-                self._entries[name] = entry
-            self._entries.move_to_end(name)
+                self._entries[key] = entry
+            self._entries.move_to_end(key)
             while len(self._entries) > self._max:
                 self._entries.popitem(last=False)

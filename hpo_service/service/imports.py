@@ -42,6 +42,7 @@ class ImportResult:
 
 def import_trials(
     database: Database,
+    project: str,
     name: str,
     records: Sequence[TrialRecord],
     now: datetime,
@@ -60,8 +61,8 @@ def import_trials(
             starts with the record's source.
     """
     with database.transaction(write=True) as session:
-        repo = Repository(session)
-        created = _ensure_study(repo, name, create, now)
+        repo = Repository(session, project)
+        created = _ensure_study(repo, project, name, create, now)
         study = repo.lock_study(name).study
         if direction is not None and study.direction is not direction:
             raise InvalidRequest(
@@ -74,7 +75,11 @@ def import_trials(
 
 
 def _ensure_study(
-    repo: Repository, name: str, create: Mapping[str, Any] | None, now: datetime
+    repo: Repository,
+    project: str,
+    name: str,
+    create: Mapping[str, Any] | None,
+    now: datetime,
 ) -> bool:
     try:
         repo.get_study(name)
@@ -82,7 +87,7 @@ def _ensure_study(
     except StudyNotFound:
         if create is None:
             raise
-    repo.add_study(build_study({**create, "name": name}, now))
+    repo.add_study(build_study(project, {**create, "name": name}, now))
     return True
 
 

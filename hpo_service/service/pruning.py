@@ -28,6 +28,7 @@ GO = Decision(False)
 
 def report_intermediate(
     database: Database,
+    project: str,
     name: str,
     number: int,
     step: int,
@@ -42,7 +43,7 @@ def report_intermediate(
     """
     number_value = finite_value(value, "intermediate value")
     with database.transaction(write=True) as session:
-        repo = Repository(session)
+        repo = Repository(session, project)
         study = repo.lock_study(name).study
         trial = repo.get_trial(name, number)
         if _is_repeat(trial, step, number_value):
@@ -98,6 +99,7 @@ def decide(repo: Repository, study: Study, trial: Trial) -> Decision:
 
 def prune(
     database: Database,
+    project: str,
     name: str,
     number: int,
     worker_id: str | None,
@@ -107,7 +109,7 @@ def prune(
     """End a trial as pruned: its value is its last intermediate value (idempotent);
     ``metadata`` (e.g. the epochs it trained) is merged into the trial's."""
     with database.transaction(write=True) as session:
-        repo = Repository(session)
+        repo = Repository(session, project)
         repo.lock_study(name)
         repo.expire_leases(name, now)
         trial = repo.get_trial(name, number)

@@ -8,14 +8,21 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from hpo_service.domain import Direction, Study, StudyState, StudySummary
+from hpo_service.domain import (
+    STUDY_NAME_PATTERN,
+    Direction,
+    Study,
+    StudyState,
+    StudySummary,
+    full_match,
+)
 from hpo_service.errors import InvalidRequest, InvalidStrategy, InvalidTransition
 from hpo_service.optimisation import FACTORIES, grid_size, normalise_strategy
 from hpo_service.optimisation.pruners import normalise_pruner
 from hpo_service.persistence import Database, Repository
 from hpo_service.wire import space_from_json
 
-STUDY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+STUDY_NAME = re.compile(STUDY_NAME_PATTERN)
 DEFAULT_LEASE_SECONDS = 600
 DEFAULT_MAX_RETRIES = 3
 
@@ -27,7 +34,7 @@ def default_strategy() -> dict[str, Any]:
 
 def check_name(name: str) -> str:
     """Study names appear in URLs: letters, digits, '.', '_' and '-', at most 128."""
-    if not STUDY_NAME.match(name):
+    if not full_match(STUDY_NAME, name):
         raise InvalidRequest(
             f"study name {name!r} is not allowed: use 1-128 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
@@ -35,7 +42,7 @@ def check_name(name: str) -> str:
     return name
 
 
-def build_study(spec: Mapping[str, Any], now: datetime) -> Study:
+def build_study(project: str, spec: Mapping[str, Any], now: datetime) -> Study:
     """Turn a schema-checked definition into a validated Study with defaults filled in."""
     space = space_from_json(spec["space"])
     strategy_spec = dict(spec.get("strategy") or default_strategy())
@@ -61,14 +68,15 @@ def build_study(spec: Mapping[str, Any], now: datetime) -> Study:
         created_at=now,
         description=spec.get("description", ""),
         pruner=normalise_pruner(spec.get("pruner")),
+        project=project,
     )
 
 
-def create_study(database: Database, spec: Mapping[str, Any], now: datetime) -> Study:
+def create_study(database: Database, project: str, spec: Mapping[str, Any], now: datetime) -> Study:
     """Validate a study definition and store it; raise StudyAlreadyExists on a taken name."""
-    study = build_study(spec, now)
+    study = build_study(project, spec, now)
     with database.transaction(write=True) as session:
-        Repository(session).add_study(study)
+        Repository(session, project).add_study(study)
     return study
 
 
@@ -80,12 +88,12 @@ _ALLOWED = {
 
 
 def update_study(
-    database: Database, name: str, changes: Mapping[str, Any], now: datetime
+    database: Database, project: str, name: str, changes: Mapping[str, Any], now: datetime
 ) -> StudySummary:
     """Change state (running / paused / completed), max_trials, description or pruner."""
     pruner = normalise_pruner(changes["pruner"]) if "pruner" in changes else None
     with database.transaction(write=True) as session:
-        repo = Repository(session)
+        repo = Repository(session, project)
         locked = repo.lock_study(name)
         columns: dict[str, Any] = {}
         if "max_trials" in changes:

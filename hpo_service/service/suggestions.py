@@ -77,10 +77,12 @@ def history_of(study: Study, trials: Sequence[Trial], pruned_as: str = PRUNED_AS
     return History(completed=tuple(completed), pending=pending, failed=tuple(failed))
 
 
-def take_snapshot(database: Database, name: str, cache: HistoryCache | None = None) -> Snapshot:
+def take_snapshot(
+    database: Database, project: str, name: str, cache: HistoryCache | None = None
+) -> Snapshot:
     """Read the study and its trials without locking (through the cache when given)."""
     with database.transaction() as session:
-        study, trials, seq = (cache or HistoryCache()).read(Repository(session), name)
+        study, trials, seq = (cache or HistoryCache()).read(Repository(session, project), name)
     return Snapshot(
         study=study,
         history=history_of(study, trials),
@@ -102,6 +104,7 @@ class Handout:
 
 def suggest(
     database: Database,
+    project: str,
     name: str,
     worker_id: str | None,
     count: int,
@@ -109,12 +112,12 @@ def suggest(
     cache: HistoryCache | None = None,
 ) -> list[Trial]:
     """Hand out ``count`` trials: stale retries first, then queued, then new proposals."""
-    snapshot = take_snapshot(database, name, cache)
+    snapshot = take_snapshot(database, project, name, cache)
     _check_running(snapshot.study)
     strategy = build_strategy(snapshot.study.strategy)
     proposer = _prepare(strategy, snapshot) if snapshot.reofferable < count else None
     with database.transaction(write=True) as session:
-        repo = Repository(session)
+        repo = Repository(session, project)
         locked = repo.lock_study(name)
         _check_running(locked.study)
         out = Handout(repo, locked.study, worker_id, clock())

@@ -25,6 +25,7 @@ from hpo_service.wire import finite_value
 
 def report(
     database: Database,
+    project: str,
     name: str,
     number: int,
     value: Any,
@@ -35,7 +36,7 @@ def report(
     """Record the value of a handed-out trial; ``worker_id`` names who measured it."""
     number_value = finite_value(value)
     with database.transaction(write=True) as session:
-        repo = Repository(session)
+        repo = Repository(session, project)
         repo.lock_study(name)
         repo.expire_leases(name, now)
         trial = repo.get_trial(name, number)
@@ -59,6 +60,7 @@ def report(
 
 def fail(
     database: Database,
+    project: str,
     name: str,
     number: int,
     reason: str,
@@ -71,7 +73,7 @@ def fail(
     the outcome belongs to the worker that holds it.
     """
     with database.transaction(write=True) as session:
-        repo = Repository(session)
+        repo = Repository(session, project)
         repo.lock_study(name)
         repo.expire_leases(name, now)
         trial = repo.get_trial(name, number)
@@ -86,11 +88,11 @@ def fail(
 
 
 def heartbeat(
-    database: Database, name: str, number: int, worker_id: str | None, now: datetime
+    database: Database, project: str, name: str, number: int, worker_id: str | None, now: datetime
 ) -> Trial:
     """Extend the lease of a running trial (or revive a stale one nobody else took)."""
     with database.transaction(write=True) as session:
-        repo = Repository(session)
+        repo = Repository(session, project)
         study = repo.lock_study(name).study
         trial = repo.get_trial(name, number)
         return repo.save_trial(renewed(study, trial, worker_id, now), now)
@@ -105,6 +107,7 @@ def renewed(study: Study, trial: Trial, worker_id: str | None, now: datetime) ->
 
 def add_trial(
     database: Database,
+    project: str,
     name: str,
     params: Mapping[str, Any],
     value: Any,
@@ -114,7 +117,7 @@ def add_trial(
     """Queue a configuration to try next, or record one evaluated elsewhere."""
     number_value = None if value is None else finite_value(value)
     with database.transaction(write=True) as session:
-        repo = Repository(session)
+        repo = Repository(session, project)
         saved = insert_trial(repo, name, params, number_value, metadata, now)
         complete_if_done(repo, name, now)
         return saved
@@ -166,11 +169,16 @@ def _end_reason(state: TrialState) -> EndReason | None:
 
 
 def annotate(
-    database: Database, name: str, number: int, metadata: Mapping[str, Any], now: datetime
+    database: Database,
+    project: str,
+    name: str,
+    number: int,
+    metadata: Mapping[str, Any],
+    now: datetime,
 ) -> Trial:
     """Merge keys into a trial's metadata (e.g. a re-score after the study); any state."""
     with database.transaction(write=True) as session:
-        repo = Repository(session)
+        repo = Repository(session, project)
         repo.lock_study(name)
         trial = repo.get_trial(name, number)
         changed = replace(trial, metadata={**trial.metadata, **metadata})

@@ -63,7 +63,13 @@ class FlakyTransport(httpx.BaseTransport):
 @pytest.fixture
 def wsgi_app(tmp_path: Path, clock: Any) -> Iterator[Flask]:
     """The real app on a fresh SQLite file, with the controllable server clock."""
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}", "CLOCK": clock})
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+            "CLOCK": clock,
+            "ALLOWED_HOSTS": "hpo.test",
+        }
+    )
     yield app
     app.extensions["hpo_service"].database.dispose()
 

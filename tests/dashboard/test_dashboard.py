@@ -37,7 +37,7 @@ PLOT_POINTS = """() => {
 def open_study(page: Any, server: str, name: str) -> None:
     """Open a study page and wait until its trial plots are drawn."""
     page.goto(f"{server}/studies/{name}")
-    page.wait_for_function("document.body.dataset.loaded", timeout=20_000)
+    page.wait_for_function("() => document.body.dataset.loaded", timeout=20_000)
 
 
 def rows(page: Any) -> list[list[str]]:
@@ -61,13 +61,13 @@ def test_studies_list_links_to_each_study(page: Any, server: str, api: httpx.Cli
     assert "0.7" in row.inner_text() and "2 (2 complete)" in row.inner_text()
     page.click("#studies-table th[data-key=name] button")  # now descending
     page.wait_for_function(
-        "document.querySelector('#studies-table th[data-key=name]').ariaSort === 'descending'"
+        "() => document.querySelector('#studies-table th[data-key=name]').ariaSort === 'descending'"
     )
     names = page.eval_on_selector_all("#studies-table tbody th", "hs => hs.map(h => h.textContent)")
     assert names.index("list-b") < names.index("list-a")
     page.click("#studies-table a:text('list-a')")
     page.wait_for_url(f"{server}/studies/list-a")
-    page.wait_for_function("document.body.dataset.loaded")
+    page.wait_for_function("() => document.body.dataset.loaded")
 
 
 def test_study_page_draws_every_plot_with_its_points(
@@ -88,7 +88,7 @@ def test_study_page_draws_every_plot_with_its_points(
         "pruned": 0,
     }
     open_study(page, server, "plots")
-    page.wait_for_function("document.getElementById('importance-plot').data")
+    page.wait_for_function("() => document.getElementById('importance-plot').data")
     points = page.evaluate(PLOT_POINTS)
     assert points == {
         "complete": 7,
@@ -169,9 +169,11 @@ def test_new_trials_appear_without_a_reload(page: Any, server: str, api: httpx.C
     count = "document.getElementById('history-plot').data[0].x.length"
     assert page.evaluate(count) == 2
     api.post("/studies/live/trials", json={"params": studies.params(5), "value": 0.9})
-    page.wait_for_function(f"{count} === 3", timeout=6_000)
+    page.wait_for_function(f"() => {count} === 3", timeout=6_000)
     assert page.evaluate("window.sameDocument") is True
-    page.wait_for_function("document.getElementById('trial-count').textContent === '3 of 3 trials'")
+    page.wait_for_function(
+        "() => document.getElementById('trial-count').textContent === '3 of 3 trials'"
+    )
 
 
 def test_table_sorts_filters_and_pages(page: Any, server: str, api: httpx.Client) -> None:
@@ -236,7 +238,9 @@ def test_surrogate_view_draws_mean_band_points_and_acquisition(
     studies.record(api, "gp-view", [0.61, 0.72, 0.65, 0.80, 0.70, 0.58, 0.77, 0.69])
     open_study(page, server, "gp-view")
     assert page.is_visible("#surrogate-section")
-    page.wait_for_function("(document.getElementById('surrogate-plot').data || []).length > 4")
+    page.wait_for_function(
+        "() => (document.getElementById('surrogate-plot').data || []).length > 4"
+    )
     assert page.evaluate(SURROGATE) == {
         "upper": 100,
         BAND: 100,
@@ -247,7 +251,7 @@ def test_surrogate_view_draws_mean_band_points_and_acquisition(
     }
     page.select_option("#surrogate-param", "activation")
     page.wait_for_function(
-        "document.getElementById('surrogate-plot').data[2].x.length === 3", timeout=10_000
+        "() => document.getElementById('surrogate-plot').data[2].x.length === 3", timeout=10_000
     )
     assert page.evaluate(SURROGATE)["observed"] == 8
 
