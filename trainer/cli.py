@@ -109,7 +109,7 @@ def _rescore_parser(rescore: argparse.ArgumentParser) -> None:
 def _demo_parser(demo: argparse.ArgumentParser) -> None:
     demo.add_argument("-v", "--verbose", action="count", default=0)
     _training(demo)
-    demo.add_argument("--trials", type=int, default=40)
+    demo.add_argument("--trials", type=int, default=30)
     demo.add_argument("--top", type=int, default=3, help="trials re-scored at the end (3)")
     demo.add_argument("--workers", type=int, default=2)
     demo.add_argument("--port", type=int, default=8000)

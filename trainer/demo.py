@@ -37,7 +37,7 @@ DEMO_PRUNER = {"name": "median", "n_startup_trials": 5, "n_warmup_steps": 20}
 class DemoOptions:
     """The demo's knobs (command-line flags)."""
 
-    trials: int = 40
+    trials: int = 30
     top: int = 3
     workers: int = 2
     port: int = 8000
