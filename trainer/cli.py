@@ -24,7 +24,10 @@ from trainer.worker import WorkerConfig
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--server", default=None, help="service URL (default: $HPO_URL, else http://127.0.0.1:8000)"
+        "--server",
+        default=None,
+        help="service URL, or several comma-separated to fail over between "
+        "(default: $HPO_URL, else http://127.0.0.1:8000)",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="-v: INFO, -vv: DEBUG")
 
@@ -146,7 +149,7 @@ def _work(args: argparse.Namespace, client: Client) -> int:
     study = client.get_study(args.study)
     problem = resolve_problem(study.definition, args.problem)
     config = WorkerConfig(
-        server=client.url, study=args.study, problem=problem, worker_id=args.worker_id,
+        server=",".join(client.urls), study=args.study, problem=problem, worker_id=args.worker_id,
         folds=args.folds, max_iter=args.max_iter, seed=args.seed, data_path=args.data,
         repeats=args.repeats,
     )  # fmt: skip
