@@ -48,11 +48,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(host: str, port: int, url: str, workers: int) -> None:
-    from hpo_service.api import create_app
+    from hpo_service.api import create_app, prepare_schema
+    from hpo_service.persistence import Database
 
     if workers > 0:
         from hpo_service.gunicorn_app import run_gunicorn
 
+        database = Database(url)  # migrate once here, before gunicorn forks its workers
+        try:
+            prepare_schema(database)
+        finally:
+            database.dispose()
         run_gunicorn(url, host, port, workers)
         return
     app = create_app({"DATABASE_URL": url})

@@ -20,11 +20,12 @@ class _Application(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         from hpo_service.api import create_app
 
-        return create_app({"DATABASE_URL": self.url})
+        # The parent migrated before forking; a worker only checks (no DDL, no lock race).
+        return create_app({"DATABASE_URL": self.url, "AUTO_UPGRADE": False})
 
 
 def run_gunicorn(url: str, host: str, port: int, workers: int) -> None:
-    """Serve with gunicorn; the schema check runs in each worker at start-up."""
+    """Serve with gunicorn; the caller migrated, each worker checks the schema is current."""
     _Application(
         url,
         {

@@ -8,6 +8,7 @@ from typing import Any
 
 from hpo_service.domain import Study, StudySummary, Trial, TrialPage, TrialState
 from hpo_service.errors import StudyNotFound
+from hpo_service.optimisation.gp.threads import limit_blas_threads
 from hpo_service.optimisation.pruners import Decision
 from hpo_service.persistence import Database, Repository
 from hpo_service.service import analysis, pruning, studies, suggestions, trials
@@ -45,6 +46,7 @@ class Service:
         self.database = database
         self.clock = clock
         self.history = HistoryCache()
+        limit_blas_threads()  # once per process, before any request fits a GP
 
     def database_ping(self) -> None:
         """Run a trivial query; raise StorageUnavailable if the database is unreachable."""
