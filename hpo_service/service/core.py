@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hpo_service.domain import Study, StudySummary, Trial, TrialPage, TrialState
-from hpo_service.errors import StudyNotFound
 from hpo_service.optimisation.gp.threads import limit_blas_threads
 from hpo_service.optimisation.pruners import Decision
 from hpo_service.persistence import Database, Repository
@@ -58,34 +57,15 @@ class Service:
         """Validate a study definition (already schema-checked JSON) and store it."""
         return studies.create_study(self.database, spec, self.clock())
 
-    def expire_leases(self, name: str | None = None) -> None:
-        """Turn running trials whose lease ran out into stale ones, so reads show them stale.
-
-        A cheap read finds affected studies; only then does a write transaction sweep them.
-        """
-        now = self.clock()
-        with self.database.transaction() as session:
-            names = Repository(session).studies_with_expired_leases(now, name)
-        for study in names:
-            with self.database.transaction(write=True) as session:
-                repo = Repository(session)
-                try:
-                    repo.lock_study(study)
-                except StudyNotFound:
-                    continue  # deleted meanwhile
-                repo.expire_leases(study, now)
-
     def list_studies(self) -> list[StudySummary]:
-        """Every study with trial counts and best value."""
-        self.expire_leases()
+        """Every study with trial counts and best value (read-only, one transaction)."""
         with self.database.transaction() as session:
-            return Repository(session).summaries()
+            return Repository(session, self.clock()).summaries()
 
     def get_study(self, name: str) -> StudySummary:
-        """One study with trial counts and best value."""
-        self.expire_leases(name)
+        """One study with trial counts and best value (read-only, one transaction)."""
         with self.database.transaction() as session:
-            return Repository(session).summary(name)
+            return Repository(session, self.clock()).summary(name)
 
     def update_study(self, name: str, changes: Mapping[str, Any]) -> StudySummary:
         """Change a study's state, budget, description or pruner."""
@@ -157,10 +137,9 @@ class Service:
         return pruning.prune(self.database, name, number, worker_id, self.clock(), metadata)
 
     def get_trial(self, name: str, number: int) -> Trial:
-        """One trial."""
-        self.expire_leases(name)
+        """One trial (a running trial whose lease ran out reads as stale; nothing is written)."""
         with self.database.transaction() as session:
-            return Repository(session).get_trial(name, number)
+            return Repository(session, self.clock()).get_trial(name, number)
 
     def list_trials(
         self,
@@ -171,15 +150,15 @@ class Service:
         limit: int = 100,
     ) -> TrialPage:
         """A page of trials, the study's current change sequence and whether more follow."""
-        self.expire_leases(name)
         with self.database.transaction() as session:
-            trials, seq = Repository(session).page(name, states, after, changed_since, limit + 1)
+            repo = Repository(session, self.clock())
+            trials, seq = repo.page(name, states, after, changed_since, limit + 1)
         return TrialPage(tuple(trials[:limit]), seq, has_more=len(trials) > limit)
 
     def all_trials(self, name: str) -> list[Trial]:
         """Every trial of a study in number order (exports, analyses)."""
         with self.database.transaction() as session:
-            return Repository(session).trials(name)
+            return Repository(session, self.clock()).trials(name)
 
     def importance(self, name: str) -> dict[str, Any]:
         """Each parameter's importance for the study's value (random forest, cached)."""
