@@ -83,6 +83,13 @@ def _work_parser(work: argparse.ArgumentParser) -> None:
     work.add_argument("--study", required=True)
     work.add_argument("--problem", default=None, help="default: taken from the study")
     work.add_argument("--workers", type=int, default=1, help="worker processes (1)")
+    work.add_argument(
+        "--dask",
+        default=None,
+        metavar="ADDRESS",
+        help="run the workers as tasks on a Dask cluster: tcp://HOST:8786, or `local` "
+        "(a LocalCluster of processes here); needs hpo-service[dask]",
+    )
     work.add_argument("--data", default=None, help="concrete.csv or its directory")
     work.add_argument("--worker-id", default="", help="default: host-pid")
     work.add_argument("--no-progress", action="store_true", help="no progress line")
@@ -153,7 +160,9 @@ def _work(args: argparse.Namespace, client: Client) -> int:
         folds=args.folds, max_iter=args.max_iter, seed=args.seed, data_path=args.data,
         repeats=args.repeats,
     )  # fmt: skip
-    return run_work(client, config, args.workers, args.verbose, not args.no_progress)
+    return run_work(
+        client, config, args.workers, args.verbose, not args.no_progress, dask=args.dask
+    )
 
 
 def _rescore(args: argparse.Namespace, client: Client) -> int:
