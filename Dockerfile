@@ -1,4 +1,4 @@
-# Image for the service and the trainer workers (docker-compose.yml builds it once).
+# Image for the service, the trainer and the Dask scheduler / workers (compose builds it once).
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
@@ -6,7 +6,7 @@ COPY pyproject.toml README.md ./
 COPY hpo_service ./hpo_service
 COPY trainer ./trainer
 COPY migrations ./migrations
-RUN pip install ".[server,trainer]"
+RUN pip install ".[server,trainer,dask]"
 RUN useradd --create-home hpo
 USER hpo
 EXPOSE 8000

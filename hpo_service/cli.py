@@ -132,7 +132,8 @@ def _check_tokens_exist(url: str, host: str) -> None:
 
 
 def _serve(args: argparse.Namespace, url: str) -> None:
-    from hpo_service.api import create_app
+    from hpo_service.api import create_app, prepare_schema
+    from hpo_service.persistence import Database
 
     mode = serve_auth_mode(args.host, args.auth)
     if mode == "required":
@@ -143,6 +144,11 @@ def _serve(args: argparse.Namespace, url: str) -> None:
     if args.workers > 0:
         from hpo_service.gunicorn_app import run_gunicorn
 
+        database = Database(url)  # migrate once here, before gunicorn forks its workers
+        try:
+            prepare_schema(database)
+        finally:
+            database.dispose()
         run_gunicorn(config, args.host, args.port, args.workers)
         return
     app = create_app(config)

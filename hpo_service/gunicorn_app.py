@@ -20,11 +20,13 @@ class _Application(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         from hpo_service.api import create_app
 
-        return create_app(self.config)
+        # The parent migrated before forking; a worker only checks (no DDL, no lock race).
+        return create_app({**self.config, "AUTO_UPGRADE": False})
 
 
 def run_gunicorn(config: dict[str, Any], host: str, port: int, workers: int) -> None:
-    """Serve ``create_app(config)`` with gunicorn; each worker checks the schema at start-up."""
+    """Serve ``create_app(config)`` with gunicorn; the caller migrated, each worker checks
+    the schema is current."""
     _Application(
         config,
         {

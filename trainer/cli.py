@@ -25,7 +25,10 @@ from trainer.worker import WorkerConfig
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--server", default=None, help="service URL (default: $HPO_URL, else http://127.0.0.1:8000)"
+        "--server",
+        default=None,
+        help="service URL, or several comma-separated to fail over between "
+        "(default: $HPO_URL, else http://127.0.0.1:8000)",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="-v: INFO, -vv: DEBUG")
     parser.add_argument("--token", default=None, help="API token (default: $HPO_TOKEN)")
@@ -82,6 +85,13 @@ def _work_parser(work: argparse.ArgumentParser) -> None:
     work.add_argument("--study", required=True)
     work.add_argument("--problem", default=None, help="default: taken from the study")
     work.add_argument("--workers", type=int, default=1, help="worker processes (1)")
+    work.add_argument(
+        "--dask",
+        default=None,
+        metavar="ADDRESS",
+        help="run the workers as tasks on a Dask cluster: tcp://HOST:8786, or `local` "
+        "(a LocalCluster of processes here); needs hpo-service[dask]",
+    )
     work.add_argument("--data", default=None, help="concrete.csv or its directory")
     work.add_argument("--worker-id", default="", help="default: host-pid")
     work.add_argument("--no-progress", action="store_true", help="no progress line")
@@ -148,11 +158,13 @@ def _work(args: argparse.Namespace, client: Client) -> int:
     study = client.get_study(args.study)
     problem = resolve_problem(study.definition, args.problem)
     config = WorkerConfig(
-        server=client.url, study=args.study, problem=problem, worker_id=args.worker_id,
+        server=",".join(client.urls), study=args.study, problem=problem, worker_id=args.worker_id,
         folds=args.folds, max_iter=args.max_iter, seed=args.seed, data_path=args.data,
         repeats=args.repeats,
     )  # fmt: skip
-    return run_work(client, config, args.workers, args.verbose, not args.no_progress)
+    return run_work(
+        client, config, args.workers, args.verbose, not args.no_progress, dask=args.dask
+    )
 
 
 def _rescore(args: argparse.Namespace, client: Client) -> int:

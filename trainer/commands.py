@@ -110,12 +110,22 @@ def resolve_problem(study: Study, flag: str | None) -> str:
 
 
 def run_work(
-    client: Client, config: WorkerConfig, workers: int, verbosity: int, progress: bool = True
+    client: Client,
+    config: WorkerConfig,
+    workers: int,
+    verbosity: int,
+    progress: bool = True,
+    dask: str | None = None,
 ) -> int:
-    """Run ``workers`` worker processes (in-process for one) with a progress line; summarise."""
+    """Run ``workers`` worker loops (in-process for one, else processes, or Dask tasks on the
+    cluster at ``dask``) with a progress line; summarise."""
     study = client.get_study(config.study)
     meter = Progress(study) if progress else None
-    if workers <= 1:
+    if dask:
+        from trainer.fleet import run_fleet
+
+        code = run_fleet(config, workers, dask, verbosity, meter)
+    elif workers <= 1:
         code = _work_here(config, meter)
     else:
         code = _work_in_children(config, workers, verbosity, meter)

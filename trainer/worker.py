@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import signal
 import socket
 import threading
@@ -29,7 +28,13 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
-from hpo_service.client import Client, RunningTrial, ServiceUnavailable, StudyHandle
+from hpo_service.client import (
+    Client,
+    RetryPolicy,
+    RunningTrial,
+    ServiceUnavailable,
+    StudyHandle,
+)
 from hpo_service.domain import StudyState, Trial, TrialState
 from hpo_service.errors import (
     BudgetExhausted,
@@ -176,11 +181,15 @@ class _Loop:
         return True
 
     def _back_off(self, exc: ServiceUnavailable) -> None:
+        wait = _policy(self.config.max_backoff).delay(self.outages)
         self.outages += 1
-        ceiling = min(self.config.max_backoff, 0.5 * 2**self.outages)
-        wait = random.uniform(ceiling / 2, ceiling)
         log.warning("service unreachable (%s); trying again in %.1f s", exc, wait)
         self.stop.event.wait(wait)
+
+
+def _policy(max_backoff: float) -> RetryPolicy:
+    """The client's retry policy (one backoff rule everywhere), capped at ``max_backoff``."""
+    return RetryPolicy(max_backoff=max_backoff)
 
 
 def _orphaned(config: WorkerConfig) -> bool:
@@ -254,7 +263,7 @@ def _curve_reporter(trial: RunningTrial, max_backoff: float) -> Callable[[int, f
                 return trial.report_intermediate(step, value)
             except ServiceUnavailable as exc:
                 log.warning("trial %d: epoch %d not reported (%s)", trial.number, step, exc)
-                time.sleep(min(max_backoff, 0.5 * 2**attempt))
+                time.sleep(_policy(max_backoff).delay(attempt))
             except TrialAlreadyFinished:
                 return True  # finished elsewhere (a late duplicate): stop spending time on it
         return False
@@ -274,10 +283,9 @@ def _deliver(trial: RunningTrial, send: Callable[[], Trial], max_backoff: float)
             log.warning("trial %d: %s", trial.number, exc)
             return False
         except ServiceUnavailable as exc:
-            attempt += 1
-            wait = min(max_backoff, 0.5 * 2**attempt)
             log.warning("trial %d: outcome not delivered (%s); retrying", trial.number, exc)
-            time.sleep(wait)
+            time.sleep(_policy(max_backoff).delay(attempt))
+            attempt += 1
 
 
 def run_in_process(config: WorkerConfig, on_stop: Callable[[], None] | None = None) -> WorkerStats:

@@ -21,7 +21,7 @@ SpaceSpec = Sequence[Mapping[str, Any] | Param]
 
 
 def default_url() -> str:
-    """``$HPO_URL`` if set, else the local default address."""
+    """``$HPO_URL`` if set (one URL or several, comma-separated), else the local default."""
     return os.environ.get("HPO_URL") or DEFAULT_URL
 
 
@@ -42,10 +42,12 @@ def auth_headers(token: str | None, project: str | None) -> dict[str, str]:
 
 
 class Client:
-    """A connection to one hpo-service; thread-safe, so one per process is enough.
+    """A connection to an hpo-service; thread-safe, so one per process is enough.
 
     Args:
-        url: base address of the service (default ``$HPO_URL``, else http://127.0.0.1:8000).
+        url: base address of the service (default ``$HPO_URL``, else http://127.0.0.1:8000);
+            a list or a comma-separated string names several instances on one database,
+            and the client fails over between them.
         timeout: seconds per HTTP attempt.
         retries: extra attempts on connection errors and 502/503/504 (never on a 4xx).
         transport: an httpx transport, e.g. ``httpx.WSGITransport(app=app)`` in tests.
@@ -58,7 +60,7 @@ class Client:
 
     def __init__(
         self,
-        url: str | None = None,
+        url: str | Sequence[str] | None = None,
         timeout: float = 30.0,
         retries: int = 5,
         transport: httpx.BaseTransport | None = None,
@@ -75,8 +77,13 @@ class Client:
 
     @property
     def url(self) -> str:
-        """The service's base address."""
+        """The service's base address in use now (the one that last answered)."""
         return self.http.url
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """Every service address this client may use, in failover order."""
+        return self.http.urls
 
     def __enter__(self) -> Client:
         return self

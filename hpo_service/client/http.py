@@ -1,6 +1,6 @@
-"""The client's HTTP edge: one request with retries, backoff and problem+json error mapping.
+"""The client's HTTP edge: one request with retries, failover, backoff and error mapping.
 
-Retry policy (see docs/client.md):
+Retry policy (see docs/client.md), the one every retry loop of the client and the trainer uses:
 
 - Connection errors and 502 / 503 / 504 are retried with exponential backoff and jitter,
   honouring ``Retry-After``; a 4xx is never retried.
@@ -9,6 +9,9 @@ Retry policy (see docs/client.md):
   connection). A request that is not safe (create a study, queue or record a trial) is only
   retried when it certainly did not take effect: the connection was refused, or the service
   answered 503 (its transaction rolled back).
+- Several service URLs (a list, or comma-separated in one string) share one database: a request
+  sticks to the URL that last answered; a retryable failure moves on to the next URL at once
+  (round-robin), and the backoff delay is only slept once every URL failed in a round.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -34,7 +38,11 @@ PROBLEM_JSON = "application/problem+json"
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often and how long to retry: ``retries`` extra attempts, delays doubling to a cap."""
+    """How often and how long to retry: ``retries`` extra rounds, delays doubling to a cap.
+
+    The single backoff rule of the client, the worker loop and the trainer: the n-th wait
+    (0-based) is drawn uniformly from ``[d/2, d]`` with ``d = min(max_backoff, backoff * 2**n)``.
+    """
 
     retries: int = 5
     backoff: float = 0.5
@@ -44,8 +52,17 @@ class RetryPolicy:
         """Seconds before retry ``attempt`` (0-based): Retry-After, else jittered backoff."""
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.max_backoff)
-        ceiling = min(self.max_backoff, self.backoff * 2.0**attempt)
+        ceiling = min(self.max_backoff, self.backoff * 2.0 ** min(attempt, 62))
         return random.uniform(ceiling / 2.0, ceiling)
+
+
+def split_urls(urls: str | Iterable[str]) -> tuple[str, ...]:
+    """Service base URLs from a list or a comma-separated string, without trailing slashes."""
+    parts = urls.split(",") if isinstance(urls, str) else list(urls)
+    cleaned = tuple(part.strip().rstrip("/") for part in parts if part.strip())
+    if not cleaned:
+        raise ValueError("no service URL given: pass one or more, e.g. http://127.0.0.1:8000")
+    return cleaned
 
 
 def retry_after_seconds(
@@ -92,30 +109,41 @@ def error_from_response(response: httpx.Response) -> HpoError:
 
 
 class Http:
-    """An httpx.Client plus the retry policy; every request returns decoded JSON or raises."""
+    """One httpx.Client per service URL plus the retry policy; returns decoded JSON or raises."""
 
     def __init__(
         self,
-        url: str,
+        url: str | Sequence[str],
         timeout: float,
         policy: RetryPolicy,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        self.url = url.rstrip("/")
+        self.urls = split_urls(url)
         self.policy = policy
         self.sleep = sleep
-        self._client = httpx.Client(
-            base_url=self.url,
-            timeout=timeout,
-            transport=transport,
-            headers={"Accept": "application/json", **(headers or {})},
-        )
+        self._current = 0
+        self._lock = threading.Lock()
+        self._clients = [
+            httpx.Client(
+                base_url=base,
+                timeout=timeout,
+                transport=transport,
+                headers={"Accept": "application/json", **(headers or {})},
+            )
+            for base in self.urls
+        ]
+
+    @property
+    def url(self) -> str:
+        """The URL requests go to now (the one that last answered)."""
+        return self.urls[self._current]
 
     def close(self) -> None:
         """Close pooled connections."""
-        self._client.close()
+        for client in self._clients:
+            client.close()
 
     def request(
         self,
@@ -127,13 +155,19 @@ class Http:
         safe: bool = True,
         retries: int | None = None,
     ) -> Any:
-        """Send one request with retries; return the JSON body (None if empty) or raise HpoError."""
+        """Send one request with failover and retries; return the JSON body or raise HpoError."""
         limit = self.policy.retries if retries is None else retries
         attempt = 0
+        failed_in_round = 0
         while True:
-            outcome = self._attempt(method, path, json, params, safe)
+            index = self._current
+            outcome = self._attempt(index, method, path, json, params, safe)
             if not isinstance(outcome, _Retry):
                 return outcome
+            failed_in_round += 1
+            self._fail_over(index)
+            if failed_in_round < len(self.urls):
+                continue  # another instance may answer right away
             if attempt >= limit:
                 raise outcome.error
             wait = self.policy.delay(attempt, outcome.retry_after)
@@ -148,9 +182,17 @@ class Http:
             )
             self.sleep(wait)
             attempt += 1
+            failed_in_round = 0
+
+    def _fail_over(self, index: int) -> None:
+        """Move on to the next URL, unless another thread already did."""
+        with self._lock:
+            if self._current == index:
+                self._current = (index + 1) % len(self.urls)
 
     def _attempt(
         self,
+        index: int,
         method: str,
         path: str,
         json: Mapping[str, Any] | None,
@@ -158,10 +200,10 @@ class Http:
         safe: bool,
     ) -> Any:
         try:
-            response = self._client.request(method, path, json=json, params=params)
+            response = self._clients[index].request(method, path, json=json, params=params)
         except httpx.TransportError as exc:
             unreachable = ServiceUnavailable(
-                f"cannot reach {self.url}: {type(exc).__name__}: {exc}"
+                f"cannot reach {self.urls[index]}: {type(exc).__name__}: {exc}"
             )
             if safe or isinstance(exc, httpx.ConnectError):
                 return _Retry(unreachable, None)

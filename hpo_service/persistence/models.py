@@ -74,7 +74,10 @@ class TrialRow(Base):
     __tablename__ = "trials"
     __table_args__ = (
         UniqueConstraint("study_id", "number", name="uq_trials_study_number"),
-        Index("ix_trials_study_state", "study_id", "state"),
+        # The lease scan (running trials of a study by expiry) and `best` (a study's complete
+        # trials by value) each read one index range; both also serve (study_id, state).
+        Index("ix_trials_study_state_lease", "study_id", "state", "lease_expires_at"),
+        Index("ix_trials_study_state_value", "study_id", "state", "value"),
         Index("ix_trials_study_seq", "study_id", "updated_seq"),
     )
 

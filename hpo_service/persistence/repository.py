@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from hpo_service.persistence.mapping import (
     trial_from_row,
 )
 from hpo_service.persistence.models import IntermediateValueRow, StudyRow, TrialRow
+from hpo_service.persistence.summaries import best_by_study, counts_by_study, state_at
 from hpo_service.wire import space_to_json
 
 MAX_TRIAL_NUMBER = 2**31 - 1  # the column is a 32-bit INTEGER on PostgreSQL
@@ -49,13 +50,31 @@ class Repository:
     study of another project is simply not found. Takes and returns domain objects; rows
     stay inside. Each trial change bumps the study's change sequence, which the
     ``changed_since`` cursor of the API reads.
+
+    Given ``now`` (the read path), a running trial whose lease ran out before ``now`` is
+    presented, counted and filtered as stale without writing anything; the write paths
+    persist that transition under the study's lock (``expire_leases``).
     """
 
-    def __init__(self, session: Session, project: str) -> None:
+    def __init__(self, session: Session, project: str, now: datetime | None = None) -> None:
         self.session = session
         self.project = project
+        self.now = naive_utc(now) if now is not None else None
         self._rows: dict[str, StudyRow] = {}
         self._locked: set[str] = set()
+
+    def _state(self) -> ColumnElement[str]:
+        """The trial state column as seen at ``now`` (expired leases read as stale)."""
+        return state_at(self.now)
+
+    def _trial(self, row: TrialRow, study_name: str) -> Trial:
+        """The domain trial of a row, as seen at ``now``."""
+        trial = trial_from_row(row, study_name)
+        lease = row.lease_expires_at
+        running = trial.state is TrialState.RUNNING
+        if running and self.now is not None and lease is not None and lease < self.now:
+            return replace(trial, state=TrialState.STALE)
+        return trial
 
     def ping(self) -> None:
         """A trivial round trip to the database."""
@@ -134,35 +153,37 @@ class Repository:
         self._rows.pop(name, None)
 
     def summaries(self) -> list[StudySummary]:
-        """Every study with per-state trial counts and its best value."""
+        """Every study with per-state trial counts and its best value (three queries in all)."""
         query = select(StudyRow).where(StudyRow.project == self.project)
         rows = self.session.scalars(query.order_by(StudyRow.created_at, StudyRow.id)).all()
         counts = self._counts_by_study()
-        return [self._summary(row, counts.get(row.id, {})) for row in rows]
+        best = self._best_by_study()
+        return [self._summary(row, counts.get(row.id, {}), best.get(row.id)) for row in rows]
 
     def summary(self, name: str) -> StudySummary:
         """One study's summary."""
         row = self._row(name)
-        return self._summary(row, self._counts_by_study(row.id).get(row.id, {}))
+        found = self._best_row(row)
+        best = (found.number, found.value) if found is not None else None
+        return self._summary(row, self._counts_by_study(row.id).get(row.id, {}), best)
 
     def _counts_by_study(self, study_id: int | None = None) -> dict[int, dict[TrialState, int]]:
-        query = select(TrialRow.study_id, TrialRow.state, func.count()).group_by(
-            TrialRow.study_id, TrialRow.state
-        )
-        if study_id is not None:
-            query = query.where(TrialRow.study_id == study_id)
-        out: dict[int, dict[TrialState, int]] = {}
-        for sid, state, count in self.session.execute(query):
-            out.setdefault(sid, {})[TrialState(state)] = count
-        return out
+        return counts_by_study(self.session, self.now, study_id)
 
-    def _summary(self, row: StudyRow, counts: Mapping[TrialState, int]) -> StudySummary:
-        best = self._best_row(row)
+    def _best_by_study(self) -> dict[int, tuple[int, float | None]]:
+        return best_by_study(self.session)
+
+    def _summary(
+        self,
+        row: StudyRow,
+        counts: Mapping[TrialState, int],
+        best: tuple[int, float | None] | None,
+    ) -> StudySummary:
         return StudySummary(
             study=study_from_row(row),
             counts=dict(counts),
-            best_value=best.value if best else None,
-            best_number=best.number if best else None,
+            best_value=best[1] if best else None,
+            best_number=best[0] if best else None,
             last_activity=aware(row.updated_at),
         )
 
@@ -219,14 +240,14 @@ class Repository:
     def get_trial(self, study_name: str, number: int) -> Trial:
         """One trial; raise TrialNotFound."""
         study = self._row(study_name)
-        return trial_from_row(self._trial_row(study, number), study.name)
+        return self._trial(self._trial_row(study, number), study.name)
 
     def trials(self, study_name: str, states: Iterable[TrialState] | None = None) -> list[Trial]:
         """Whole trials in number order: all, or those in ``states``."""
         study = self._row(study_name)
-        query = select(TrialRow).where(_selected(study, states, None))
+        query = select(TrialRow).where(_selected(study, states, None, self._state()))
         rows = self.session.scalars(query.order_by(TrialRow.number)).all()
-        return [trial_from_row(r, study.name) for r in rows]
+        return [self._trial(r, study.name) for r in rows]
 
     def outcomes(
         self,
@@ -238,7 +259,9 @@ class Repository:
         or changed after a seq (either), without building ORM objects."""
         study = self._row(study_name)
         columns = (TrialRow.number, TrialRow.state, TrialRow.value, TrialRow.params)
-        query = select(*columns).where(_selected(study, states, changed_after))
+        query = select(*columns).where(
+            _selected(study, states, changed_after, TrialRow.state.expression)
+        )
         return [
             Trial(
                 study=study.name, number=number, params=params, state=TrialState(state), value=value
@@ -258,7 +281,7 @@ class Repository:
         study = self._row(study_name)
         query: Select[TrialRow] = select(TrialRow).where(TrialRow.study_id == study.id)
         if states:
-            query = query.where(TrialRow.state.in_([s.value for s in states]))
+            query = query.where(self._state().in_([s.value for s in states]))
         if changed_since is not None:
             query = query.where(TrialRow.updated_seq > changed_since).order_by(TrialRow.updated_seq)
         else:
@@ -266,7 +289,7 @@ class Repository:
                 query = query.where(TrialRow.number > after)
             query = query.order_by(TrialRow.number)
         rows = self.session.scalars(query.limit(limit)).all()
-        return [trial_from_row(r, study.name) for r in rows], study.seq
+        return [self._trial(r, study.name) for r in rows], study.seq
 
     def _best_row(self, study: StudyRow) -> TrialRow | None:
         """The best complete trial; a pruned one (its last value) only if none completed."""
@@ -345,12 +368,15 @@ class Repository:
 
 
 def _selected(
-    study: StudyRow, states: Iterable[TrialState] | None, changed_after: int | None
+    study: StudyRow,
+    states: Iterable[TrialState] | None,
+    changed_after: int | None,
+    state: ColumnElement[str],
 ) -> ColumnElement[bool]:
     """The study's trials, narrowed to those in ``states`` or changed after a seq (either)."""
     either: list[ColumnElement[bool]] = []
     if states is not None:
-        either.append(TrialRow.state.in_([s.value for s in states]))
+        either.append(state.in_([s.value for s in states]))
     if changed_after is not None:
         either.append(TrialRow.updated_seq > changed_after)
     if not either:

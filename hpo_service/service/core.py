@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hpo_service.domain import Study, StudySummary, Trial, TrialPage, TrialState
-from hpo_service.errors import StudyNotFound
+from hpo_service.optimisation.gp.threads import limit_blas_threads
 from hpo_service.optimisation.pruners import Decision
 from hpo_service.persistence import Database, Repository
 from hpo_service.service import analysis, pruning, studies, suggestions, trials
@@ -51,6 +51,7 @@ class Service:
         self.clock = clock
         self.history = HistoryCache()
         self.tokens = Tokens(database, clock)
+        limit_blas_threads()  # once per process, before any request fits a GP
 
     def database_ping(self) -> None:
         """Run a trivial query; raise StorageUnavailable if the database is unreachable."""
@@ -62,34 +63,15 @@ class Service:
         """Validate a study definition (already schema-checked JSON) and store it."""
         return studies.create_study(self.database, project, spec, self.clock())
 
-    def expire_leases(self, project: str, name: str | None = None) -> None:
-        """Turn running trials whose lease ran out into stale ones, so reads show them stale.
-
-        A cheap read finds affected studies; only then does a write transaction sweep them.
-        """
-        now = self.clock()
-        with self.database.transaction() as session:
-            names = Repository(session, project).studies_with_expired_leases(now, name)
-        for study in names:
-            with self.database.transaction(write=True) as session:
-                repo = Repository(session, project)
-                try:
-                    repo.lock_study(study)
-                except StudyNotFound:
-                    continue  # deleted meanwhile
-                repo.expire_leases(study, now)
-
     def list_studies(self, project: str) -> list[StudySummary]:
-        """Every study of the project with trial counts and best value."""
-        self.expire_leases(project)
+        """Every study of the project with trial counts and best value (read-only)."""
         with self.database.transaction() as session:
-            return Repository(session, project).summaries()
+            return Repository(session, project, self.clock()).summaries()
 
     def get_study(self, project: str, name: str) -> StudySummary:
-        """One study with trial counts and best value."""
-        self.expire_leases(project, name)
+        """One study with trial counts and best value (read-only, one transaction)."""
         with self.database.transaction() as session:
-            return Repository(session, project).summary(name)
+            return Repository(session, project, self.clock()).summary(name)
 
     def update_study(self, project: str, name: str, changes: Mapping[str, Any]) -> StudySummary:
         """Change a study's state, budget, description or pruner."""
@@ -184,10 +166,9 @@ class Service:
         )
 
     def get_trial(self, project: str, name: str, number: int) -> Trial:
-        """One trial."""
-        self.expire_leases(project, name)
+        """One trial (a running trial whose lease ran out reads as stale; nothing is written)."""
         with self.database.transaction() as session:
-            return Repository(session, project).get_trial(name, number)
+            return Repository(session, project, self.clock()).get_trial(name, number)
 
     def list_trials(
         self,
@@ -199,16 +180,15 @@ class Service:
         limit: int = 100,
     ) -> TrialPage:
         """A page of trials, the study's current change sequence and whether more follow."""
-        self.expire_leases(project, name)
         with self.database.transaction() as session:
-            repo = Repository(session, project)
+            repo = Repository(session, project, self.clock())
             trials, seq = repo.page(name, states, after, changed_since, limit + 1)
         return TrialPage(tuple(trials[:limit]), seq, has_more=len(trials) > limit)
 
     def all_trials(self, project: str, name: str) -> list[Trial]:
         """Every trial of a study in number order (exports, analyses)."""
         with self.database.transaction() as session:
-            return Repository(session, project).trials(name)
+            return Repository(session, project, self.clock()).trials(name)
 
     def importance(self, project: str, name: str) -> dict[str, Any]:
         """Each parameter's importance for the study's value (random forest, cached)."""

@@ -14,7 +14,7 @@ import yaml
 
 from hpo_service.cli import _parser
 from tests.conftest import REPO_ROOT, temporary_postgres
-from tests.servers import ServerProcess
+from tests.servers import ServerProcess, free_port
 
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
 
@@ -24,19 +24,27 @@ def _service(name: str) -> dict[str, Any]:
     return service
 
 
-def _shell_steps(name: str) -> list[list[str]]:
-    """The `sh -c` command of a compose service, split at && and ;."""
+def _shell_steps(name: str, variables: dict[str, str] | None = None) -> list[list[str]]:
+    """The `sh -c` command of a compose service, split at && and ; (``$$NAME`` substituted)."""
     command = _service(name)["command"]
     assert command[:2] == ["sh", "-c"]
-    steps = command[2].replace("||", ";").replace("&&", ";").split(";")
+    text = command[2]
+    for key, value in (variables or {}).items():
+        text = text.replace(f"$${key}", value)
+    steps = text.replace("||", ";").replace("&&", ";").split(";")
     return [shlex.split(step.strip().removeprefix("exec ")) for step in steps if step.strip()]
 
 
 def test_services_healthchecks_and_ordering() -> None:
-    assert set(COMPOSE["services"]) == {"postgres", "service", "trainer"}
-    for name in COMPOSE["services"]:
-        if name != "trainer":
-            assert _service(name)["healthcheck"]["test"]
+    assert set(COMPOSE["services"]) == {
+        "postgres",
+        "service",
+        "dask-scheduler",
+        "dask-worker",
+        "trainer",
+    }
+    for name in ("postgres", "service", "dask-scheduler"):
+        assert _service(name)["healthcheck"]["test"]
     assert _service("service")["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert _service("trainer")["depends_on"]["service"]["condition"] == "service_healthy"
     url = _service("service")["environment"]["HPO_DATABASE_URL"]
@@ -140,7 +148,7 @@ def test_trainer_command_parses_and_scaled_trainers_can_all_create_the_study(
 ) -> None:
     from trainer.cli import _parser as trainer_parser
 
-    create, work = _shell_steps("trainer")
+    create, work = _shell_steps("trainer", {"HPO_FLEET_WORKERS": "4"})
     assert trainer_parser().parse_args(create[1:]).exist_ok
     assert trainer_parser().parse_args(work[1:]).study == "compose-cancer"
     env = {**os.environ, **_secrets(tmp_path)}
@@ -163,3 +171,55 @@ def test_trainer_command_parses_and_scaled_trainers_can_all_create_the_study(
             assert done.returncode == 0, done.stderr
     finally:
         server.stop()
+
+
+def test_the_dask_services_and_the_trainer_command_run_a_study_for_real(tmp_path: Path) -> None:
+    """The scheduler, worker and trainer commands of the compose file, on this machine."""
+    from trainer.cli import _parser as trainer_parser
+
+    scheduler = _service("dask-scheduler")["command"]
+    worker = _service("dask-worker")["command"]
+    assert _service("dask-worker")["depends_on"]["dask-scheduler"]["condition"] == "service_healthy"
+    assert _service("trainer")["depends_on"]["dask-scheduler"]["condition"] == "service_healthy"
+    port = scheduler[scheduler.index("--port") + 1]
+    address = f"tcp://dask-scheduler:{port}"
+    assert worker[:3] == ["dask", "worker", address] and "--nthreads" in worker
+    assert _service("trainer")["environment"]["HPO_FLEET_WORKERS"] == "${HPO_FLEET_WORKERS:-4}"
+    create, work = _shell_steps("trainer", {"HPO_FLEET_WORKERS": "2"})
+    parsed = trainer_parser().parse_args(work[1:])
+    assert (parsed.dask, parsed.workers) == (address, 2)
+    local_port = str(free_port())
+    here = f"tcp://127.0.0.1:{local_port}"
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    logs = (tmp_path / "scheduler.log").open("wb"), (tmp_path / "worker.log").open("wb")
+    dask_scheduler = [str(bin_dir / "dask"), *scheduler[1:]]
+    dask_scheduler[dask_scheduler.index(port)] = local_port
+    dask_scheduler[-1] = ":0"  # any free dashboard port
+    procs = [subprocess.Popen(dask_scheduler, stdout=logs[0], stderr=logs[0], env=env)]
+    procs.append(
+        subprocess.Popen(
+            [str(bin_dir / "dask"), "worker", here, *worker[3:]],
+            stdout=logs[1],
+            stderr=logs[1],
+            env=env,
+        )
+    )
+    server = ServerProcess(f"sqlite:///{tmp_path / 'd.db'}").start()
+    try:
+        env["HPO_URL"] = server.url
+        run = [sys.executable, "-m", "trainer"]
+        small = [*create[1:], "--max-trials", "2"]  # the last --max-trials wins
+        subprocess.run([*run, *small], env=env, check=True, timeout=60, capture_output=True)
+        command = [*run, *[here if part == address else part for part in work[1:]]]
+        command += ["--folds", "2", "--max-iter", "20"]
+        done = subprocess.run(command, env=env, timeout=240, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert done.stderr.count("reported trial") >= 2, done.stderr[-3000:]
+    finally:
+        server.stop()
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=30)
+        for stream in logs:
+            stream.close()

@@ -67,13 +67,22 @@ def test_the_server_extra_is_exactly_what_the_service_imports() -> None:
 
 def test_the_trainer_extra_covers_what_the_trainer_imports() -> None:
     declared = _declared()
-    assert _imported(REPO_ROOT / "trainer") <= declared["trainer"] | declared["base"]
+    fleet = REPO_ROOT / "trainer" / "fleet.py"
+    files = [p for p in (REPO_ROOT / "trainer").rglob("*.py") if p != fleet]
+    assert _imported(*files) <= declared["trainer"] | declared["base"]
+
+
+def test_the_dask_extra_covers_what_the_dask_fleet_imports() -> None:
+    declared = _declared()
+    fleet = _imported(REPO_ROOT / "trainer" / "fleet.py")
+    assert "distributed" in fleet
+    assert fleet <= declared["dask"] | {"distributed"} | declared["trainer"] | declared["base"]
 
 
 def test_dev_installs_every_runtime_extra() -> None:
     assert {"hpo-service"} <= _declared()["dev"]
     text = (REPO_ROOT / "pyproject.toml").read_text()
-    assert '"hpo-service[server,trainer,import-optuna]"' in text
+    assert '"hpo-service[server,trainer,import-optuna,dask]"' in text
 
 
 def test_hpo_without_the_server_dependencies_says_what_to_install() -> None:

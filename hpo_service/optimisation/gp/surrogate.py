@@ -6,10 +6,14 @@ hyperparameter bounds and priors mean the same on every problem. Above
 (the best quarter plus a seeded random sample) and the posterior then conditions on all
 points: the O(n^3) fit loop stays bounded while the model still sees every observation.
 
-Warm start: the last fitted hyperparameters per (space, seed) are kept in a small
-in-process cache, and the next fit starts from them. An exact repeat of a history reuses
-the cached fit, so the same history and seed give the same proposal in a process; across
-processes the fit may end in a different local optimum of the likelihood (both valid).
+Warm start without hidden state: the fit on n observations starts from the fit on the
+first c of them, c the largest power of two with 8 <= c < n (that fit is warm-started the
+same way, down to a cold start). So fitted hyperparameters are a function of the history,
+the space, the options and the seed only: the same history and seed give the same proposal
+whichever process answers and whatever that process fitted before (another study with the
+same space and seed included). Fits are memoised by content in a small in-process cache,
+and a fit already running for the same content is waited for, not repeated (single flight):
+concurrent suggestions on one snapshot pay for one fit.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +36,9 @@ from hpo_service.optimisation.gp.options import EngineOptions
 from hpo_service.optimisation.gp.posterior import Posterior
 
 CACHE_SIZE = 128
-_cache: OrderedDict[tuple[str, int], tuple[str, Hyperparameters]] = OrderedDict()
+FIRST_CHECKPOINT = 8
+_cache: OrderedDict[str, Hyperparameters] = OrderedDict()
+_running: dict[str, Future[Hyperparameters]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -76,7 +83,7 @@ def build_surrogate(
     raw = np.array([o.value for o in observations], dtype=np.float64)
     y_mean, y_sd = _standardisation(raw, options.standardise)
     y = (raw - y_mean) / y_sd
-    hyper = _fit_cached(space, seed, x, y, options)
+    hyper = _hyperparameters(space, seed, x, raw, options)
     posterior = Posterior.fit(x, y, hyper)
     return Surrogate(posterior, scale, y_mean, y_sd, float(y.max()))
 
@@ -88,24 +95,60 @@ def _standardisation(values: Array, standardise: bool) -> tuple[float, float]:
     return float(values.mean()), sd if sd > 1e-12 * max(1.0, abs(float(values.mean()))) else 1.0
 
 
-def _fit_cached(
-    space: SearchSpace, seed: int, x: Array, y: Array, options: EngineOptions
+def _checkpoint(n: int) -> int | None:
+    """The history prefix a fit on ``n`` observations is warm-started from (None: cold)."""
+    if n <= FIRST_CHECKPOINT:
+        return None
+    return int(2 ** math.floor(math.log2(n - 1)))
+
+
+def _hyperparameters(
+    space: SearchSpace, seed: int, x: Array, raw: Array, options: EngineOptions
 ) -> Hyperparameters:
-    key = (repr(space) + repr(options), seed)
-    digest = hashlib.sha256(x.tobytes() + y.tobytes() + repr(options).encode()).hexdigest()
+    """The fitted hyperparameters of (x, raw values), warm-started from a history prefix."""
+    y_mean, y_sd = _standardisation(raw, options.standardise)
+    y = (raw - y_mean) / y_sd
+    prefix = _checkpoint(len(x)) if options.model.warm_start else None
+    digest = hashlib.sha256(
+        x.tobytes() + y.tobytes() + repr((space, options, seed)).encode()
+    ).hexdigest()
     with _cache_lock:
-        cached = _cache.get(key)
-    if cached is not None and cached[0] == digest:
-        return cached[1]
-    warm = cached[1] if cached is not None and options.model.warm_start else None
-    xs, ys = _fit_subset(x, y, seed, options.model.max_fit_points)
-    hyper = fit_hyperparameters(xs, ys, options.model, warm)
-    with _cache_lock:
-        _cache[key] = (digest, hyper)
-        _cache.move_to_end(key)
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+        found = _cache.get(digest)
+        running = _running.get(digest)
+        if found is None and running is None:
+            _running[digest] = Future()
+    if found is not None:
+        return found
+    if running is not None:
+        return running.result()  # single flight: another thread fits this very history
+    try:
+        warm = (
+            None
+            if prefix is None
+            else _hyperparameters(space, seed, x[:prefix], raw[:prefix], options)
+        )
+        xs, ys = _fit_subset(x, y, seed, options.model.max_fit_points)
+        hyper = fit_hyperparameters(xs, ys, options.model, warm)
+    except BaseException as error:
+        _finish(digest, None, error)
+        raise
+    _finish(digest, hyper, None)
     return hyper
+
+
+def _finish(digest: str, hyper: Hyperparameters | None, error: BaseException | None) -> None:
+    """Store a fit (or its error) and wake the requests that waited for it."""
+    with _cache_lock:
+        future = _running.pop(digest)
+        if hyper is not None:
+            _cache[digest] = hyper
+            _cache.move_to_end(digest)
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    if hyper is not None:
+        future.set_result(hyper)
+    else:
+        future.set_exception(error or RuntimeError("fit failed"))
 
 
 def _fit_subset(x: Array, y: Array, seed: int, limit: int) -> tuple[Array, Array]:
