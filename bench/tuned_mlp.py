@@ -200,7 +200,9 @@ def pruning_report(trials: int) -> str:
         f"the tuned table: GP/EI, {trials} trials, {WORKERS} workers). Epochs are summed "
         "over trials and CV folds; wall time is the study's (both workers); the re-scored "
         "best is the recommendation's 5 x 5-fold CV score on fresh splits. Median [min, max] "
-        "over seeds.",
+        "over seeds. An epoch here is one pass of one fold's ensemble (up to 3 networks). "
+        "The 2026-12-02 runs shared the 2 cores with test suites (load average 6-13), "
+        "so wall times are stretched and only comparable within this table.",
         "",
         "| problem | pruner | seeds | epochs | vs none | wall s | pruned trials | re-scored best |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",

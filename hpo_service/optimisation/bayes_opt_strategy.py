@@ -227,13 +227,6 @@ class BayesOptFactory:
             raise InvalidStrategy(
                 f"bayes_opt strategy has no options {extra}; allowed: {', '.join(OPTIONS[1:])}"
             )
-        conditional = [p.name for p in space.params if getattr(p, "condition", None)]
-        if conditional:
-            raise InvalidStrategy(
-                f"the bayes_opt strategy cannot handle conditional parameters {conditional}: "
-                "the library needs every parameter in every configuration; use the gp or "
-                "random strategy for this space"
-            )
         out = {"name": "bayes_opt", **DEFAULTS, **{k: v for k, v in config.items() if k != "name"}}
         _choice(out, "acquisition", ACQUISITIONS)
         _choice(out, "liar", LIARS)

@@ -1,7 +1,7 @@
 """scale indexes: the lease scan and `best` each read one index range
 
 Revision ID: 0004_scale_indexes
-Revises: 0002_trial_lifecycle
+Revises: 0003_projects_and_tokens
 Create Date: 2026-12-02 17:05:00
 
 (study_id, state, lease_expires_at) serves the expired-lease scan of every write path;
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0004_scale_indexes"
-down_revision: str | None = "0002_trial_lifecycle"
+down_revision: str | None = "0003_projects_and_tokens"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

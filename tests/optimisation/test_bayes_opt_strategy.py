@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -11,9 +10,17 @@ import pytest
 from bayes_opt import BayesianOptimization, acquisition
 from flask.testing import FlaskClient
 
-from hpo_service.domain import FloatParam, History, Observation, SearchSpace
+from hpo_service.domain import (
+    CategoricalParam,
+    Condition,
+    FloatParam,
+    History,
+    Observation,
+    SearchSpace,
+)
 from hpo_service.errors import InvalidStrategy
 from hpo_service.optimisation import build_strategy, normalise_strategy
+from hpo_service.optimisation.base import suggest
 from hpo_service.optimisation.bayes_opt_strategy import BayesOptConfig
 from hpo_service.optimisation.encoding import decode, encode
 from tests.conftest import study_body
@@ -52,17 +59,20 @@ def test_bad_options_are_refused_with_a_reason(options: dict[str, Any], message:
         normalise_strategy({"name": "bayes_opt", **options}, FLOAT_SPACE)
 
 
-@dataclass(frozen=True)
-class _ConditionalFloat(FloatParam):
-    condition: Any = None
-
-
-def test_conditional_parameters_are_refused() -> None:
+def test_a_conditional_space_is_searched_in_the_unit_cube() -> None:
     space = SearchSpace(
-        (FloatParam("x", 0.0, 1.0), _ConditionalFloat("y", 0.0, 1.0, condition={"param": "x"}))
+        (
+            CategoricalParam("kind", ("a", "b")),
+            FloatParam("y", 0.0, 1.0, condition=Condition("kind", ("b",))),
+        )
     )
-    with pytest.raises(InvalidStrategy, match=r"cannot handle conditional parameters \['y'\]"):
-        normalise_strategy({"name": "bayes_opt"}, space)
+    config = normalise_strategy({"name": "bayes_opt", "init_points": 2}, space)
+    seen = [{"kind": "a"}, {"kind": "b", "y": 0.2}, {"kind": "b", "y": 0.9}]
+    history = History(completed=tuple(Observation(p, i / 3) for i, p in enumerate(seen)))
+    proposals = suggest(build_strategy(config), space, history, 4, seed=3)
+    for params in proposals:  # inactive y is absent, active y present and in bounds
+        assert space.check(params) == params
+        assert ("y" in params) == (params["kind"] == "b")
 
 
 def test_a_proposal_is_what_the_library_suggests_on_the_same_observations() -> None:

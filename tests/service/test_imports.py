@@ -95,14 +95,14 @@ def test_a_bayes_opt_log_continues_as_a_study_that_warm_starts_the_gp(
         "imported 7 trials (7 complete, 0 failed) into created study 's'" in capsys.readouterr().out
     )
     hpo_service = service(url)
-    trials = hpo_service.all_trials("s")
+    trials = hpo_service.all_trials("default", "s")
     assert [(t.params, t.value) for t in trials] == [
         ({k: float(v) for k, v in r["params"].items()}, r["target"]) for r in optimizer.res
     ]
-    assert hpo_service.get_study("s").study.direction.value == "maximize"
-    best = hpo_service.best("s")
+    assert hpo_service.get_study("default", "s").study.direction.value == "maximize"
+    best = hpo_service.best("default", "s")
     assert best is not None and best.value == optimizer.max["target"]
-    (suggested,) = hpo_service.suggest("s", "w1")  # 7 observations >= n_initial: the GP
+    (suggested,) = hpo_service.suggest("default", "s", "w1")  # 7 observations: the GP
     assert suggested.number == 7 and suggested.state is TrialState.RUNNING
 
 
@@ -125,7 +125,7 @@ def test_a_bayes_opt_3_state_file_creates_the_study_from_its_pbounds(
         )
         == 0
     )
-    summary = service(url).get_study("st")
+    summary = service(url).get_study("default", "st")
     assert [p.name for p in summary.study.space.params] == ["x", "y"]
     assert summary.study.strategy["name"] == "bayes_opt"
     assert summary.counts[TrialState.COMPLETE] == 7
@@ -146,13 +146,13 @@ def test_a_bayes_opt_3_state_file_creates_the_study_from_its_pbounds(
 def test_a_bad_line_is_named_and_nothing_is_imported(
     url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], line: str, message: str
 ) -> None:
-    service(url).create_study({"name": "s", "space": SPACE, "direction": "maximize"})
+    service(url).create_study("default", {"name": "s", "space": SPACE, "direction": "maximize"})
     good = '{"target": 0.5, "params": {"x": 0.0, "y": 0.0}}'
     log = tmp_path / "bad.log"
     log.write_text(f"{good}\n\n{line}\n{good.replace('0.0}', '0.5}')}\n")
     assert hpo("import", "bayes-opt-log", str(log), "--study", "s", "--database-url", url) == 2
     assert message in capsys.readouterr().err
-    assert service(url).all_trials("s") == []
+    assert service(url).all_trials("default", "s") == []
 
 
 def test_a_log_into_a_missing_study_without_a_space_says_how(
@@ -162,13 +162,13 @@ def test_a_log_into_a_missing_study_without_a_space_says_how(
     assert hpo("import", "bayes-opt-log", str(log), "--study", "new", "--database-url", url) == 2
     assert "give --space to create it" in capsys.readouterr().err
     with pytest.raises(StudyNotFound):
-        service(url).get_study("new")
+        service(url).get_study("default", "new")
 
 
 def test_a_log_into_a_minimising_study_is_refused(
     url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    service(url).create_study({"name": "m", "space": SPACE})
+    service(url).create_study("default", {"name": "m", "space": SPACE})
     log = write_json_log(tmp_path / "logs.log", _ran_bayes_opt())
     assert hpo("import", "bayes-opt-log", str(log), "--study", "m", "--database-url", url) == 2
     assert "is to minimize but the imported values are to maximize" in capsys.readouterr().err
@@ -212,7 +212,7 @@ def test_an_optuna_study_is_imported_with_its_space_and_failures(
         == 0
     )
     assert "8 trials (7 complete, 1 failed)" in capsys.readouterr().out
-    summary = service(url).get_study("from-optuna")
+    summary = service(url).get_study("default", "from-optuna")
     assert [(p.name, p.type, getattr(p, "log", None)) for p in summary.study.space.params] == [
         ("lr", "float", True),
         ("layers", "int", False),
@@ -220,10 +220,10 @@ def test_an_optuna_study_is_imported_with_its_space_and_failures(
     ]
     assert summary.study.direction.value == "minimize"
     source = optuna.load_study(study_name="mlp", storage=storage).get_trials()
-    imported = service(url).all_trials("from-optuna")
+    imported = service(url).all_trials("default", "from-optuna")
     assert [(t.params, t.value) for t in imported] == [(t.params, t.value) for t in source]
     assert imported[2].state is TrialState.FAILED
-    assert service(url).suggest("from-optuna", "w")[0].number == 8
+    assert service(url).suggest("default", "from-optuna", "w")[0].number == 8
 
 
 def test_a_stepped_optuna_float_is_refused_naming_the_trial(
@@ -239,7 +239,7 @@ def test_a_stepped_optuna_float_is_refused_naming_the_trial(
     assert "optuna trial 0: parameter 'x' has FloatDistribution" in err
     assert "cannot express" in err
     with pytest.raises(StudyNotFound):
-        service(url).get_study("stepped")
+        service(url).get_study("default", "stepped")
 
 
 def test_an_unknown_optuna_study_lists_the_ones_there(
@@ -275,4 +275,4 @@ def test_a_study_created_for_an_import_that_fails_is_rolled_back_too(
     )
     assert "bad.log line 2: parameter 'x' = 5 is outside" in capsys.readouterr().err
     with pytest.raises(StudyNotFound):
-        service(url).get_study("n")
+        service(url).get_study("default", "n")
