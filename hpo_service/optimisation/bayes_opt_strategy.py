@@ -24,7 +24,8 @@ library's own asynchronous mode). A proposal that decodes to a configuration alr
 or, in an all-discrete space, already tried, is replaced by the next point of the service's
 Sobol sequence. Repeated completed configurations are registered once, with their mean
 value (the library refuses duplicate points). Failed trials are not shown to the library.
-Conditional parameters are refused.
+A conditional space is searched in the unit cube like any other: an inactive coordinate
+sits at the encoding's constant and decoding drops it from the proposal.
 """
 
 from __future__ import annotations
