@@ -43,7 +43,7 @@ def training(cluster: Cluster, study: StudyHandle, count: int) -> list[int]:
 
 def test_sigterm_finishes_the_trial_then_stops(cluster: Cluster) -> None:
     study = slow_study(cluster, "graceful", 1)
-    worker = cluster.start_worker("graceful", "--folds", "10")
+    worker = cluster.start_worker("graceful", "--folds", "10", "--max-iter", "60")
     (number,) = training(cluster, study, 1)
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=120) == 0, cluster.logs()
@@ -53,7 +53,7 @@ def test_sigterm_finishes_the_trial_then_stops(cluster: Cluster) -> None:
 
 def test_a_second_sigterm_fails_the_trial_and_exits(cluster: Cluster) -> None:
     study = slow_study(cluster, "abort", 1)
-    worker = cluster.start_worker("abort", "--folds", "10")
+    worker = cluster.start_worker("abort", "--folds", "10", "--max-iter", "60")
     (number,) = training(cluster, study, 1)
     worker.send_signal(signal.SIGTERM)
     wait_until(lambda: "finishing the current trial" in cluster.logs(), "the first signal")
@@ -66,7 +66,7 @@ def test_a_second_sigterm_fails_the_trial_and_exits(cluster: Cluster) -> None:
 
 def test_the_parent_forwards_sigterm_to_its_worker_processes(cluster: Cluster) -> None:
     study = slow_study(cluster, "parent", 2)
-    parent = cluster.start_worker("parent", "--workers", "2", "--folds", "10")
+    parent = cluster.start_worker("parent", "--workers", "2", "--folds", "10", "--max-iter", "60")
     running = training(cluster, study, 2)
     os.kill(parent.pid, signal.SIGTERM)
     assert parent.wait(timeout=120) == 0, cluster.logs()

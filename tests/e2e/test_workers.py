@@ -68,7 +68,7 @@ def test_workers_ride_out_a_service_outage(cluster: Cluster) -> None:
     cluster.create_study("breast-cancer", "outage", lease=3)
     study = cluster.client().get_study("outage")
     for _ in range(3):
-        cluster.start_worker("outage")  # default settings: trials take a few seconds
+        cluster.start_worker("outage", *FAST)  # trials take a few seconds
 
     def complete() -> int:
         return study.summary().counts.get(TrialState.COMPLETE, 0)
