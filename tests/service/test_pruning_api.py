@@ -84,7 +84,7 @@ def test_a_report_after_should_stop_completes_the_trial(client: FlaskClient) -> 
     done = client.post(f"{URL}/trials/2/report", json={"value": 0.2}).get_json()
     assert (done["state"], done["end_reason"], done["value"]) == ("complete", "reported", 0.2)
     assert report_curve(client, 3, [0.1])["should_stop"]
-    client.post(f"{URL}/trials/3/prune")
+    client.post(f"{URL}/trials/3/prune", json={})
     late = client.post(f"{URL}/trials/3/report", json={"value": 0.25}).get_json()
     assert (late["state"], late["end_reason"], late["pruned_step"]) == (
         "complete",
@@ -98,7 +98,7 @@ def test_best_is_a_pruned_trial_only_when_nothing_completed(client: FlaskClient)
     suggest(client, 2)
     assert client.get(f"{URL}/best").status_code == 404
     report_curve(client, 0, [0.8])
-    client.post(f"{URL}/trials/0/prune")
+    client.post(f"{URL}/trials/0/prune", json={})
     assert client.get(f"{URL}/best").get_json()["number"] == 0
     client.post(f"{URL}/trials/1/report", json={"value": 0.5})
     assert client.get(f"{URL}/best").get_json()["number"] == 1
@@ -158,10 +158,10 @@ def test_bad_intermediate_input_is_a_clear_4xx_and_loses_no_point(client: FlaskC
     assert repeat["should_stop"] is True and "already complete" in repeat["reason"]
     values = client.get(f"{URL}/trials/0").get_json()["intermediate_values"]
     assert [v["step"] for v in values] == [0, 1, 2, 5]
-    assert_problem(client.post(f"{URL}/trials/0/prune"), 409, "already complete")
-    assert_problem(client.post(f"{URL}/trials/9/prune"), 404, "no trial 9")
+    assert_problem(client.post(f"{URL}/trials/0/prune", json={}), 409, "already complete")
+    assert_problem(client.post(f"{URL}/trials/9/prune", json={}), 404, "no trial 9")
     client.post(f"{URL}/trials", json={"params": suggest(client)[0]["params"]})
-    assert_problem(client.post(f"{URL}/trials/4/prune"), 409, "never handed out")
+    assert_problem(client.post(f"{URL}/trials/4/prune", json={}), 409, "never handed out")
     assert_problem(client.post(f"{URL}/trials/4/intermediate", json={"step": 0, "value": 1}), 409)
     assert_problem(client.post(f"{URL}/trials/1/prune", json={"worker_id": ""}), 422)
 
