@@ -67,7 +67,7 @@ def wsgi_app(tmp_path: Path, clock: Any) -> Iterator[Flask]:
         {
             "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
             "CLOCK": clock,
-            "ALLOWED_HOSTS": "hpo.test",
+            "ALLOWED_HOSTS": "hpo.test,a.test,b.test",  # a.test, b.test: the failover tests
         }
     )
     yield app
