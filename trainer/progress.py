@@ -1,4 +1,5 @@
-"""A progress line on stderr (trials done, running, failed, best so far) and the final summary."""
+"""A progress line on stderr (trials done, running, failed, pruned, best so far) and the
+final summary."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ BAR_WIDTH = 24
 
 
 def progress_line(summary: StudySummary, elapsed: float) -> str:
-    """One line: a bar, trials done of the budget, running, failed, best value, elapsed time."""
+    """One line: a bar, trials done of the budget, running, failed, pruned, best value, time."""
     counts = summary.counts
     complete = counts.get(TrialState.COMPLETE, 0)
     failed = counts.get(TrialState.FAILED, 0)
+    pruned = counts.get(TrialState.PRUNED, 0)
     running = sum(counts.get(s, 0) for s in (TrialState.RUNNING, TrialState.STALE))
-    done = complete + failed
+    done = complete + failed + pruned
     total = summary.study.max_trials
     if total:
         filled = min(BAR_WIDTH, math.floor(BAR_WIDTH * done / total))
@@ -33,7 +35,7 @@ def progress_line(summary: StudySummary, elapsed: float) -> str:
     )
     minutes, seconds = divmod(int(elapsed), 60)
     return (
-        f"{summary.study.name} {head} | {running} running | {failed} failed | "
+        f"{summary.study.name} {head} | {running} running | {failed} failed | {pruned} pruned | "
         f"best {summary.study.metric} {best} | {minutes}:{seconds:02d}"
     )
 
@@ -110,7 +112,9 @@ def summary_text(summary: StudySummary, best: Trial | None, note: str | None = N
     counts = summary.counts
     complete = counts.get(TrialState.COMPLETE, 0)
     failed = counts.get(TrialState.FAILED, 0)
+    pruned = counts.get(TrialState.PRUNED, 0)
     head = f"study {summary.study.name!r}: {complete} complete, {failed} failed"
+    head += f", {pruned} pruned (stopped early)" if pruned else ""
     if best is None or best.value is None:
         return head + "; no complete trial yet"
     lines = [
