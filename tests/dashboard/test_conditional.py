@@ -64,17 +64,21 @@ def test_a_conditional_study_renders_without_errors(
     assert shown["1"][4] == "64" and shown["1"][6] == "0.9"
     title = page.get_attribute("#trials-table tbody td.inactive", "title")
     assert title is not None and title.startswith("inactive: only when")
-    page.wait_for_function("(document.getElementById('parcoords-plot').data || []).length > 0")
+    page.wait_for_function(
+        "() => (document.getElementById('parcoords-plot').data || []).length > 0"
+    )
     # 6 lines; trials 0, 3 lack units_2; 0, 2, 4 lack momentum: 5 inactive crossings
     assert page.evaluate(PARCOORDS) == {"lines": 6, "nan": 0, "inactive": 5}
-    page.wait_for_function("(document.getElementById('surrogate-plot').data || []).length > 4")
+    page.wait_for_function(
+        "() => (document.getElementById('surrogate-plot').data || []).length > 4"
+    )
     page.select_option("#surrogate-param", "momentum")
     page.wait_for_function(
-        "document.getElementById('surrogate-note').textContent.includes('where momentum')",
+        "() => document.getElementById('surrogate-note').textContent.includes('where momentum')",
         timeout=10_000,
     )
     assert page.evaluate(SURROGATE)["observed"] == 3
     page.select_option("#surrogate-param", "n_layers")
     page.wait_for_function(
-        "document.getElementById('surrogate-plot').data[2].x.length === 3", timeout=10_000
+        "() => document.getElementById('surrogate-plot').data[2].x.length === 3", timeout=10_000
     )

@@ -146,7 +146,9 @@ def test_learning_curves_draw_pruned_trials_apart_and_epochs_spent(
     assert "would have cost 7 more" in page.inner_text("#epochs-note")
     assert "median" in page.inner_text("#summary").lower().split("pruner")[1]
     page.select_option("#state-filter", "pruned")
-    page.wait_for_function("document.querySelector('#trial-count').textContent.startsWith('2 of')")
+    page.wait_for_function(
+        "() => document.querySelector('#trial-count').textContent.startsWith('2 of')"
+    )
     assert [r[1] for r in rows(page)] == ["pruned", "pruned"]
 
 
