@@ -17,10 +17,8 @@ from hpo_service.domain import IntermediateValue, Study, Trial, TrialState
 from hpo_service.errors import StepConflict, StepOutOfOrder
 from hpo_service.optimisation.pruners import Case, Decision, Facts, NoPruner, build_pruner
 from hpo_service.persistence import Database, Repository
-from hpo_service.service import lifecycle
-from hpo_service.service.lifecycle import Event, Verdict
-from hpo_service.service.studies import complete_if_done
-from hpo_service.service.trials import renewed
+from hpo_service.service.lifecycle import Event
+from hpo_service.service.trials import Ending, end_trial, renewed
 from hpo_service.wire import finite_value
 
 GO = Decision(False)
@@ -108,24 +106,14 @@ def prune(
 ) -> Trial:
     """End a trial as pruned: its value is its last intermediate value (idempotent);
     ``metadata`` (e.g. the epochs it trained) is merged into the trial's."""
-    with database.transaction(write=True) as session:
-        repo = Repository(session, project)
-        repo.lock_study(name)
-        repo.expire_leases(name, now)
-        trial = repo.get_trial(name, number)
-        found = lifecycle.check(trial, Event.PRUNE, worker_id)
-        if found.verdict is Verdict.SAME:
-            return trial
+
+    def pruned(trial: Trial) -> dict[str, Any]:
         last: IntermediateValue | None = trial.intermediate[-1] if trial.intermediate else None
-        pruned = lifecycle.moved(
-            trial,
-            found,
-            now,
-            value=last.value if last else None,
-            pruned_step=last.step if last else None,
-            worker_id=worker_id or trial.worker_id,
-            metadata={**trial.metadata, **(metadata or {})},
-        )
-        saved = repo.save_trial(pruned, now)
-        complete_if_done(repo, name, now)
-        return saved
+        return {
+            "value": last.value if last else None,
+            "pruned_step": last.step if last else None,
+            "worker_id": worker_id or trial.worker_id,
+            "metadata": {**trial.metadata, **(metadata or {})},
+        }
+
+    return end_trial(database, project, name, number, Ending(Event.PRUNE, worker_id, pruned), now)

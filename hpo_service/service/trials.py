@@ -9,8 +9,8 @@ recorded: nothing measured is thrown away. Intermediate values and pruning live 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,25 +35,44 @@ def report(
 ) -> Trial:
     """Record the value of a handed-out trial; ``worker_id`` names who measured it."""
     number_value = finite_value(value)
+
+    def reported(trial: Trial) -> dict[str, Any]:
+        return {
+            "value": number_value,
+            "worker_id": worker_id or trial.worker_id,
+            "failure_reason": None,
+            "pruned_step": None,
+            "metadata": {**trial.metadata, **(metadata or {})},
+        }
+
+    end = Ending(Event.REPORT, worker_id, reported, number_value)
+    return end_trial(database, project, name, number, end, now)
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How a trial ends: the lifecycle event, who sends it, and the fields it changes."""
+
+    event: Event
+    worker_id: str | None
+    changes: Callable[[Trial], Mapping[str, Any]]
+    value: Any = None
+
+
+def end_trial(
+    database: Database, project: str, name: str, number: int, end: Ending, now: datetime
+) -> Trial:
+    """Report, fail or prune a trial under the study lock, as the lifecycle table allows;
+    a repeat of the same ending answers the trial as it is (idempotent)."""
     with database.transaction(write=True) as session:
         repo = Repository(session, project)
         repo.lock_study(name)
         repo.expire_leases(name, now)
         trial = repo.get_trial(name, number)
-        found = lifecycle.check(trial, Event.REPORT, worker_id, number_value)
+        found = lifecycle.check(trial, end.event, end.worker_id, end.value)
         if found.verdict is Verdict.SAME:
             return trial
-        done = lifecycle.moved(
-            trial,
-            found,
-            now,
-            value=number_value,
-            worker_id=worker_id or trial.worker_id,
-            failure_reason=None,
-            pruned_step=None,
-            metadata={**trial.metadata, **(metadata or {})},
-        )
-        saved = repo.save_trial(done, now)
+        saved = repo.save_trial(lifecycle.moved(trial, found, now, **end.changes(trial)), now)
         complete_if_done(repo, name, now)
         return saved
 
@@ -72,19 +91,8 @@ def fail(
     A worker whose lease ran out and whose trial now runs elsewhere cannot fail it:
     the outcome belongs to the worker that holds it.
     """
-    with database.transaction(write=True) as session:
-        repo = Repository(session, project)
-        repo.lock_study(name)
-        repo.expire_leases(name, now)
-        trial = repo.get_trial(name, number)
-        found = lifecycle.check(trial, Event.FAIL, worker_id)
-        if found.verdict is Verdict.SAME:
-            return trial
-        saved = repo.save_trial(
-            lifecycle.moved(trial, found, now, failure_reason=reason or "failed"), now
-        )
-        complete_if_done(repo, name, now)
-        return saved
+    end = Ending(Event.FAIL, worker_id, lambda trial: {"failure_reason": reason or "failed"})
+    return end_trial(database, project, name, number, end, now)
 
 
 def heartbeat(
