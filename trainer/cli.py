@@ -101,6 +101,12 @@ def _rescore_parser(rescore: argparse.ArgumentParser) -> None:
     _common(rescore)
     rescore.add_argument("--study", required=True)
     rescore.add_argument("--top", type=int, default=3, help="how many trials to re-score (3)")
+    rescore.add_argument(
+        "--by",
+        choices=("posterior", "value"),
+        default="posterior",
+        help="which trials are the top: best GP posterior mean (default) or best raw value",
+    )
     rescore.add_argument("--problem", default=None, help="default: taken from the study")
     rescore.add_argument("--folds", type=int, default=RESCORE_FOLDS)
     rescore.add_argument("--repeats", type=int, default=RESCORE_REPEATS, help="CV repetitions")
@@ -169,7 +175,9 @@ def _work(args: argparse.Namespace, client: Client) -> int:
 
 def _rescore(args: argparse.Namespace, client: Client) -> int:
     protocol = Protocol(args.folds, args.repeats, args.seed, args.max_iter, args.data)
-    return run_rescore(client, args.study, args.problem, args.top, protocol, args.baselines)
+    return run_rescore(
+        client, args.study, args.problem, args.top, protocol, args.baselines, by=args.by
+    )
 
 
 def _demo(args: argparse.Namespace) -> int:

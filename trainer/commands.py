@@ -153,12 +153,13 @@ def run_rescore(
     top: int,
     protocol: Protocol,
     with_baselines: bool = False,
+    by: str = "posterior",
 ) -> int:
     """Re-score the top trials on fresh splits, name the recommendation; baselines optional."""
     study = client.get_study(name)
     problem = get_problem(resolve_problem(study.definition, problem_flag))
-    print(f"re-scoring the top {top} trials of {name} on {protocol.describe()}", flush=True)
-    done = rescore_study(study, problem, top, protocol, lambda r: print(rescore_line(r)))
+    print(f"re-scoring the top {top} trials of {name} by {by} on {protocol.describe()}", flush=True)
+    done = rescore_study(study, problem, top, protocol, lambda r: print(rescore_line(r)), by)
     if not done:
         print(f"study {name} has no complete trial to re-score")
         return 1

@@ -1,7 +1,9 @@
 """``hpo-trainer rescore``: re-score a study's top configurations on fresh CV splits.
 
 A study's best trial is the maximum of noisy estimates, so it flatters (the winner's curse).
-This step takes the ``top`` complete trials by value, scores each on the honest protocol
+This step takes the ``top`` complete trials by the GP's posterior mean (the service's
+``GET .../ranking``: a lucky noisy value is shrunk towards what similar configurations scored;
+``by="value"`` takes the raw top values instead), scores each on the honest protocol
 (``trainer.evaluation``: repeated CV with seeds the study never used), records the re-score on
 the trial (``metadata.rescore``, via PATCH), and names the recommended configuration: the best
 re-score. ``GET .../best?by=rescore`` and the dashboard show it afterwards.
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 
 from hpo_service.client import StudyHandle
 from hpo_service.domain import Study, Trial, TrialState
+from hpo_service.errors import NotEnoughTrials, SurrogateUnavailable
 from trainer.evaluation import Protocol, Score, rescore
 from trainer.objectives import Problem
 
@@ -36,16 +39,35 @@ def top_trials(study: Study, trials: Sequence[Trial], top: int) -> list[Trial]:
     return complete[:top]
 
 
+def candidates(study: StudyHandle, top: int, by: str = "posterior") -> list[Trial]:
+    """The ``top`` complete trials to re-score: by posterior mean (value while the study has
+    too few trials for a posterior), or by value."""
+    definition = study.summary().study
+    complete = list(study.trials(state=TrialState.COMPLETE))
+    if by == "posterior":
+        try:
+            numbers = [r.number for r in study.ranking(limit=top)]
+        except (NotEnoughTrials, SurrogateUnavailable):
+            log.warning("no posterior ranking for this study yet; taking the top values")
+        else:
+            by_number = {t.number: t for t in complete}
+            return [by_number[n] for n in numbers if n in by_number]
+    elif by != "value":
+        raise ValueError(f"by must be 'posterior' or 'value', got {by!r}")
+    return top_trials(definition, complete, top)
+
+
 def rescore_study(
     study: StudyHandle,
     problem: Problem,
     top: int,
     protocol: Protocol,
     on_score: Callable[[Rescored], None] | None = None,
+    by: str = "posterior",
 ) -> list[Rescored]:
     """Re-score the top trials, record each on its trial, return them best re-score first."""
     definition = study.summary().study
-    chosen = top_trials(definition, list(study.trials(state=TrialState.COMPLETE)), top)
+    chosen = candidates(study, top, by)
     done: list[Rescored] = []
     for trial in chosen:
         score = rescore(problem, trial.params, protocol)

@@ -31,6 +31,32 @@ def surrogate(name: str) -> Response:
     return jsonify(service().surrogate(project(), name, param, points or 100))
 
 
+MAX_RANKING = 1000
+
+
+@bp.get("/ranking")
+def ranking(name: str) -> Response:
+    """Complete trials ranked by the GP posterior mean of their objective, best first."""
+    limit = int_arg(request.args, "limit", 10, 1, MAX_RANKING) or 10
+    ranked = service().ranking(project(), name)[:limit]
+    return jsonify(
+        {
+            "study": name,
+            "by": "posterior",
+            "trials": [
+                {
+                    "number": r.trial.number,
+                    "value": r.trial.value,
+                    "posterior_mean": r.mean,
+                    "posterior_sd": r.sd,
+                    "params": r.trial.params,
+                }
+                for r in ranked
+            ],
+        }
+    )
+
+
 CONFLICT_READ_ERRORS = (*READ_ERRORS, "409")
 
 
@@ -64,8 +90,43 @@ def _paths() -> dict[str, Any]:
         _query("param", {"type": "string", "maxLength": 64}, "The parameter to slice along"),
         _query("points", {"type": "integer", "minimum": 10, "maximum": 500}, "Grid size"),
     ]
+    ranking_body = {
+        "type": "object",
+        "required": ["study", "by", "trials"],
+        "properties": {
+            "study": {"type": "string"},
+            "by": {"const": "posterior"},
+            "trials": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["number", "value", "posterior_mean", "posterior_sd", "params"],
+                    "properties": {
+                        "number": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+                        "value": {"type": "number"},
+                        "posterior_mean": {"type": "number"},
+                        "posterior_sd": {"type": "number", "minimum": 0},
+                        "params": {"type": "object"},
+                    },
+                },
+            },
+        },
+    }
+    ranking_params = [
+        NAME,
+        _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_RANKING}, "Top k (10)"),
+    ]
     base = "/api/v1/studies/{name}"
     return {
+        f"{base}/ranking": {
+            "get": _op(
+                "Complete trials ranked by GP posterior mean: the noisy-study recommendation, "
+                "409 below 2 complete trials (reader)",
+                ok=ranking_body,
+                params=ranking_params,
+                errors=CONFLICT_READ_ERRORS,
+            )
+        },
         f"{base}/importance": {
             "get": _op(
                 "Parameter importance, 409 below 2 complete trials (reader)",

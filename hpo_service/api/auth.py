@@ -44,6 +44,7 @@ ROLE_TABLE: dict[str, Role | None] = {
     "trials.list_page": Role.READER,
     "trials.read": Role.READER,
     "analysis.importance": Role.READER,
+    "analysis.ranking": Role.READER,
     "analysis.surrogate": Role.READER,
     # running trials
     "trials.suggest": Role.WORKER,

@@ -196,9 +196,20 @@ def _study_paths() -> dict[str, Any]:
         },
         "/api/v1/studies/{name}/best": {
             "get": _op(
-                "Best trial by value, or the recommended one by re-score (reader)",
-                ok=r.TRIAL_REF,
-                params=[NAME, _query("by", {"enum": ["value", "rescore"]}, "value (default)")],
+                "Best trial by value (default), by GP posterior mean (the recommendation of a "
+                "noisy study), by re-score, or `recommended` (re-score if any, else posterior "
+                "mean); `best_by` says which rule chose it; 409 for by=posterior below 2 "
+                "complete trials (reader)",
+                ok=r.BEST,
+                params=[
+                    NAME,
+                    _query(
+                        "by",
+                        {"enum": ["value", "posterior", "rescore", "recommended"]},
+                        "value (default)",
+                    ),
+                ],
+                errors=(*READ_ERRORS, "409"),
             )
         },
         "/api/v1/studies/{name}/export": {

@@ -60,6 +60,19 @@ INTERMEDIATE_ANSWER = {
     ],
     "description": "The trial and the pruner's answer: stop (then POST .../prune) or go on.",
 }
+BEST = {
+    "allOf": [
+        {"$ref": "#/components/schemas/Trial"},
+        _object(
+            {
+                "best_by": {"enum": ["value", "posterior", "rescore"]},
+                "posterior": _object({"mean": {"type": "number"}, "sd": {"type": "number"}}),
+            },
+            optional=("posterior",),
+        ),
+    ],
+    "description": "The trial and the rule that chose it; `posterior` when by GP posterior.",
+}
 STUDY = _object(
     {
         "project": {"type": "string"},

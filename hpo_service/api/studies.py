@@ -50,19 +50,26 @@ def delete(name: str) -> tuple[str, int]:
 
 @bp.get("/<name>/best")
 def best(name: str) -> Response:
-    """The best complete trial by value (ties go to the earlier trial), or by re-score."""
+    """The best trial by value (default), GP posterior mean, re-score, or ``recommended``."""
     by = request.args.get("by", "value")
     if by not in BEST_BY:
-        raise InvalidRequest(f"by must be one of {list(BEST_BY)}, got {by!r}")
-    trial = service().best(project(), name, by)
-    if trial is None and by == "rescore":
+        raise InvalidRequest(
+            f"by must be one of {list(BEST_BY)}, got {by!r}; `recommended` gives the re-score "
+            "if there is one, else the best posterior mean"
+        )
+    found = service().best(project(), name, by)
+    if found is None and by == "rescore":
         raise TrialNotFound(
             f"no trial of study {name!r} was re-scored yet; run "
             f"`hpo-trainer rescore --study {name} --top 3`, or ask for by=value"
         )
-    if trial is None:
+    if found is None:
         raise TrialNotFound(f"study {name!r} has no complete trial yet")
-    return jsonify(trial_to_json(trial))
+    body = trial_to_json(found.trial)
+    body["best_by"] = found.by
+    if found.posterior is not None:
+        body["posterior"] = {"mean": found.posterior.mean, "sd": found.posterior.sd}
+    return jsonify(body)
 
 
 @bp.get("/<name>/export")

@@ -22,7 +22,7 @@ from __future__ import annotations
 from hpo_service.client.client import DEFAULT_URL, Client, default_url
 from hpo_service.client.http import RetryPolicy
 from hpo_service.client.running import Heartbeat, RunningTrial, TrialContext, TrialPruned
-from hpo_service.client.study import StopDecision, StudyHandle, summary_from_json
+from hpo_service.client.study import Ranked, StopDecision, StudyHandle, summary_from_json
 from hpo_service.errors import ServerError, ServiceUnavailable
 
 Study = StudyHandle
@@ -31,6 +31,7 @@ __all__ = [
     "DEFAULT_URL",
     "Client",
     "Heartbeat",
+    "Ranked",
     "RetryPolicy",
     "RunningTrial",
     "ServerError",

@@ -38,6 +38,17 @@ def summary_from_json(data: Mapping[str, Any]) -> StudySummary:
 
 
 @dataclass(frozen=True)
+class Ranked:
+    """A complete trial as ``GET .../ranking`` gives it: its value and the GP's posterior."""
+
+    number: int
+    value: float
+    posterior_mean: float
+    posterior_sd: float
+    params: Params
+
+
+@dataclass(frozen=True)
 class StopDecision:
     """The answer to an intermediate report: stop now (then prune) or go on, and why."""
 
@@ -219,13 +230,24 @@ class StudyHandle:
                 return
 
     def best(self, by: str = "value") -> Trial | None:
-        """The best trial by value (complete; a pruned one only if none completed), or by
-        re-score (``by="rescore"``: the recommendation of ``hpo-trainer rescore``), or None."""
+        """The best trial, or None. ``by``: ``value`` (best observed, the default),
+        ``posterior`` (best GP posterior mean among evaluated configurations: the
+        recommendation of a noisy study), ``rescore`` (hpo-trainer rescore's best), or
+        ``recommended`` (the re-score if any, else the posterior mean)."""
         try:
             answer = self._http.request("GET", f"{self._path}/best", params={"by": by})
             return trial_from_json(answer)
         except TrialNotFound:
             return None
+
+    def ranking(self, limit: int = 10) -> list[Ranked]:
+        """The complete trials ranked by the GP's posterior mean, best first (``limit``)."""
+        answer = self._http.request("GET", f"{self._path}/ranking", params={"limit": limit})
+        return [
+            Ranked(int(t["number"]), float(t["value"]), float(t["posterior_mean"]),
+                   float(t["posterior_sd"]), dict(t["params"]))
+            for t in answer["trials"]
+        ]  # fmt: skip
 
     def trial(
         self, worker_id: str | None = None, heartbeat_interval: float | None = None

@@ -12,7 +12,7 @@ from hpo_service.domain import SearchSpace
 from hpo_service.errors import InvalidStrategy
 from hpo_service.optimisation.base import Proposer, Strategy, StrategyFactory, suggest
 from hpo_service.optimisation.bayes_opt_strategy import BayesOptFactory
-from hpo_service.optimisation.gp import GPFactory, posterior_slice
+from hpo_service.optimisation.gp import GPFactory, posterior_at, posterior_slice
 from hpo_service.optimisation.grid_search import GridFactory, grid_size
 from hpo_service.optimisation.random_search import RandomFactory
 
@@ -48,6 +48,7 @@ __all__ = [
     "build_strategy",
     "grid_size",
     "normalise_strategy",
+    "posterior_at",
     "posterior_slice",
     "suggest",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from hpo_service import optimisation
@@ -160,3 +161,49 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A complete trial with the GP's posterior of its objective, in the study's direction."""
+
+    trial: Trial
+    mean: float
+    sd: float
+
+
+def posterior_ranking(
+    database: Database, project: str, name: str, cache: HistoryCache | None = None
+) -> list[Ranked]:
+    """The complete trials ranked by the GP's posterior mean (best first; ties: lower number).
+
+    The recommendation of a noisy study (see optimisation/gp/recommend.py): the evaluated
+    configuration the model believes best, not the luckiest observation. Any strategy's study
+    can be ranked; a gp study's own seed is used so the fit is the one ``suggest`` made.
+
+    Raises:
+        StudyNotFound: no such study.
+        NotEnoughTrials: fewer than MIN_COMPLETE complete trials.
+        SurrogateUnavailable: the GP could not be fitted.
+    """
+    study, trials = _snapshot(database, project, name, cache)
+    complete = [
+        t
+        for t in trials
+        if t.state is TrialState.COMPLETE and t.value is not None and math.isfinite(t.value)
+    ]
+    if len(complete) < MIN_COMPLETE:
+        raise NotEnoughTrials(
+            f"a posterior ranking needs at least {MIN_COMPLETE} complete trials; "
+            f"the study has {len(complete)}"
+        )
+    own = study.strategy.get("seed") if study.strategy.get("name") == "gp" else None
+    seed = int(own) if isinstance(own, int) else study.seed
+    history = history_of(study, trials)
+    mean, sd = optimisation.posterior_at(study.space, history, seed, [t.params for t in complete])
+    ranked = sorted(
+        zip(complete, mean.tolist(), sd.tolist(), strict=True),
+        key=lambda item: (-item[1], item[0].number),
+    )
+    sign = -1.0 if study.direction is Direction.MINIMIZE else 1.0
+    return [Ranked(t, sign * m, s) for t, m, s in ranked]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from hpo_service.domain import Study, StudySummary, Trial, TrialPage, TrialState
+from hpo_service.errors import NotEnoughTrials
 from hpo_service.optimisation.gp.threads import limit_blas_threads
 from hpo_service.optimisation.pruners import Decision
 from hpo_service.persistence import Database, Repository
@@ -22,7 +24,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-BEST_BY = ("value", "rescore")
+BEST_BY = ("value", "posterior", "rescore", "recommended")
+"""How ``best`` chooses: the best observed value (default), the best GP posterior mean among
+the evaluated configurations, the best re-score (hpo-trainer rescore), or ``recommended``:
+the re-score if any trial has one, else the posterior mean (value while too few trials)."""
 
 
 def rescore_value(trial: Trial) -> float | None:
@@ -37,6 +42,15 @@ def best_rescored(study: Study, trials: Sequence[Trial]) -> Trial | None:
     scored = [(rescore_value(t), t) for t in trials]
     ranked = [(study.direction.to_maximise(v), -t.number, t) for v, t in scored if v is not None]
     return max(ranked, key=lambda item: item[:2])[2] if ranked else None
+
+
+@dataclass(frozen=True)
+class Best:
+    """The answer of ``best``: the trial, the rule that chose it, and its posterior if known."""
+
+    trial: Trial
+    by: str
+    posterior: analysis.Ranked | None = None
 
 
 class Service:
@@ -198,12 +212,32 @@ class Service:
         """The GP posterior and acquisition along one parameter."""
         return analysis.surrogate(self.database, project, name, param, points, self.history)
 
-    def best(self, project: str, name: str, by: str = "value") -> Trial | None:
-        """The best trial by value (complete; a pruned one only if none completed), or by
-        re-score (``by="rescore"``), or None."""
+    def best(self, project: str, name: str, by: str = "value") -> Best | None:
+        """The best trial by ``by`` (one of BEST_BY), or None when no trial qualifies.
+
+        ``value``: the best complete trial (a pruned one only if none completed).
+        ``posterior``: the complete trial with the best GP posterior mean (raises
+        NotEnoughTrials below MIN_COMPLETE). ``rescore``: the best re-score.
+        ``recommended``: rescore if any, else posterior, else value.
+        """
+        if by in ("rescore", "recommended"):
+            with self.database.transaction() as session:
+                repo = Repository(session, project)
+                study = repo.get_study(name)
+                rescored = best_rescored(study, repo.trials(name, states=(TrialState.COMPLETE,)))
+            if rescored is not None or by == "rescore":
+                return None if rescored is None else Best(rescored, "rescore")
+        if by in ("posterior", "recommended"):
+            try:
+                top = self.ranking(project, name)[0]
+                return Best(top.trial, "posterior", top)
+            except NotEnoughTrials:
+                if by == "posterior":
+                    raise
         with self.database.transaction() as session:
-            repo = Repository(session, project)
-            if by == "value":
-                return repo.best_trial(name)
-            study = repo.get_study(name)
-            return best_rescored(study, repo.trials(name, states=(TrialState.COMPLETE,)))
+            trial = Repository(session, project).best_trial(name)
+        return None if trial is None else Best(trial, "value")
+
+    def ranking(self, project: str, name: str) -> list[analysis.Ranked]:
+        """Complete trials ranked by the GP posterior mean of their objective, best first."""
+        return analysis.posterior_ranking(self.database, project, name, self.history)

@@ -286,7 +286,9 @@ def test_summary_names_the_recommended_re_scored_trial(
     studies.create(api, "rescored")
     studies.record(api, "rescored", [0.99, 0.97, 0.98])
     open_study(page, server, "rescored")
-    assert summary_value(page, "Recommended").startswith(NO_VALUE)
+    posterior = api.get("/studies/rescored/best", params={"by": "posterior"}).json()
+    before = summary_value(page, "Recommended")
+    assert before.startswith(f"trial {posterior['number']}: ") and "GP posterior mean" in before
     for number, value in ((0, 0.975), (2, 0.981)):
         rescore = {"value": value, "sem": 0.002, "folds": 5, "repeats": 5, "seed": 1}
         answer = api.patch(

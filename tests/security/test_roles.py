@@ -32,6 +32,7 @@ CASES: list[tuple[str, str, str, Any, int]] = [
     ("trials.list_page", "GET", f"{S}/trials", None, 200),
     ("trials.read", "GET", f"{S}/trials/0", None, 200),
     ("analysis.importance", "GET", f"{S}/importance", None, 200),
+    ("analysis.ranking", "GET", f"{S}/ranking", None, 200),
     ("analysis.surrogate", "GET", f"{S}/surrogate?param=hidden_layers", None, 409),
     ("trials.suggest", "POST", f"{S}/suggestions", {}, 200),
     ("trials.heartbeat", "POST", f"{S}/trials/2/heartbeat", {}, 200),

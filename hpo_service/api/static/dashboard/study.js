@@ -33,7 +33,20 @@
     }
   }
 
-  /** The recommendation: the best re-score (hpo-trainer rescore's metadata.rescore), if any. */
+  let posterior = null; // the service's best posterior mean (GET best?by=posterior), if any
+
+  /** The GP's recommendation among evaluated trials; null below two complete trials. */
+  async function fetchPosterior() {
+    try {
+      const best = await HPO.getJSON(HPO.studyUrl(name, "/best?by=posterior"));
+      posterior = best.posterior ? best : null;
+    } catch (error) {
+      posterior = null; // 409: too few complete trials yet, or the GP could not be fitted
+    }
+  }
+
+  /** The recommendation: the best re-score (hpo-trainer rescore's metadata.rescore) if any,
+      else the configuration with the best GP posterior mean (not the luckiest value). */
   function recommended(study) {
     const sign = study.direction === "maximize" ? 1 : -1;
     let best = null;
@@ -41,6 +54,10 @@
       const r = t.metadata && t.metadata.rescore;
       if (!r || typeof r.value !== "number") continue;
       if (!best || sign * r.value > sign * best.metadata.rescore.value) best = t;
+    }
+    if (!best && posterior) {
+      const p = posterior.posterior;
+      return `trial ${posterior.number}: ${HPO.fmt(p.mean)} ± ${HPO.fmt(p.sd)} GP posterior mean (run hpo-trainer rescore to confirm)`;
     }
     if (!best) return "– (run hpo-trainer rescore)";
     const r = best.metadata.rescore;
@@ -102,6 +119,7 @@
     } else {
       [study] = await Promise.all([HPO.getJSON(HPO.studyUrl(name)), fetchAll(+HPO.main.dataset.trials)]);
     }
+    if (plots.stale) await fetchPosterior();
     summary(study);
     if (plots.stale) {
       await draw(study);
