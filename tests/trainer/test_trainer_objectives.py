@@ -10,9 +10,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sklearn.datasets import load_breast_cancer
 from sklearn.dummy import DummyRegressor
 from sklearn.model_selection import cross_val_score
-from sklearn.neural_network import MLPRegressor
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.preprocessing import PowerTransformer
 
 from hpo_service.wire import space_from_json
 from trainer.data import load_concrete
@@ -27,7 +29,8 @@ from trainer.objectives import (
     problem_names,
     registry,
 )
-from trainer.objectives.lockstep import Plan, train_lockstep
+from trainer.objectives import mlp as mlp_module
+from trainer.objectives.lockstep import LockstepClassifier, LockstepRegressor, Plan, train_lockstep
 from trainer.objectives.mlp import cv_seed, mix_splits, regression_inputs, rmse, stratified_splits
 
 GOOD: dict[str, Any] = {
@@ -233,3 +236,49 @@ def test_an_ensemble_averages_members_that_differ_only_in_their_seeds() -> None:
     assert all(isinstance(m.random_state, np.random.RandomState) for m in members)
     with pytest.raises(ObjectiveError, match=r"ensemble must be in 1\.\.3"):
         get_problem("concrete").evaluate({**GOOD, "ensemble": 9}, folds=2)
+
+
+@pytest.mark.parametrize(
+    ("fast", "plain"), [(LockstepClassifier, MLPClassifier), (LockstepRegressor, MLPRegressor)]
+)
+def test_validating_a_fold_once_trains_exactly_as_plain_partial_fit(fast: Any, plain: Any) -> None:
+    X, y = load_breast_cancer(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    target = y if plain is MLPClassifier else y.astype(float) + 0.1 * X[:, 0]
+    extra = {"classes": np.unique(y)} if plain is MLPClassifier else {}
+    nets = [
+        cls(hidden_layer_sizes=(16,), random_state=np.random.RandomState(3))
+        for cls in (fast, plain)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(5):
+            for net in nets:
+                net.partial_fit(X, target, **extra)
+    assert nets[0].loss_curve_ == nets[1].loss_curve_
+    for a, b in zip(nets[0].coefs_, nets[1].coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="features"):
+        nets[0].partial_fit(X[:, :5], target, **extra)  # other arrays are validated again
+
+
+def test_a_folds_preprocessing_is_computed_once_per_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    X, y = load_breast_cancer(return_X_y=True)
+    fits: list[int] = []
+    original = mlp_module.input_transform
+
+    def counting(name: str, n_samples: int) -> Any:
+        fits.append(n_samples)
+        return original(name, n_samples)
+
+    monkeypatch.setattr(mlp_module, "input_transform", counting)
+    prepare = mlp_module.classification_inputs("power")
+    first = prepare(X[:400], y[:400], X[400:], y[400:])
+    again = prepare(X[:400].copy(), y[:400], X[400:], y[400:])  # equal content, new array
+    other = prepare(X[:300], y[:300], X[300:], y[300:])
+    assert len(fits) == 2 and first[0] is again[0]
+    assert other[0].shape == (300, 30)
+    reference = PowerTransformer().fit(X[:400])
+    np.testing.assert_allclose(first[2], reference.transform(X[400:]))
