@@ -196,9 +196,17 @@ def _study_paths() -> dict[str, Any]:
         },
         "/api/v1/studies/{name}/best": {
             "get": _op(
-                "Best trial by value, or the recommended one by re-score (reader)",
-                ok=r.TRIAL_REF,
+                "Best feasible trial by value, or the recommended one by re-score; a study "
+                "with several objectives answers its Pareto front (reader)",
+                ok={"oneOf": [r.TRIAL_REF, _ref("ParetoFront")]},
                 params=[NAME, _query("by", {"enum": ["value", "rescore"]}, "value (default)")],
+            )
+        },
+        "/api/v1/studies/{name}/pareto": {
+            "get": _op(
+                "Pareto front of feasible complete trials, hypervolume and reference (reader)",
+                ok=_ref("ParetoFront"),
+                params=[NAME],
             )
         },
         "/api/v1/studies/{name}/export": {

@@ -6,9 +6,10 @@ from flask import Blueprint, Response, jsonify, request
 
 from hpo_service.api.context import project, service
 from hpo_service.api.decoding import json_body
+from hpo_service.domain import ParetoFront
 from hpo_service.errors import InvalidRequest, TrialNotFound
 from hpo_service.service.core import BEST_BY
-from hpo_service.wire import summary_to_json, trial_to_json, trials_to_csv
+from hpo_service.wire import pareto_to_json, summary_to_json, trial_to_json, trials_to_csv
 
 bp = Blueprint("studies", __name__, url_prefix="/api/v1/studies")
 
@@ -50,11 +51,14 @@ def delete(name: str) -> tuple[str, int]:
 
 @bp.get("/<name>/best")
 def best(name: str) -> Response:
-    """The best complete trial by value (ties go to the earlier trial), or by re-score."""
+    """The best feasible complete trial by value (ties go to the earlier trial), or by
+    re-score; a study with several objectives answers its Pareto front."""
     by = request.args.get("by", "value")
     if by not in BEST_BY:
         raise InvalidRequest(f"by must be one of {list(BEST_BY)}, got {by!r}")
-    trial = service().best(project(), name, by)
+    trial = service().best_or_front(project(), name, by)
+    if isinstance(trial, ParetoFront):
+        return jsonify(pareto_to_json(trial))
     if trial is None and by == "rescore":
         raise TrialNotFound(
             f"no trial of study {name!r} was re-scored yet; run "
@@ -63,6 +67,12 @@ def best(name: str) -> Response:
     if trial is None:
         raise TrialNotFound(f"study {name!r} has no complete trial yet")
     return jsonify(trial_to_json(trial))
+
+
+@bp.get("/<name>/pareto")
+def pareto(name: str) -> Response:
+    """The non-dominated feasible complete trials, the hypervolume and its reference point."""
+    return jsonify(pareto_to_json(service().pareto(project(), name)))
 
 
 @bp.get("/<name>/export")
@@ -75,7 +85,8 @@ def export(name: str) -> Response:
     trials = service().all_trials(project(), name)
     disposition = {"Content-Disposition": f'attachment; filename="{name}-trials.{fmt}"'}
     if fmt == "csv":
-        text = trials_to_csv(summary.study.space.names, trials)
+        study = summary.study
+        text = trials_to_csv(study.space.names, trials, study.metric_names)
         return Response(text, mimetype="text/csv", headers=disposition)
     response = jsonify(
         {"study": summary_to_json(summary), "trials": [trial_to_json(t) for t in trials]}
