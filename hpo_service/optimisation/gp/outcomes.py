@@ -42,8 +42,6 @@ from hpo_service.optimisation.gp.kernel import Array
 from hpo_service.optimisation.gp.posterior import Posterior
 from hpo_service.optimisation.gp.surrogate import Surrogate
 
-LOG_FLOOR = -1e4
-
 
 @dataclass(frozen=True)
 class OutcomeModels:
@@ -119,7 +117,7 @@ class OutcomeSurface:
             value = value + log_p
             d_mean[k] = -ratio / stds[k]
             d_std[k] = -ratio * z / stds[k]
-        return np.maximum(value, LOG_FLOOR), d_mean, d_std
+        return value, d_mean, d_std
 
 
 def log_ehvi(
