@@ -216,7 +216,7 @@ def tuned_report(trials: int) -> str:
 def _pm(score: dict[str, Any] | None, problem: str) -> str:
     """``mean +- se`` of a stored score, or a dash."""
     if score is None:
-        return "–"
+        return "\N{EN DASH}"
     return f"{_fmt(score['value'], problem)} +- {_fmt(score['sem'], problem)}"
 
 

@@ -14,6 +14,7 @@ from hpo_service import conditions
 from hpo_service.access import DEFAULT_PROJECT
 from hpo_service.conditions import Condition as Condition
 from hpo_service.errors import InvalidParams, InvalidSearchSpace
+from hpo_service.objectives import Constraint, Objective, metric_names
 
 ParamValue: TypeAlias = float | int | str | bool
 Params: TypeAlias = dict[str, ParamValue]
@@ -289,10 +290,28 @@ def _validate_choices(param: CategoricalParam) -> None:
 
 @dataclass(frozen=True)
 class Observation:
-    """A completed configuration and its value, sign-flipped so that larger is better."""
+    """A completed configuration and its value, sign-flipped so that larger is better.
+
+    ``value`` is the first objective. A study with several objectives or constraints also
+    fills ``values`` (every objective, each sign-flipped to maximise) and ``slacks`` (each
+    constraint bound as ``g <= 0`` when satisfied); strategies that model one objective
+    read ``value`` only.
+    """
 
     params: Params
     value: float
+    values: tuple[float, ...] = ()
+    slacks: tuple[float, ...] = ()
+
+    @property
+    def objectives(self) -> tuple[float, ...]:
+        """Every objective, maximised (just ``value`` for a single-objective study)."""
+        return self.values or (self.value,)
+
+    @property
+    def feasible(self) -> bool:
+        """Whether every constraint holds."""
+        return all(g <= 0.0 for g in self.slacks)
 
 
 @dataclass(frozen=True)
@@ -302,6 +321,7 @@ class History:
     completed: tuple[Observation, ...] = ()
     pending: tuple[Params, ...] = ()
     failed: tuple[Params, ...] = ()
+    reference_point: tuple[float, ...] | None = None  # declared, maximised, per objective
 
     @property
     def size(self) -> int:
@@ -327,6 +347,23 @@ class Study:
     description: str = ""
     pruner: Mapping[str, Any] = field(default_factory=lambda: {"name": "none"})
     project: str = DEFAULT_PROJECT
+    objectives: tuple[Objective, ...] = ()
+    constraints: tuple[Constraint, ...] = ()
+    reference_point: Mapping[str, float] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.objectives:  # a single-objective study: its metric and direction
+            object.__setattr__(self, "objectives", (Objective(self.metric, self.direction.value),))
+
+    @property
+    def multi_objective(self) -> bool:
+        """True with more than one objective."""
+        return len(self.objectives) > 1
+
+    @property
+    def metric_names(self) -> list[str]:
+        """Names a report carries values for: objectives, then constrained metrics."""
+        return metric_names(self.objectives, self.constraints)
 
 
 @dataclass(frozen=True)
@@ -357,6 +394,8 @@ class Trial:
     updated_seq: int = 0
     end_reason: EndReason | None = None
     pruned_step: int | None = None
+    values: Mapping[str, float] | None = None
+    feasible: bool | None = None
 
     @property
     def duration_seconds(self) -> float | None:
@@ -384,3 +423,21 @@ class TrialPage:
     trials: tuple[Trial, ...]
     seq: int
     has_more: bool
+
+
+@dataclass(frozen=True)
+class ParetoFront:
+    """The feasible complete trials no other one dominates, with their hypervolume.
+
+    ``reference`` says where the reference point came from ("declared" by the study or
+    "derived" from the feasible observations; None while nothing is feasible), and
+    ``history`` holds (trial number, hypervolume of the front up to that trial).
+    """
+
+    trials: tuple[Trial, ...]
+    reference_point: Mapping[str, float] | None
+    reference: str | None
+    hypervolume: float | None
+    history: tuple[tuple[int, float], ...] = ()
+    feasible_count: int = 0
+    infeasible_count: int = 0

@@ -82,6 +82,13 @@ class InvalidValue(InvalidRequest):
     title = "Invalid objective value"
 
 
+class InvalidObjectives(InvalidRequest):
+    """Objectives, constraints or a reference point of a study definition are invalid."""
+
+    code = "invalid-objectives"
+    title = "Invalid objectives or constraints"
+
+
 class InvalidPruner(InvalidRequest):
     """A pruner configuration names an unknown pruner or option, or an option is out of range."""
 

@@ -24,6 +24,7 @@ from hpo_service.domain import (
     IntermediateValue,
     IntParam,
     Param,
+    ParetoFront,
     SearchSpace,
     Study,
     StudyState,
@@ -32,7 +33,13 @@ from hpo_service.domain import (
     TrialPage,
     TrialState,
 )
-from hpo_service.errors import InvalidSearchSpace, InvalidValue
+from hpo_service.errors import InvalidObjectives, InvalidSearchSpace, InvalidValue
+from hpo_service.objectives import (
+    Constraint,
+    Objective,
+    constraint_from_json,
+    constraint_to_json,
+)
 
 
 def encode_time(moment: datetime | None) -> str | None:
@@ -138,7 +145,33 @@ def study_to_json(study: Study) -> dict[str, Any]:
         "created_at": encode_time(study.created_at),
         "description": study.description,
         "pruner": dict(study.pruner),
+        "objectives": [{"name": o.name, "direction": o.direction} for o in study.objectives],
+        "constraints": [constraint_to_json(c) for c in study.constraints],
+        "reference_point": dict(study.reference_point) if study.reference_point else None,
     }
+
+
+def objectives_from_json(data: Any) -> tuple[Objective, ...]:
+    """``[{"name", "direction"}, ...]`` as objectives (the study checks what they mean)."""
+    if not isinstance(data, list | tuple):
+        raise InvalidObjectives("objectives must be a list of {name, direction} objects")
+    out = []
+    for item in data:
+        if not isinstance(item, Mapping) or set(item) - {"name", "direction"}:
+            raise InvalidObjectives(
+                f"an objective is {{'name': ..., 'direction': 'minimize'|'maximize'}}; got {item!r}"
+            )
+        out.append(Objective(str(item.get("name")), str(item.get("direction", "minimize"))))
+    return tuple(out)
+
+
+def constraints_from_json(data: Any) -> tuple[Constraint, ...]:
+    """``[{"name", "min"?, "max"?}, ...]`` as constraints."""
+    if data is None:
+        return ()
+    if not isinstance(data, list | tuple) or not all(isinstance(c, Mapping) for c in data):
+        raise InvalidObjectives("constraints must be a list of {name, min?, max?} objects")
+    return tuple(constraint_from_json(c) for c in data)
 
 
 def study_from_json(data: Mapping[str, Any]) -> Study:
@@ -159,6 +192,9 @@ def study_from_json(data: Mapping[str, Any]) -> Study:
         description=data.get("description", ""),
         pruner=dict(data.get("pruner") or {"name": "none"}),
         project=data.get("project", DEFAULT_PROJECT),
+        objectives=objectives_from_json(data.get("objectives") or []),
+        constraints=constraints_from_json(data.get("constraints")),
+        reference_point=data.get("reference_point"),
     )
 
 
@@ -192,6 +228,8 @@ def trial_to_json(trial: Trial) -> dict[str, Any]:
         "seq": trial.updated_seq,
         "end_reason": trial.end_reason.value if trial.end_reason else None,
         "pruned_step": trial.pruned_step,
+        "values": dict(trial.values) if trial.values is not None else None,
+        "feasible": trial.feasible,
     }
 
 
@@ -217,6 +255,38 @@ def trial_from_json(data: Mapping[str, Any]) -> Trial:
         updated_seq=int(data.get("seq", 0)),
         end_reason=EndReason(data["end_reason"]) if data.get("end_reason") else None,
         pruned_step=data.get("pruned_step"),
+        values=data.get("values"),
+        feasible=data.get("feasible"),
+    )
+
+
+def pareto_to_json(front: ParetoFront) -> dict[str, Any]:
+    """The Pareto front: its trials, hypervolume, reference point and hypervolume history."""
+    return {
+        "trials": [trial_to_json(t) for t in front.trials],
+        "hypervolume": front.hypervolume,
+        "reference_point": dict(front.reference_point) if front.reference_point else None,
+        "reference": front.reference,
+        "hypervolume_history": [
+            {"number": number, "hypervolume": volume} for number, volume in front.history
+        ],
+        "feasible_trials": front.feasible_count,
+        "infeasible_trials": front.infeasible_count,
+    }
+
+
+def pareto_from_json(data: Mapping[str, Any]) -> ParetoFront:
+    """Decode what pareto_to_json wrote (used by the client)."""
+    return ParetoFront(
+        trials=tuple(trial_from_json(t) for t in data["trials"]),
+        reference_point=data.get("reference_point"),
+        reference=data.get("reference"),
+        hypervolume=data.get("hypervolume"),
+        history=tuple(
+            (int(h["number"]), float(h["hypervolume"])) for h in data["hypervolume_history"]
+        ),
+        feasible_count=int(data.get("feasible_trials", 0)),
+        infeasible_count=int(data.get("infeasible_trials", 0)),
     )
 
 
@@ -263,6 +333,7 @@ CSV_COLUMNS = (
     "failure_reason",
     "end_reason",
     "pruned_step",
+    "feasible",
 )
 
 
@@ -279,16 +350,31 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def trials_to_csv(param_names: Sequence[str], trials: Sequence[Trial]) -> str:
-    """All trials as CSV: one row per trial, one column per parameter (``params.<name>``)."""
+def trials_to_csv(
+    param_names: Sequence[str], trials: Sequence[Trial], metric_names: Sequence[str] = ()
+) -> str:
+    """All trials as CSV: one row per trial, one column per parameter (``params.<name>``)
+    and one per objective or constrained metric (``values.<name>``)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*CSV_COLUMNS, *(f"params.{n}" for n in param_names)])
+    writer.writerow(
+        [
+            *CSV_COLUMNS,
+            *(f"params.{n}" for n in param_names),
+            *(f"values.{n}" for n in metric_names),
+        ]
+    )
     for trial in trials:
         encoded = trial_to_json(trial)
         row = [encoded[c] for c in CSV_COLUMNS]
-        # an inactive (absent) parameter is a blank cell
-        writer.writerow([csv_cell(v) for v in (*row, *(trial.params.get(n) for n in param_names))])
+        values = trial.values or {}
+        # an inactive (absent) parameter, or a value not measured, is a blank cell
+        cells = (
+            *row,
+            *(trial.params.get(n) for n in param_names),
+            *(values.get(n) for n in metric_names),
+        )
+        writer.writerow([csv_cell(v) for v in cells])
     return out.getvalue()
 
 

@@ -23,7 +23,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
@@ -35,7 +35,7 @@ from hpo_service.client import (
     ServiceUnavailable,
     StudyHandle,
 )
-from hpo_service.domain import StudyState, Trial, TrialState
+from hpo_service.domain import Study, StudyState, Trial, TrialState
 from hpo_service.errors import (
     BudgetExhausted,
     HpoError,
@@ -243,11 +243,47 @@ def _work_one(study: StudyHandle, problem: Problem, config: WorkerConfig) -> Tri
         if result.pruned:
             _deliver(trial, lambda: trial.prune(result.metrics), config.max_backoff)
             log.info("trial %d pruned after %s epochs", trial.number, result.metrics.get("epochs"))
-        elif _deliver(
-            trial, lambda: trial.report(result.value, result.metrics), config.max_backoff
-        ):
+            return trial.result
+        try:
+            values = study_values(study.definition, result.value, result.metrics)
+        except ValueError as exc:
+            unmeasured = str(exc)
+            _deliver(trial, lambda: trial.fail(unmeasured), config.max_backoff)
+            return trial.result
+        if _deliver(trial, lambda: _report(trial, result.value, values, result.metrics),
+                    config.max_backoff):  # fmt: skip
             log.info("reported trial %d value=%r", trial.number, result.value)
     return trial.result
+
+
+def study_values(study: Study, value: float, metrics: Mapping[str, Any]) -> dict[str, float] | None:
+    """For a study that measures several metrics: the first objective is the problem's
+    value, every other objective or constrained metric is read from the recorded metrics
+    by name (``fit_seconds``, ``n_weights``, ``roc_auc``, ...). None for one metric."""
+    names = study.metric_names
+    if len(names) == 1:
+        return None
+    first = study.objectives[0].name
+    numeric = {
+        k: float(v)
+        for k, v in metrics.items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
+    missing = [n for n in names if n != first and n not in numeric]
+    if missing:
+        raise ValueError(
+            f"study {study.name!r} measures {missing}, which this trainer does not record; "
+            f"it records {sorted(numeric)}"
+        )
+    return {n: float(value) if n == first else numeric[n] for n in names}
+
+
+def _report(
+    trial: RunningTrial, value: float, values: dict[str, float] | None, metrics: Any
+) -> Trial:
+    if values is None:
+        return trial.report(value, metrics)
+    return trial.report(metadata=metrics, values=values)
 
 
 def _curve_reporter(trial: RunningTrial, max_backoff: float) -> Callable[[int, float], bool]:

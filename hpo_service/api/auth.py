@@ -40,6 +40,7 @@ ROLE_TABLE: dict[str, Role | None] = {
     "studies.list_all": Role.READER,
     "studies.read": Role.READER,
     "studies.best": Role.READER,
+    "studies.pareto": Role.READER,
     "studies.export": Role.READER,
     "trials.list_page": Role.READER,
     "trials.read": Role.READER,

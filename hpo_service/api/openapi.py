@@ -196,11 +196,12 @@ def _study_paths() -> dict[str, Any]:
         },
         "/api/v1/studies/{name}/best": {
             "get": _op(
-                "Best trial by value (default), by GP posterior mean (the recommendation of a "
-                "noisy study), by re-score, or `recommended` (re-score if any, else posterior "
-                "mean); `best_by` says which rule chose it; 409 for by=posterior below 2 "
-                "complete trials (reader)",
-                ok=r.BEST,
+                "Best feasible trial by value (default), by GP posterior mean (the "
+                "recommendation of a noisy study), by re-score, or `recommended` (re-score if "
+                "any, else posterior mean); `best_by` says which rule chose it; 409 for "
+                "by=posterior below 2 complete trials. A study with several objectives "
+                "answers its Pareto front, except by re-score (reader)",
+                ok={"oneOf": [r.BEST, _ref("ParetoFront")]},
                 params=[
                     NAME,
                     _query(
@@ -210,6 +211,13 @@ def _study_paths() -> dict[str, Any]:
                     ),
                 ],
                 errors=(*READ_ERRORS, "409"),
+            )
+        },
+        "/api/v1/studies/{name}/pareto": {
+            "get": _op(
+                "Pareto front of feasible complete trials, hypervolume and reference (reader)",
+                ok=_ref("ParetoFront"),
+                params=[NAME],
             )
         },
         "/api/v1/studies/{name}/export": {

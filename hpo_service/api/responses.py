@@ -51,6 +51,18 @@ TRIAL = _object(
             "maximum": INT32_MAX,
             "description": "Step of a pruned trial's last intermediate value (its value).",
         },
+        "values": {
+            "type": ["object", "null"],
+            "additionalProperties": {"type": "number"},
+            "description": "Every objective's and constrained metric's value by name; null "
+            "until reported (and for pruned or failed trials). `value` is the first "
+            "objective's.",
+        },
+        "feasible": {
+            "type": ["boolean", "null"],
+            "description": "Whether every constraint holds (true without constraints); null "
+            "until reported. An infeasible trial is complete, never failed.",
+        },
     }
 )
 INTERMEDIATE_ANSWER = {
@@ -93,6 +105,27 @@ STUDY = _object(
         "best_trial": {"type": ["integer", "null"], "minimum": 0, "maximum": INT32_MAX},
         "last_activity": TIME_OR_NULL,
         "pruner": {"$ref": "#/components/schemas/Pruner"},
+        "objectives": {
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/Objective"},
+            "description": "Always present; one entry (from direction and metric) for a "
+            "single-objective study. direction and metric are the first objective's.",
+        },
+        "constraints": {
+            "type": "array",
+            "items": _object(
+                {
+                    "name": {"type": "string"},
+                    "min": {"type": ["number", "null"]},
+                    "max": {"type": ["number", "null"]},
+                }
+            ),
+        },
+        "reference_point": {
+            "type": ["object", "null"],
+            "additionalProperties": {"type": "number"},
+            "description": "The declared hypervolume reference point, or null (derived).",
+        },
     }
 )
 PROBLEM = {
@@ -147,6 +180,35 @@ HEALTH = _object(
     {"status": {"const": "ok"}, "version": {"type": "string"}, "database": {"type": "string"}}
 )
 EXPORT = _object({"study": STUDY_REF, "trials": {"type": "array", "items": TRIAL_REF}})
+PARETO = {
+    **_object(
+        {
+            "trials": {"type": "array", "items": TRIAL_REF},
+            "hypervolume": {"type": ["number", "null"], "minimum": 0},
+            "reference_point": {
+                "type": ["object", "null"],
+                "additionalProperties": {"type": "number"},
+            },
+            "reference": {"enum": ["declared", "derived", None]},
+            "hypervolume_history": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "number": {"type": "integer", "minimum": 0, "maximum": INT32_MAX},
+                        "hypervolume": {"type": "number", "minimum": 0},
+                    }
+                ),
+            },
+            "feasible_trials": COUNT,
+            "infeasible_trials": COUNT,
+        }
+    ),
+    "description": "The feasible complete trials no other feasible complete trial dominates, "
+    "in trial-number order; the hypervolume they dominate above the reference point "
+    "(declared by the study, or derived: each objective's worst feasible value moved by 10% "
+    "of its observed range); and the hypervolume after each feasible trial. Pruned, failed "
+    "and infeasible trials never enter the front.",
+}
 TOKENS = _object({"tokens": {"type": "array", "items": {"$ref": "#/components/schemas/Token"}}})
 
 RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -156,4 +218,5 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "Token": TOKEN,
     "IntermediateAnswer": INTERMEDIATE_ANSWER,
     "TokenCreated": TOKEN_CREATED,
+    "ParetoFront": PARETO,
 }

@@ -6,6 +6,7 @@ from typing import Any
 
 from hpo_service.access import PROJECT_PATTERN
 from hpo_service.domain import PARAM_NAME_PATTERN, STUDY_NAME_PATTERN
+from hpo_service.objectives import METRIC_NAME_PATTERN
 
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
@@ -101,6 +102,37 @@ PRUNER: dict[str, Any] = {
     },
 }
 
+METRIC_NAME = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 128,
+    "pattern": METRIC_NAME_PATTERN,
+    "description": "Letters, digits, '_', '.', '-'; starts with a letter or '_'",
+}
+OBJECTIVE: dict[str, Any] = {
+    "type": "object",
+    "description": "One objective: a metric name and whether to minimise or maximise it.",
+    "required": ["name", "direction"],
+    "additionalProperties": False,
+    "properties": {"name": METRIC_NAME, "direction": {"enum": ["minimize", "maximize"]}},
+}
+CONSTRAINT: dict[str, Any] = {
+    "type": "object",
+    "description": "A metric that must satisfy min <= value <= max (bounds inclusive; give "
+    "either or both). A name alone means value <= 0 (Optuna's convention). A trial that "
+    "violates a constraint is complete with feasible=false; it never enters the Pareto front.",
+    "required": ["name"],
+    "additionalProperties": False,
+    "properties": {"name": METRIC_NAME, "min": NUMBER, "max": NUMBER},
+}
+VALUES: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": NUMBER,
+    "maxProperties": 16,
+    "description": "One finite number for each objective and each constrained metric, by "
+    "name, no others (see the study's `objectives` and `constraints`).",
+}
+
 STUDY_CREATE: dict[str, Any] = {
     "type": "object",
     "required": ["name", "space"],
@@ -117,6 +149,23 @@ STUDY_CREATE: dict[str, Any] = {
         "seed": SEED,
         "description": {"type": "string", "maxLength": 10_000},
         "pruner": PRUNER,
+        "objectives": {
+            "type": "array",
+            "items": OBJECTIVE,
+            "minItems": 1,
+            "maxItems": 3,
+            "description": "Several objectives (names unique); replaces direction/metric, "
+            "which, if also sent, must equal the first objective. Default: one objective "
+            "from direction and metric.",
+        },
+        "constraints": {"type": "array", "items": CONSTRAINT, "maxItems": 8},
+        "reference_point": {
+            "type": "object",
+            "additionalProperties": NUMBER,
+            "description": "Hypervolume reference point: one number per objective, in the "
+            "objectives' own units (a worst acceptable value). Default: derived from the "
+            "feasible observations (docs/multi_objective.md).",
+        },
     },
 }
 
@@ -143,10 +192,13 @@ SUGGEST: dict[str, Any] = {
 
 REPORT: dict[str, Any] = {
     "type": "object",
-    "required": ["value"],
+    "description": "Give `value` (a study with one objective and no constraints) or "
+    "`values` (by name: every objective and constrained metric), not both.",
+    "anyOf": [{"required": ["value"]}, {"required": ["values"]}],
     "additionalProperties": False,
     "properties": {
         "value": {"type": "number", "description": "Finite; report NaN/inf as a failure."},
+        "values": VALUES,
         "metadata": METADATA,
         "worker_id": WORKER_ID,
     },
@@ -179,6 +231,7 @@ ADD_TRIAL: dict[str, Any] = {
             "(a parameter whose condition does not hold must be left out).",
         },
         "value": {"type": ["number", "null"]},
+        "values": VALUES,
         "metadata": METADATA,
     },
 }
@@ -251,4 +304,6 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "Parameter": PARAMETER,
     "Condition": CONDITION,
     "Strategy": STRATEGY,
+    "Objective": OBJECTIVE,
+    "Constraint": CONSTRAINT,
 }

@@ -6,9 +6,10 @@ from flask import Blueprint, Response, jsonify, request
 
 from hpo_service.api.context import project, service
 from hpo_service.api.decoding import json_body
+from hpo_service.domain import ParetoFront
 from hpo_service.errors import InvalidRequest, TrialNotFound
 from hpo_service.service.core import BEST_BY
-from hpo_service.wire import summary_to_json, trial_to_json, trials_to_csv
+from hpo_service.wire import pareto_to_json, summary_to_json, trial_to_json, trials_to_csv
 
 bp = Blueprint("studies", __name__, url_prefix="/api/v1/studies")
 
@@ -50,14 +51,17 @@ def delete(name: str) -> tuple[str, int]:
 
 @bp.get("/<name>/best")
 def best(name: str) -> Response:
-    """The best trial by value (default), GP posterior mean, re-score, or ``recommended``."""
+    """The best trial by value (default), GP posterior mean, re-score, or ``recommended``;
+    a study with several objectives answers its Pareto front (except by re-score)."""
     by = request.args.get("by", "value")
     if by not in BEST_BY:
         raise InvalidRequest(
             f"by must be one of {list(BEST_BY)}, got {by!r}; `recommended` gives the re-score "
             "if there is one, else the best posterior mean"
         )
-    found = service().best(project(), name, by)
+    found = service().best_or_front(project(), name, by)
+    if isinstance(found, ParetoFront):
+        return jsonify(pareto_to_json(found))
     if found is None and by == "rescore":
         raise TrialNotFound(
             f"no trial of study {name!r} was re-scored yet; run "
@@ -72,6 +76,12 @@ def best(name: str) -> Response:
     return jsonify(body)
 
 
+@bp.get("/<name>/pareto")
+def pareto(name: str) -> Response:
+    """The non-dominated feasible complete trials, the hypervolume and its reference point."""
+    return jsonify(pareto_to_json(service().pareto(project(), name)))
+
+
 @bp.get("/<name>/export")
 def export(name: str) -> Response:
     """All trials as CSV (one row per trial, a column per parameter) or JSON."""
@@ -82,7 +92,8 @@ def export(name: str) -> Response:
     trials = service().all_trials(project(), name)
     disposition = {"Content-Disposition": f'attachment; filename="{name}-trials.{fmt}"'}
     if fmt == "csv":
-        text = trials_to_csv(summary.study.space.names, trials)
+        study = summary.study
+        text = trials_to_csv(study.space.names, trials, study.metric_names)
         return Response(text, mimetype="text/csv", headers=disposition)
     response = jsonify(
         {"study": summary_to_json(summary), "trials": [trial_to_json(t) for t in trials]}

@@ -26,7 +26,13 @@ def report(name: str, number: int) -> Response:
     """Record a trial's value (idempotent)."""
     body = json_body("ReportRequest")
     trial = service().report(
-        project(), name, number, body["value"], body.get("metadata"), body.get("worker_id")
+        project(),
+        name,
+        number,
+        body.get("value"),
+        body.get("metadata"),
+        body.get("worker_id"),
+        body.get("values"),
     )
     return jsonify(trial_to_json(trial))
 
@@ -72,7 +78,7 @@ def add(name: str) -> tuple[Response, int]:
     """Queue a configuration to try next, or record one already evaluated (with "value")."""
     body = json_body("TrialCreate")
     trial = service().add_trial(
-        project(), name, body["params"], body.get("value"), body.get("metadata")
+        project(), name, body["params"], body.get("value"), body.get("metadata"), body.get("values")
     )
     return jsonify(trial_to_json(trial)), 201
 

@@ -14,6 +14,7 @@ from hpo_service.client.http import Http, RetryPolicy
 from hpo_service.client.study import StudyHandle, summary_from_json
 from hpo_service.domain import Param, StudySummary
 from hpo_service.errors import StudyAlreadyExists
+from hpo_service.objectives import Constraint, Objective, constraint_to_json
 from hpo_service.wire import param_to_json
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -110,25 +111,32 @@ class Client:
         name: str,
         space: SpaceSpec,
         *,
-        direction: str = "minimize",
-        metric: str = "value",
+        direction: str | None = None,
+        metric: str | None = None,
         strategy: Mapping[str, Any] | None = None,
         exist_ok: bool = False,
         **options: Any,
     ) -> StudyHandle:
         """Create a study; ``options``: max_trials, lease_seconds, max_retries, seed,
-        description, pruner (e.g. ``{"name": "median"}``).
+        description, pruner (e.g. ``{"name": "median"}``), objectives (e.g.
+        ``[{"name": "acc", "direction": "maximize"}, {"name": "secs", "direction":
+        "minimize"}]``), constraints (``[{"name": "secs", "max": 60}]``), reference_point.
+
+        Without objectives the study has one, ``direction`` (minimize) and ``metric`` (value).
 
         With ``exist_ok`` an existing study of that name is returned as it is (not compared).
         Raises InvalidSearchSpace, InvalidStrategy, InvalidRequest or StudyAlreadyExists.
         """
         body: dict[str, Any] = {
             "name": name,
-            "direction": direction,
-            "metric": metric,
             "space": [param_to_json(p) if not isinstance(p, Mapping) else dict(p) for p in space],
-            **{k: v for k, v in options.items() if v is not None},
+            **{k: _plain(v) for k, v in options.items() if v is not None},
         }
+        several = "objectives" in body
+        if direction is not None or not several:
+            body["direction"] = direction or "minimize"
+        if metric is not None or not several:
+            body["metric"] = metric or "value"
         if strategy is not None:
             body["strategy"] = dict(strategy)
         try:
@@ -153,3 +161,14 @@ class Client:
         """Every study with trial counts per state and best value."""
         answer = self.http.request("GET", "/api/v1/studies")
         return [summary_from_json(s) for s in answer["studies"]]
+
+
+def _plain(option: Any) -> Any:
+    """Objective / Constraint dataclasses (and lists of them) as their JSON objects."""
+    if isinstance(option, list | tuple):
+        return [_plain(item) for item in option]
+    if isinstance(option, Objective):
+        return {"name": option.name, "direction": option.direction}
+    if isinstance(option, Constraint):
+        return {k: v for k, v in constraint_to_json(option).items() if v is not None}
+    return option

@@ -119,10 +119,17 @@ class RunningTrial:
         self._stop_heartbeat()
         self.abandoned = True
 
-    def report(self, value: float, metadata: Mapping[str, Any] | None = None) -> Trial:
-        """Report the trial's value (idempotent, retried) and stop the heartbeat."""
+    def report(
+        self,
+        value: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        values: Mapping[str, float] | None = None,
+    ) -> Trial:
+        """Report the trial's value, or ``values`` by name (idempotent, retried), and stop
+        the heartbeat."""
         self._stop_heartbeat()
-        self.result = self.study.report(self.number, value, metadata, self.worker_id)
+        self.result = self.study.report(self.number, value, metadata, self.worker_id, values=values)
         return self.result
 
     def fail(self, reason: str) -> Trial:

@@ -12,16 +12,28 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from hpo_service.client.running import MAX_REASON, TrialContext, TrialPruned
-from hpo_service.domain import Params, Study, StudySummary, Trial, TrialState
-from hpo_service.errors import BudgetExhausted, InvalidValue, StudyNotRunning, TrialNotFound
-from hpo_service.wire import decode_time, finite_value, study_from_json, trial_from_json
+from hpo_service.domain import Params, ParetoFront, Study, StudySummary, Trial, TrialState
+from hpo_service.errors import (
+    BudgetExhausted,
+    InvalidRequest,
+    InvalidValue,
+    StudyNotRunning,
+    TrialNotFound,
+)
+from hpo_service.wire import (
+    decode_time,
+    finite_value,
+    pareto_from_json,
+    study_from_json,
+    trial_from_json,
+)
 
 if TYPE_CHECKING:
     from hpo_service.client.http import Http
 
 log = logging.getLogger("hpo_service.client")
 
-Objective = Callable[[Params], float]
+Objective = Callable[[Params], float | Mapping[str, float]]
 StateFilter = TrialState | str | Iterable[TrialState | str] | None
 
 
@@ -111,12 +123,15 @@ class StudyHandle:
     def report(
         self,
         number: int,
-        value: float,
+        value: float | None = None,
         metadata: Mapping[str, Any] | None = None,
         worker_id: str | None = None,
+        *,
+        values: Mapping[str, float] | None = None,
     ) -> Trial:
-        """Record a trial's value; idempotent on the server, so retries never double-count."""
-        body: dict[str, Any] = {"value": finite_value(value)}
+        """Record a trial's value, or ``values`` by objective / constrained metric name;
+        idempotent on the server, so retries never double-count."""
+        body = _outcome(value, values)
         if metadata:
             body["metadata"] = dict(metadata)
         if worker_id:
@@ -181,10 +196,16 @@ class StudyHandle:
         return self._add({"params": dict(params)})
 
     def record(
-        self, params: Mapping[str, Any], value: float, metadata: Mapping[str, Any] | None = None
+        self,
+        params: Mapping[str, Any],
+        value: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        values: Mapping[str, float] | None = None,
     ) -> Trial:
-        """Record a configuration evaluated elsewhere, with its value, as a complete trial."""
-        body: dict[str, Any] = {"params": dict(params), "value": finite_value(value)}
+        """Record a configuration evaluated elsewhere, with its value (or ``values`` by
+        name), as a complete trial."""
+        body: dict[str, Any] = {"params": dict(params), **_outcome(value, values)}
         if metadata:
             body["metadata"] = dict(metadata)
         return self._add(body)
@@ -230,15 +251,26 @@ class StudyHandle:
                 return
 
     def best(self, by: str = "value") -> Trial | None:
-        """The best trial, or None. ``by``: ``value`` (best observed, the default),
+        """The best feasible trial, or None. ``by``: ``value`` (best observed, the default),
         ``posterior`` (best GP posterior mean among evaluated configurations: the
         recommendation of a noisy study), ``rescore`` (hpo-trainer rescore's best), or
-        ``recommended`` (the re-score if any, else the posterior mean)."""
+        ``recommended`` (the re-score if any, else the posterior mean). A study with several
+        objectives has a front, not one best: use ``pareto()``."""
         try:
             answer = self._http.request("GET", f"{self._path}/best", params={"by": by})
-            return trial_from_json(answer)
         except TrialNotFound:
             return None
+        if "hypervolume" in answer:
+            raise InvalidRequest(
+                f"study {self.name!r} has several objectives, so no single best trial; "
+                "use pareto() for its Pareto front"
+            )
+        return trial_from_json(answer)
+
+    def pareto(self) -> ParetoFront:
+        """The feasible complete trials no other dominates, their hypervolume, the reference
+        point and the hypervolume after each feasible trial."""
+        return pareto_from_json(self._http.request("GET", f"{self._path}/pareto"))
 
     def ranking(self, limit: int = 10) -> list[Ranked]:
         """The complete trials ranked by the GP's posterior mean, best first (``limit``)."""
@@ -276,6 +308,15 @@ class StudyHandle:
     def _add(self, body: Mapping[str, Any]) -> Trial:
         answer = self._http.request("POST", f"{self._path}/trials", json=body, safe=False)
         return trial_from_json(answer)
+
+
+def _outcome(value: float | None, values: Mapping[str, float] | None) -> dict[str, Any]:
+    """The body of a report: ``value`` or ``values`` (checked finite here, by name there)."""
+    if (value is None) == (values is None):
+        raise InvalidValue("give a value (one objective) or values (by name), exactly one")
+    if values is not None:
+        return {"values": {str(k): finite_value(v, f"values[{k!r}]") for k, v in values.items()}}
+    return {"value": finite_value(value)}
 
 
 class _Optimization:
@@ -316,5 +357,8 @@ class _Optimization:
                 log.warning("trial %d failed in optimize: %s", trial.number, exc)
                 trial.fail(f"{type(exc).__name__}: {exc}"[:MAX_REASON])
             else:
-                trial.report(value)
+                if isinstance(value, Mapping):
+                    trial.report(values=value)
+                else:
+                    trial.report(value)
         return trial.result

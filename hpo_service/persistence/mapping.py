@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from hpo_service.domain import (
     Direction,
@@ -13,8 +14,9 @@ from hpo_service.domain import (
     Trial,
     TrialState,
 )
+from hpo_service.objectives import constraint_to_json
 from hpo_service.persistence.models import StudyRow, TrialRow
-from hpo_service.wire import space_from_json
+from hpo_service.wire import constraints_from_json, objectives_from_json, space_from_json
 
 
 def naive_utc(moment: datetime) -> datetime:
@@ -43,7 +45,22 @@ def study_from_row(row: StudyRow) -> Study:
         description=row.description,
         pruner=dict(row.pruner or {"name": "none"}),
         project=row.project,
+        objectives=objectives_from_json(row.objectives) if row.objectives else (),
+        constraints=constraints_from_json(row.constraints),
+        reference_point=dict(row.reference_point) if row.reference_point else None,
     )
+
+
+def outcome_columns(study: Study) -> dict[str, Any]:
+    """The 0005 columns of a study: NULL for a plain single-objective study."""
+    plain = not study.multi_objective and study.objectives[0].name == study.metric
+    return {
+        "objectives": None
+        if plain
+        else [{"name": o.name, "direction": o.direction} for o in study.objectives],
+        "constraints": [constraint_to_json(c) for c in study.constraints] or None,
+        "reference_point": dict(study.reference_point) if study.reference_point else None,
+    }
 
 
 def trial_from_row(row: TrialRow, study_name: str) -> Trial:
@@ -65,6 +82,8 @@ def trial_from_row(row: TrialRow, study_name: str) -> Trial:
         updated_seq=row.updated_seq,
         end_reason=EndReason(row.end_reason) if row.end_reason else None,
         pruned_step=row.pruned_step,
+        values=dict(row.metric_values) if row.metric_values is not None else None,
+        feasible=row.feasible,
     )
 
 
@@ -82,3 +101,5 @@ def copy_into(row: TrialRow, trial: Trial) -> None:
     row.extra = dict(trial.metadata)
     row.end_reason = trial.end_reason.value if trial.end_reason else None
     row.pruned_step = trial.pruned_step
+    row.metric_values = dict(trial.values) if trial.values is not None else None
+    row.feasible = trial.feasible

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -62,6 +63,10 @@ class StudyRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     next_number: Mapped[int] = mapped_column(Integer, default=0)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # several objectives / constraints (0005); NULL: one objective (direction, metric)
+    objectives: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    constraints: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    reference_point: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     trials: Mapped[list[TrialRow]] = relationship(
         back_populates="study", cascade="all, delete-orphan", passive_deletes=True
@@ -97,6 +102,9 @@ class TrialRow(Base):
     updated_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     end_reason: Mapped[str | None] = mapped_column(String(16))
     pruned_step: Mapped[int | None] = mapped_column(Integer)
+    # one value per objective and constrained metric (0005); NULL before a report
+    metric_values: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    feasible: Mapped[bool | None] = mapped_column(Boolean)
 
     study: Mapped[StudyRow] = relationship(back_populates="trials")
     intermediate: Mapped[list[IntermediateValueRow]] = relationship(

@@ -23,6 +23,7 @@ from hpo_service.persistence.mapping import (
     aware,
     copy_into,
     naive_utc,
+    outcome_columns,
     study_from_row,
     trial_from_row,
 )
@@ -106,6 +107,7 @@ class Repository:
             updated_at=now,
             next_number=0,
             seq=0,
+            **outcome_columns(study),
         )
         self.session.add(row)
         self.session.flush()
@@ -255,18 +257,31 @@ class Repository:
         states: Iterable[TrialState] | None = None,
         changed_after: int | None = None,
     ) -> list[Trial]:
-        """Number, state, value and params only: of every trial, or of those in ``states``
-        or changed after a seq (either), without building ORM objects."""
+        """Number, state, value(s), feasibility and params only: of every trial, or of those
+        in ``states`` or changed after a seq (either), without building ORM objects."""
         study = self._row(study_name)
-        columns = (TrialRow.number, TrialRow.state, TrialRow.value, TrialRow.params)
+        columns = (
+            TrialRow.number,
+            TrialRow.state,
+            TrialRow.value,
+            TrialRow.params,
+            TrialRow.metric_values,
+            TrialRow.feasible,
+        )
         query = select(*columns).where(
             _selected(study, states, changed_after, TrialRow.state.expression)
         )
         return [
             Trial(
-                study=study.name, number=number, params=params, state=TrialState(state), value=value
+                study=study.name,
+                number=number,
+                params=params,
+                state=TrialState(state),
+                value=value,
+                values=values,
+                feasible=feasible,
             )
-            for number, state, value, params in self.session.execute(query)
+            for number, state, value, params, values, feasible in self.session.execute(query)
         ]
 
     def page(
@@ -301,6 +316,7 @@ class Repository:
                     TrialRow.study_id == study.id,
                     TrialRow.state == state.value,
                     TrialRow.value.is_not(None),
+                    or_(TrialRow.feasible.is_(None), TrialRow.feasible.is_(True)),
                 )
                 .order_by(order, TrialRow.number)
                 .limit(1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from hpo_service.domain import TrialState
@@ -52,6 +52,7 @@ def best_by_study(session: Session) -> dict[int, tuple[int, float | None]]:
         .where(
             TrialRow.state.in_([TrialState.COMPLETE.value, TrialState.PRUNED.value]),
             TrialRow.value.is_not(None),
+            or_(TrialRow.feasible.is_(None), TrialRow.feasible.is_(True)),
         )
         .subquery()
     )

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from hpo_service.domain import Study, StudySummary, Trial, TrialPage, TrialState
+from hpo_service.domain import ParetoFront, Study, StudySummary, Trial, TrialPage, TrialState
 from hpo_service.errors import NotEnoughTrials
 from hpo_service.optimisation.gp.threads import limit_blas_threads
 from hpo_service.optimisation.pruners import Decision
 from hpo_service.persistence import Database, Repository
 from hpo_service.service import analysis, pruning, studies, suggestions, trials
 from hpo_service.service.history_cache import HistoryCache
+from hpo_service.service.pareto import pareto_front
 from hpo_service.service.tokens import Tokens
 
 Clock = Callable[[], datetime]
@@ -110,13 +111,16 @@ class Service:
         project: str,
         name: str,
         number: int,
-        value: Any,
+        value: Any = None,
         metadata: Mapping[str, Any] | None = None,
         worker_id: str | None = None,
+        values: Any = None,
     ) -> Trial:
-        """Record a trial's value (idempotent)."""
+        """Record a trial's value, or its values by metric name (idempotent)."""
         now = self.clock()
-        return trials.report(self.database, project, name, number, value, metadata, now, worker_id)
+        return trials.report(
+            self.database, project, name, number, value, metadata, now, worker_id, values
+        )
 
     def fail(
         self, project: str, name: str, number: int, reason: str, worker_id: str | None = None
@@ -137,9 +141,12 @@ class Service:
         params: Mapping[str, Any],
         value: Any = None,
         metadata: Mapping[str, Any] | None = None,
+        values: Any = None,
     ) -> Trial:
-        """Enqueue a configuration, or record one already evaluated when ``value`` is given."""
-        return trials.add_trial(self.database, project, name, params, value, metadata, self.clock())
+        """Enqueue a configuration, or record one already evaluated when ``value`` (one
+        objective) or ``values`` (by metric name) is given."""
+        now = self.clock()
+        return trials.add_trial(self.database, project, name, params, value, metadata, now, values)
 
     def annotate(self, project: str, name: str, number: int, metadata: Mapping[str, Any]) -> Trial:
         """Merge keys into a trial's metadata, whatever its state."""
@@ -211,6 +218,26 @@ class Service:
     def surrogate(self, project: str, name: str, param: str, points: int = 100) -> dict[str, Any]:
         """The GP posterior and acquisition along one parameter."""
         return analysis.surrogate(self.database, project, name, param, points, self.history)
+
+    def pareto(self, project: str, name: str) -> ParetoFront:
+        """The feasible complete trials no other dominates, hypervolume and its history."""
+        with self.database.transaction() as session:
+            repo = Repository(session, project)
+            study = repo.get_study(name)
+            complete = repo.trials(name, states=(TrialState.COMPLETE,))
+        return pareto_front(study, complete)
+
+    def best_or_front(
+        self, project: str, name: str, by: str = "value"
+    ) -> Best | ParetoFront | None:
+        """``best``, except that a study with several objectives answers its Pareto front
+        (a re-score is one number, so ``by="rescore"`` still names one trial)."""
+        if by != "rescore":
+            with self.database.transaction() as session:
+                several = Repository(session, project).get_study(name).multi_objective
+            if several:
+                return self.pareto(project, name)
+        return self.best(project, name, by)
 
     def best(self, project: str, name: str, by: str = "value") -> Best | None:
         """The best trial by ``by`` (one of BEST_BY), or None when no trial qualifies.

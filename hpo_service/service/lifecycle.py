@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeAlias
 
@@ -141,10 +142,11 @@ def check(trial: Trial, event: Event, worker_id: str | None = None, value: Any =
     where = f"trial {trial.number} of {trial.study!r}"
     found = rule(trial, event)
     if found.verdict is Verdict.SAME_VALUE:
-        if trial.value == value:
+        if _same_outcome(trial, value):
             return _SAME
+        stored = trial.value if not isinstance(value, Mapping) else trial.values
         raise TrialAlreadyFinished(
-            f"{where} is already complete with value {trial.value}; "
+            f"{where} is already complete with value {stored}; "
             f"a different value ({value}) cannot replace it"
         )
     if found.verdict is Verdict.FINISHED:
@@ -158,6 +160,15 @@ def check(trial: Trial, event: Event, worker_id: str | None = None, value: Any =
         raise InvalidTransition(f"{where} is {trial.state.value}; it cannot {event.value}")
     _check_holder(trial, event, worker_id, where)
     return found
+
+
+def _same_outcome(trial: Trial, value: Any) -> bool:
+    """Whether a repeated report carries the stored outcome (values by name, or the value)."""
+    if not isinstance(value, Mapping):
+        return bool(trial.value == value)
+    if trial.values is None:  # a row written before values existed: {metric: value}
+        return len(value) == 1 and trial.value == next(iter(value.values()))
+    return bool(dict(trial.values) == dict(value))
 
 
 def _finished_message(where: str, trial: Trial, event: Event) -> str:

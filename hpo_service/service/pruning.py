@@ -107,7 +107,7 @@ def prune(
     """End a trial as pruned: its value is its last intermediate value (idempotent);
     ``metadata`` (e.g. the epochs it trained) is merged into the trial's."""
 
-    def pruned(trial: Trial) -> dict[str, Any]:
+    def pruned(trial: Trial, _: Study) -> dict[str, Any]:
         last: IntermediateValue | None = trial.intermediate[-1] if trial.intermediate else None
         return {
             "value": last.value if last else None,

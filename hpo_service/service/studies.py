@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 from collections.abc import Mapping
@@ -16,11 +17,17 @@ from hpo_service.domain import (
     StudySummary,
     full_match,
 )
-from hpo_service.errors import InvalidRequest, InvalidStrategy, InvalidTransition
+from hpo_service.errors import (
+    InvalidObjectives,
+    InvalidRequest,
+    InvalidStrategy,
+    InvalidTransition,
+)
+from hpo_service.objectives import Constraint, Objective, check_objectives
 from hpo_service.optimisation import FACTORIES, grid_size, normalise_strategy
 from hpo_service.optimisation.pruners import normalise_pruner
 from hpo_service.persistence import Database, Repository
-from hpo_service.wire import space_from_json
+from hpo_service.wire import constraints_from_json, objectives_from_json, space_from_json
 
 STUDY_NAME = re.compile(STUDY_NAME_PATTERN)
 DEFAULT_LEASE_SECONDS = 600
@@ -45,7 +52,9 @@ def check_name(name: str) -> str:
 def build_study(project: str, spec: Mapping[str, Any], now: datetime) -> Study:
     """Turn a schema-checked definition into a validated Study with defaults filled in."""
     space = space_from_json(spec["space"])
+    objectives, constraints, reference = outcomes_of(spec)
     strategy_spec = dict(spec.get("strategy") or default_strategy())
+    check_strategy_fits(strategy_spec, objectives, constraints)
     seed = spec.get("seed", strategy_spec.get("seed"))
     if seed is None:
         seed = secrets.randbelow(2**31)
@@ -57,8 +66,8 @@ def build_study(project: str, spec: Mapping[str, Any], now: datetime) -> Study:
     return Study(
         name=check_name(spec["name"]),
         space=space,
-        direction=Direction(spec.get("direction", "minimize")),
-        metric=spec.get("metric", "value"),
+        direction=Direction(objectives[0].direction),
+        metric=objectives[0].name,
         strategy=strategy,
         max_trials=max_trials,
         lease_seconds=int(spec.get("lease_seconds", DEFAULT_LEASE_SECONDS)),
@@ -69,7 +78,77 @@ def build_study(project: str, spec: Mapping[str, Any], now: datetime) -> Study:
         description=spec.get("description", ""),
         pruner=normalise_pruner(spec.get("pruner")),
         project=project,
+        objectives=objectives,
+        constraints=constraints,
+        reference_point=reference,
     )
+
+
+def outcomes_of(
+    spec: Mapping[str, Any],
+) -> tuple[tuple[Objective, ...], tuple[Constraint, ...], dict[str, float] | None]:
+    """Objectives (given, or the one of direction and metric), constraints, reference point.
+
+    With ``objectives`` given, ``direction`` and ``metric`` may still be sent but must
+    name the first objective (old readers see them as the study's primary objective).
+    """
+    single = Objective(spec.get("metric", "value"), spec.get("direction", "minimize"))
+    objectives: tuple[Objective, ...] = (single,)
+    if spec.get("objectives") is not None:
+        objectives = objectives_from_json(spec["objectives"])
+        first = objectives[0] if objectives else None
+        for key, given in (("metric", "name"), ("direction", "direction")):
+            if first is not None and key in spec and spec[key] != getattr(first, given):
+                raise InvalidObjectives(
+                    f"{key} {spec[key]!r} differs from the first objective's "
+                    f"{given} {getattr(first, given)!r}; leave {key} out or make them agree"
+                )
+    constraints = constraints_from_json(spec.get("constraints"))
+    check_objectives(objectives, constraints, named=spec.get("objectives") is not None)
+    return objectives, constraints, _reference_point(spec.get("reference_point"), objectives)
+
+
+def _reference_point(data: Any, objectives: tuple[Objective, ...]) -> dict[str, float] | None:
+    if data is None:
+        return None
+    names = [o.name for o in objectives]
+    if len(names) < 2:
+        raise InvalidObjectives("reference_point applies to a study with several objectives")
+    if not isinstance(data, Mapping) or sorted(data) != sorted(names):
+        raise InvalidObjectives(f"reference_point needs exactly one number for each of {names}")
+    out: dict[str, float] = {}
+    for name in names:
+        value = data[name]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidObjectives(f"reference_point[{name!r}] must be a number")
+        if not math.isfinite(value):
+            raise InvalidObjectives(f"reference_point[{name!r}] must be finite")
+        out[name] = float(value)
+    return out
+
+
+def check_strategy_fits(
+    strategy: Mapping[str, Any],
+    objectives: tuple[Objective, ...],
+    constraints: tuple[Constraint, ...],
+) -> None:
+    """Refuse a strategy that cannot handle several objectives or constraints."""
+    name = strategy.get("name")
+    if len(objectives) == 1 and not constraints:
+        return
+    what = "several objectives" if len(objectives) > 1 else "constraints"
+    if name == "bayes_opt":
+        raise InvalidStrategy(
+            f"the bayes_opt strategy optimises one unconstrained objective; for {what} use "
+            "gp (expected hypervolume improvement x probability of feasibility), random or grid"
+        )
+    acquisition = strategy.get("acquisition", "ei")
+    if name == "gp" and acquisition != "ei":
+        raise InvalidStrategy(
+            f"with {what} the gp strategy uses expected (hypervolume) improvement times the "
+            f"probability of feasibility; acquisition {acquisition!r} is not available, "
+            "leave it out or use 'ei'"
+        )
 
 
 def create_study(database: Database, project: str, spec: Mapping[str, Any], now: datetime) -> Study:

@@ -18,12 +18,14 @@ from datetime import datetime, timedelta
 
 from hpo_service.domain import History, Observation, Params, Study, StudyState, Trial, TrialState
 from hpo_service.errors import BudgetExhausted, HpoError, StudyNotRunning
+from hpo_service.objectives import slacks_of
 from hpo_service.optimisation import Proposer, Strategy, build_strategy
 from hpo_service.optimisation.random_search import RandomStrategy
 from hpo_service.persistence import Database, LockedStudy, Repository
 from hpo_service.service import lifecycle
 from hpo_service.service.history_cache import HistoryCache
 from hpo_service.service.lifecycle import Event
+from hpo_service.service.measures import values_of
 from hpo_service.service.studies import complete_if_done
 
 log = logging.getLogger(__name__)
@@ -56,8 +58,11 @@ def history_of(study: Study, trials: Sequence[Trial], pruned_as: str = PRUNED_AS
 
     A pruned trial's last value is not a final value: by default it is observed at the
     worst complete value so far (never better than anything measured), and like a failed
-    trial it is never proposed again.
+    trial it is never proposed again. A study with several objectives or constraints
+    goes through ``outcome_history``.
     """
+    if study.multi_objective or study.constraints:
+        return outcome_history(study, trials)
     completed = [
         Observation(t.params, study.direction.to_maximise(t.value))
         for t in trials
@@ -75,6 +80,28 @@ def history_of(study: Study, trials: Sequence[Trial], pruned_as: str = PRUNED_AS
             failed.append(trial.params)
     pending = tuple(t.params for t in trials if not t.state.finished)
     return History(completed=tuple(completed), pending=pending, failed=tuple(failed))
+
+
+def outcome_history(study: Study, trials: Sequence[Trial]) -> History:
+    """Every objective (maximised) and constraint slack per complete trial, infeasible ones
+    included (the constraint models learn from them). Pruning concerns the first objective
+    only, so a pruned trial has no values: like a failed one it is only never proposed again.
+    """
+    completed: list[Observation] = []
+    failed = [t.params for t in trials if t.state in (TrialState.FAILED, TrialState.PRUNED)]
+    for trial in trials:
+        values = values_of(study, trial) if trial.state is TrialState.COMPLETE else None
+        if trial.state is TrialState.COMPLETE and values is None:
+            failed.append(trial.params)  # cannot happen through the API; never re-proposed
+        elif values is not None:
+            maximised = tuple(o.to_maximise(values[o.name]) for o in study.objectives)
+            slacks = slacks_of(values, study.constraints)
+            completed.append(Observation(trial.params, maximised[0], maximised, slacks))
+    reference = None
+    if study.reference_point:
+        reference = tuple(o.to_maximise(study.reference_point[o.name]) for o in study.objectives)
+    pending = tuple(t.params for t in trials if not t.state.finished)
+    return History(tuple(completed), pending, tuple(failed), reference)
 
 
 def take_snapshot(

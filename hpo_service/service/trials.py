@@ -19,6 +19,7 @@ from hpo_service.errors import BudgetExhausted, StudyNotRunning
 from hpo_service.persistence import Database, Repository
 from hpo_service.service import lifecycle
 from hpo_service.service.lifecycle import Event, Verdict
+from hpo_service.service.measures import Measured, measure
 from hpo_service.service.studies import complete_if_done
 from hpo_service.wire import finite_value
 
@@ -32,31 +33,43 @@ def report(
     metadata: Mapping[str, Any] | None,
     now: datetime,
     worker_id: str | None = None,
+    values: Any = None,
 ) -> Trial:
-    """Record the value of a handed-out trial; ``worker_id`` names who measured it."""
-    number_value = finite_value(value)
+    """Record the value (one objective) or values (by metric name) of a handed-out trial;
+    ``worker_id`` names who measured it. Checked against the study before anything is
+    written."""
+    if value is not None and values is None:
+        finite_value(value)  # a non-finite single value is refused before any lookup
 
-    def reported(trial: Trial) -> dict[str, Any]:
+    def reported(trial: Trial, study: Study) -> dict[str, Any]:
         return {
-            "value": number_value,
+            **measure(study, value, values).fields(),
             "worker_id": worker_id or trial.worker_id,
             "failure_reason": None,
             "pruned_step": None,
             "metadata": {**trial.metadata, **(metadata or {})},
         }
 
-    end = Ending(Event.REPORT, worker_id, reported, number_value)
+    def measured(study: Study) -> Any:
+        return measure(study, value, values).values
+
+    end = Ending(Event.REPORT, worker_id, reported, measure=measured)
     return end_trial(database, project, name, number, end, now)
 
 
 @dataclass(frozen=True)
 class Ending:
-    """How a trial ends: the lifecycle event, who sends it, and the fields it changes."""
+    """How a trial ends: the lifecycle event, who sends it, and the fields it changes.
+
+    ``measure`` (reports) checks the outcome against the study before anything changes
+    and gives what an idempotent repeat must match; otherwise ``value`` is that.
+    """
 
     event: Event
     worker_id: str | None
-    changes: Callable[[Trial], Mapping[str, Any]]
+    changes: Callable[[Trial, Study], Mapping[str, Any]]
     value: Any = None
+    measure: Callable[[Study], Any] | None = None
 
 
 def end_trial(
@@ -66,13 +79,15 @@ def end_trial(
     a repeat of the same ending answers the trial as it is (idempotent)."""
     with database.transaction(write=True) as session:
         repo = Repository(session, project)
-        repo.lock_study(name)
+        study = repo.lock_study(name).study
+        value = end.measure(study) if end.measure is not None else end.value
         repo.expire_leases(name, now)
         trial = repo.get_trial(name, number)
-        found = lifecycle.check(trial, end.event, end.worker_id, end.value)
+        found = lifecycle.check(trial, end.event, end.worker_id, value)
         if found.verdict is Verdict.SAME:
             return trial
-        saved = repo.save_trial(lifecycle.moved(trial, found, now, **end.changes(trial)), now)
+        changes = end.changes(trial, study)
+        saved = repo.save_trial(lifecycle.moved(trial, found, now, **changes), now)
         complete_if_done(repo, name, now)
         return saved
 
@@ -91,7 +106,7 @@ def fail(
     A worker whose lease ran out and whose trial now runs elsewhere cannot fail it:
     the outcome belongs to the worker that holds it.
     """
-    end = Ending(Event.FAIL, worker_id, lambda trial: {"failure_reason": reason or "failed"})
+    end = Ending(Event.FAIL, worker_id, lambda trial, _: {"failure_reason": reason or "failed"})
     return end_trial(database, project, name, number, end, now)
 
 
@@ -121,12 +136,19 @@ def add_trial(
     value: Any,
     metadata: Mapping[str, Any] | None,
     now: datetime,
+    values: Any = None,
 ) -> Trial:
-    """Queue a configuration to try next, or record one evaluated elsewhere."""
-    number_value = None if value is None else finite_value(value)
+    """Queue a configuration to try next, or record one evaluated elsewhere (with its
+    ``value``, or ``values`` by metric name)."""
+    if value is not None:
+        finite_value(value)
     with database.transaction(write=True) as session:
         repo = Repository(session, project)
-        saved = insert_trial(repo, name, params, number_value, metadata, now)
+        study = repo.lock_study(name).study
+        measured = None
+        if value is not None or values is not None:
+            measured = measure(study, value, values)
+        saved = insert_trial(repo, name, params, measured, metadata, now)
         complete_if_done(repo, name, now)
         return saved
 
@@ -135,13 +157,13 @@ def insert_trial(
     repo: Repository,
     name: str,
     params: Mapping[str, Any],
-    value: float | None,
+    value: float | Measured | None,
     metadata: Mapping[str, Any] | None,
     now: datetime,
     failure_reason: str | None = None,
 ) -> Trial:
     """Check and insert one trial in the caller's transaction: queued (no value), complete
-    (a finite value) or, with ``failure_reason``, failed."""
+    (a finite value, or a checked Measured) or, with ``failure_reason``, failed."""
     locked = repo.lock_study(name)
     study = locked.study
     checked = study.space.check(params)
@@ -156,12 +178,15 @@ def insert_trial(
     if failure_reason is not None:
         state = TrialState.FAILED
     evaluated = state is not TrialState.PENDING
+    if isinstance(value, float | int) and state is TrialState.COMPLETE:
+        value = measure(study, value, None)
+    outcome = value.fields() if isinstance(value, Measured) else {"value": value}
     trial = Trial(
         study=name,
         number=locked.next_number,
         params=checked,
         state=state,
-        value=value,
+        **outcome,
         started_at=now if evaluated else None,
         finished_at=now if evaluated else None,
         failure_reason=failure_reason,

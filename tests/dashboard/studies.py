@@ -24,6 +24,7 @@ def create(api: httpx.Client, name: str, **extra: Any) -> None:
         "strategy": {"name": "random"},
     }
     body.update(extra)
+    body = {k: v for k, v in body.items() if v is not None}  # None drops a default
     response = api.post("/studies", json=body)
     assert response.status_code == 201, response.text
 

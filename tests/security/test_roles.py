@@ -28,6 +28,7 @@ CASES: list[tuple[str, str, str, Any, int]] = [
     ("studies.list_all", "GET", "/api/v1/studies", None, 200),
     ("studies.read", "GET", S, None, 200),
     ("studies.best", "GET", f"{S}/best", None, 200),
+    ("studies.pareto", "GET", f"{S}/pareto", None, 200),
     ("studies.export", "GET", f"{S}/export?format=csv", None, 200),
     ("trials.list_page", "GET", f"{S}/trials", None, 200),
     ("trials.read", "GET", f"{S}/trials/0", None, 200),

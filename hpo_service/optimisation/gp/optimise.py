@@ -17,6 +17,7 @@ coordinates (moving a parent switches its children on or off).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -69,6 +70,23 @@ class Surface:
         return value, grad * active[:, cols]
 
 
+class Scored(Protocol):
+    """What the maximiser needs of an acquisition surface (Surface, OutcomeSurface)."""
+
+    @property
+    def space(self) -> SearchSpace:
+        """The search space whose unit cube is searched."""
+        ...
+
+    def score(self, cube: Array) -> Array:
+        """Acquisition values of snapped unit-cube points."""
+        ...
+
+    def score_with_gradient(self, cube: Array, cols: NDArray[np.intp]) -> tuple[Array, Array]:
+        """Values and gradients in the float coordinates ``cols``."""
+        ...
+
+
 def float_columns(space: SearchSpace) -> NDArray[np.intp]:
     """Cube columns of float parameters (the ones L-BFGS-B moves)."""
     cols = [j for j, p in enumerate(space.params) if isinstance(p, FloatParam)]
@@ -76,12 +94,12 @@ def float_columns(space: SearchSpace) -> NDArray[np.intp]:
 
 
 def maximise(
-    surface: Surface,
+    surface: Scored,
     pool: Array,
     n_starts: int,
     maxiter: int,
     batched: bool = True,
-    polish: Surface | None = None,
+    polish: Scored | None = None,
 ) -> tuple[Array, Array]:
     """Candidates (rows, snapped) and their scores, best first, after local optimisation.
 
@@ -106,7 +124,7 @@ def maximise(
 
 
 def _local_continuous(
-    surface: Surface, starts: Array, cols: NDArray[np.intp], maxiter: int, batched: bool
+    surface: Scored, starts: Array, cols: NDArray[np.intp], maxiter: int, batched: bool
 ) -> Array:
     if batched:
         moved = _lbfgsb(surface, starts, cols, maxiter)
@@ -117,7 +135,7 @@ def _local_continuous(
     return np.where(better[:, None], moved, starts)
 
 
-def _lbfgsb(surface: Surface, starts: Array, cols: NDArray[np.intp], maxiter: int) -> Array:
+def _lbfgsb(surface: Scored, starts: Array, cols: NDArray[np.intp], maxiter: int) -> Array:
     shape = (len(starts), len(cols))
 
     def objective(flat: Array) -> tuple[float, Array]:
@@ -142,7 +160,7 @@ def _lbfgsb(surface: Surface, starts: Array, cols: NDArray[np.intp], maxiter: in
     return moved
 
 
-def _local_discrete(surface: Surface, point: Array) -> Array:
+def _local_discrete(surface: Scored, point: Array) -> Array:
     current, value = point, float(surface.score(point[None, :])[0])
     for _ in range(MAX_DISCRETE_ROUNDS):
         neighbours = _neighbours(surface.space, current)

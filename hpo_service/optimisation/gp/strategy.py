@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from hpo_service.domain import History, Params, SearchSpace
+from hpo_service.domain import History, Observation, Params, SearchSpace
 from hpo_service.errors import HpoError
 from hpo_service.optimisation.base import Proposer
 from hpo_service.optimisation.encoding import decode
@@ -18,6 +18,7 @@ from hpo_service.optimisation.gp import config as gp_config
 from hpo_service.optimisation.gp.acquisition import Acquisition
 from hpo_service.optimisation.gp.config import GPConfig
 from hpo_service.optimisation.gp.options import EngineOptions
+from hpo_service.optimisation.gp.outcome_proposer import OutcomeProposer, build_outcome_proposer
 from hpo_service.optimisation.gp.proposer import GPProposer, candidate_pool
 from hpo_service.optimisation.gp.surrogate import build_surrogate, cube_of, finite
 from hpo_service.optimisation.gp.threads import single_threaded_blas
@@ -73,8 +74,14 @@ class GPStrategy:
 
     def _proposer(
         self, space: SearchSpace, history: History, seed: int, fallback: RandomProposer
-    ) -> GPProposer:
+    ) -> GPProposer | OutcomeProposer:
         observations = finite(history.completed)
+        if several_outcomes(observations):
+            rng = np.random.default_rng([seed, len(history.completed), len(history.failed), 1])
+            reference = history.reference_point
+            return build_outcome_proposer(
+                space, observations, reference, seed, rng, self.options, fallback
+            )
         surrogate = build_surrogate(space, observations, seed, self.options)
         rng = np.random.default_rng([seed, len(history.completed), len(history.failed), 1])
         values = np.array([o.value for o in observations])
@@ -91,6 +98,11 @@ class GPStrategy:
         return GPProposer(
             space, surrogate, acquisition, pool, fallback.taken, self.options, fallback
         )
+
+
+def several_outcomes(observations: Sequence[Observation]) -> bool:
+    """Whether the observations carry several objectives or constraint slacks."""
+    return any(len(o.objectives) > 1 or o.slacks for o in observations)
 
 
 @dataclass(frozen=True)

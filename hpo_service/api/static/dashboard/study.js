@@ -87,6 +87,9 @@
   async function drawPlots(list, study) {
     await HPOPlots.history($("history-plot"), $("history-note"), list, study);
     await nextTask();
+    await HPOPareto.draw($("pareto-section"), $("pareto-plot"), $("hypervolume-plot"),
+      $("pareto-note"), list, study);
+    await nextTask();
     await HPOParcoords.draw($("parcoords-plot"), $("parcoords-note"), list, study);
     await nextTask();
     await HPOPlots.intermediate($("intermediate-section"), $("intermediate-plot"),

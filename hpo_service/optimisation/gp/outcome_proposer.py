@@ -1,0 +1,176 @@
+"""Stage two for several objectives or constraints: condition on pending, maximise EHVI x PoF.
+
+The analogue of ``proposer.GPProposer`` (see ``outcomes`` for the acquisition): the first
+proposal for the snapshot's pending set is computed in ``prepare``, outside the lock;
+proposals for pending trials that arrived since are recomputed on a shortlist of good,
+diverse candidates under the lock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from hpo_service.domain import Observation, Params, SearchSpace
+from hpo_service.errors import HpoError
+from hpo_service.optimisation.encoding import to_features
+from hpo_service.optimisation.gp.kernel import Array
+from hpo_service.optimisation.gp.optimise import maximise
+from hpo_service.optimisation.gp.options import EngineOptions
+from hpo_service.optimisation.gp.outcomes import OutcomeModels, OutcomeSurface
+from hpo_service.optimisation.gp.proposer import _first_free, _shortlist, candidate_pool
+from hpo_service.optimisation.gp.surrogate import build_surrogate, cube_of
+from hpo_service.optimisation.gp.threads import single_threaded_blas
+from hpo_service.optimisation.pareto import boxes, derived_reference, nondominated
+from hpo_service.optimisation.random_search import RandomProposer
+
+logger = logging.getLogger(__name__)
+INCUMBENTS = 8
+
+
+@dataclass(frozen=True)
+class OutcomeProposer:
+    """Proposes by maximising log EHVI + log PoF of independent GPs, believing pending."""
+
+    space: SearchSpace
+    models: OutcomeModels
+    feasible: Array  # maximised objective values of the feasible observations (n_f x m)
+    reference: Array | None  # maximised; None: derived from ``feasible``
+    pool: Array
+    taken: frozenset[tuple[Any, ...]]
+    options: EngineOptions
+    fallback: RandomProposer
+    prepared_for: frozenset[tuple[Any, ...]] = frozenset()
+    prepared: Params | None = None
+    shortlist: Array = field(default_factory=lambda: np.empty((0, 0)))
+
+    def propose(self, pending: Sequence[Params], count: int) -> list[Params]:
+        """Return ``count`` distinct configurations, none pending or already tried."""
+        try:
+            with single_threaded_blas():
+                return self._propose(list(pending), count)
+        except HpoError:
+            raise
+        except Exception:
+            logger.exception("gp (several outcomes) proposal failed; falling back to random")
+            return self.fallback.propose(pending, count)
+
+    def with_prepared(self, pending: Sequence[Params]) -> OutcomeProposer:
+        """A copy holding the proposal for ``pending`` and a shortlist (run outside locks)."""
+        taken = set(self.taken) | self._keys(pending)
+        candidates = self._search(list(pending), self.pool, self.options.n_starts)
+        return replace(
+            self,
+            prepared_for=frozenset(self._keys(pending)),
+            prepared=_first_free(self.space, candidates, taken),
+            shortlist=_shortlist(candidates, self.options.shortlist_size),
+        )
+
+    def _keys(self, configs: Sequence[Params]) -> set[tuple[Any, ...]]:
+        return {self.space.key(p) for p in configs}
+
+    def _propose(self, pending: list[Params], count: int) -> list[Params]:
+        taken = set(self.taken) | self._keys(pending)
+        out: list[Params] = []
+        if self.prepared is not None and self.prepared_for == frozenset(self._keys(pending)):
+            out.append(self.prepared)
+            taken.add(self.space.key(self.prepared))
+        while len(out) < count:
+            pool = self.shortlist if len(self.shortlist) else self.pool
+            starts = self.options.lock_starts if len(self.shortlist) else self.options.n_starts
+            proposal = _first_free(self.space, self._search(pending + out, pool, starts), taken)
+            if proposal is None:
+                return out + self.fallback.propose(pending + out, count - len(out))
+            out.append(proposal)
+            taken.add(self.space.key(proposal))
+        return out
+
+    def _search(self, pending: list[Params], pool: Array, n_starts: int) -> Array:
+        maxiter = self.options.local_maxiter if self.options.local_search else 0
+        surface = self.surface(pending)
+        candidates, _ = maximise(surface, pool, n_starts, maxiter, batched=False)
+        return candidates
+
+    def surface(self, pending: Sequence[Params]) -> OutcomeSurface:
+        """The acquisition after each GP believes its mean at ``pending`` (kriging believer);
+        pending points predicted feasible join the front."""
+        objectives = [s.posterior for s in self.models.objectives]
+        slacks = [s.posterior for s in self.models.slacks]
+        scale = self.models.objectives[0].scale
+        thresholds = self.models.thresholds()
+        front = self.models.standardised(self.feasible) if len(self.feasible) else None
+        if pending:
+            x = to_features(self.space, cube_of(self.space, list(pending))) * scale
+            believed_obj = [p.predict(x)[0] for p in objectives]
+            believed_slack = [p.predict(x)[0] for p in slacks]
+            objectives = [p.condition(x, b) for p, b in zip(objectives, believed_obj, strict=True)]
+            slacks = [p.condition(x, b) for p, b in zip(slacks, believed_slack, strict=True)]
+            ok = np.ones(len(x), dtype=bool)
+            for b, t in zip(believed_slack, thresholds, strict=True):
+                ok &= b <= t
+            if front is not None and ok.any():
+                front = np.vstack([front, np.column_stack(believed_obj)[ok]])
+        lower = upper = None
+        if front is not None:
+            reference = self._reference()
+            lower, upper = boxes(front, self.models.standardised(reference[None, :])[0])
+        return OutcomeSurface(
+            self.space, tuple(objectives), tuple(slacks), thresholds, lower, upper, scale
+        )
+
+    def _reference(self) -> Array:
+        if self.reference is not None:
+            return self.reference
+        return derived_reference(self.feasible)
+
+
+def build_outcome_proposer(
+    space: SearchSpace,
+    observations: Sequence[Observation],
+    reference: Sequence[float] | None,
+    seed: int,
+    rng: np.random.Generator,
+    options: EngineOptions,
+    fallback: RandomProposer,
+) -> OutcomeProposer:
+    """Fit one GP per objective and per slack, and the candidate pool around the front."""
+    m = len(observations[0].objectives)
+    n_slacks = len(observations[0].slacks)
+    objectives = tuple(
+        build_surrogate(space, [_single(o, o.objectives[i]) for o in observations], seed, options)
+        for i in range(m)
+    )
+    slacks = tuple(
+        build_surrogate(space, [_single(o, o.slacks[j]) for o in observations], seed, options)
+        for j in range(n_slacks)
+    )
+    models = OutcomeModels(objectives, slacks)
+    feasible = [o for o in observations if o.feasible]
+    values = np.array([o.objectives for o in feasible], dtype=np.float64).reshape(-1, m)
+    incumbents = _incumbents(space, observations, feasible, values)
+    pool = candidate_pool(space, objectives[0], incumbents, rng, options)
+    ref = None if reference is None else np.asarray(reference, dtype=np.float64)
+    return OutcomeProposer(space, models, values, ref, pool, fallback.taken, options, fallback)
+
+
+def _single(observation: Observation, value: float) -> Observation:
+    return Observation(observation.params, value)
+
+
+def _incumbents(
+    space: SearchSpace,
+    observations: Sequence[Observation],
+    feasible: Sequence[Observation],
+    values: Array,
+) -> Array:
+    """Feasible front points (else the least-violating observations) to perturb."""
+    if len(feasible):
+        front = [feasible[int(i)] for i in np.flatnonzero(nondominated(values))][:INCUMBENTS]
+        return cube_of(space, [o.params for o in front])
+    violation = np.array([sum(max(g, 0.0) for g in o.slacks) for o in observations])
+    order = np.argsort(violation, kind="stable")[:INCUMBENTS]
+    return cube_of(space, [observations[int(i)].params for i in order])

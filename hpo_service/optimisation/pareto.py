@@ -1,0 +1,108 @@
+"""Pareto fronts and hypervolumes, everything in maximisation form (larger is better).
+
+- ``nondominated``: which points no other point weakly dominates with one strict gain.
+- ``hypervolume``: the exact Lebesgue measure of the region dominated by a point set and
+  bounded below by a reference point. Two objectives: sort by the first and sweep the
+  second (O(n log n)). More: "hypervolume by slicing objectives" (While, Hingston, Barone
+  and Huband 2006): slice along the last objective, each slice is the (m-1)-dimensional
+  hypervolume of the points above it (O(n^2 log n) for three objectives).
+- ``boxes``: the region a new point could add (above the reference, not dominated by the
+  front) as disjoint axis-aligned boxes, the cell decomposition used for exact expected
+  hypervolume improvement (Emmerich, Giannakoglou and Naujoks 2006; Couckuyt, Deschrijver
+  and Dhaene 2014). The grid over the first m-1 objectives is cut at every front
+  coordinate; within one grid column the dominated part is exactly [ref, t] of the last
+  objective, t the best last coordinate of the front points that dominate the column's
+  upper corner, so each column contributes one box [lower, upper] x [t, +inf). That is
+  n + 1 boxes for two objectives and (n + 1)^2 for three.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hpo_service.optimisation.gp.kernel import Array
+
+CHUNK = 512
+REFERENCE_MARGIN = 0.1
+
+
+def nondominated(points: Array) -> np.ndarray:
+    """Boolean mask of the rows of ``points`` (n x m) that no other row dominates."""
+    points = np.asarray(points, dtype=np.float64)
+    n = len(points)
+    keep = np.ones(n, dtype=bool)
+    for start in range(0, n, CHUNK):
+        block = points[start : start + CHUNK]  # is row i of the block dominated by any row?
+        geq = np.all(points[None, :, :] >= block[:, None, :], axis=2)
+        gt = np.any(points[None, :, :] > block[:, None, :], axis=2)
+        keep[start : start + CHUNK] = ~np.any(geq & gt, axis=1)
+    return keep
+
+
+def hypervolume(points: Array, reference: Array) -> float:
+    """Exact hypervolume of ``points`` (n x m, maximised) above ``reference`` (m)."""
+    reference = np.asarray(reference, dtype=np.float64)
+    points = np.asarray(points, dtype=np.float64).reshape(-1, len(reference))
+    points = points[np.all(points > reference, axis=1)]
+    if not len(points):
+        return 0.0
+    return _slices(points[nondominated(points)], reference)
+
+
+def _slices(points: Array, reference: Array) -> float:
+    m = points.shape[1]
+    if m == 1:
+        return float(points[:, 0].max() - reference[0])
+    if m == 2:
+        order = np.argsort(-points[:, 0], kind="stable")
+        x, y = points[order, 0], points[order, 1]
+        below = np.concatenate([[reference[1]], np.maximum.accumulate(y)[:-1]])
+        return float(np.sum((x - reference[0]) * np.maximum(y - below, 0.0)))
+    order = np.argsort(-points[:, -1], kind="stable")
+    ordered = points[order]
+    z = np.concatenate([ordered[:, -1], [reference[-1]]])
+    total = 0.0
+    for i in range(len(ordered)):
+        thickness = z[i] - z[i + 1]
+        if thickness > 0.0:
+            total += thickness * _slices(ordered[: i + 1, :-1], reference[:-1])
+    return total
+
+
+def boxes(front: Array, reference: Array) -> tuple[Array, Array]:
+    """Lower and upper corners (K x m; upper may be +inf) of the non-dominated region."""
+    reference = np.asarray(reference, dtype=np.float64)
+    m = len(reference)
+    front = np.asarray(front, dtype=np.float64).reshape(-1, m)
+    front = front[np.all(front > reference, axis=1)]
+    if len(front):
+        front = front[nondominated(front)]
+    if m == 1:  # one objective: improving on the best (expected improvement's region)
+        best = front[:, 0].max() if len(front) else reference[0]
+        return np.array([[best]]), np.array([[np.inf]])
+    cuts = [
+        np.concatenate([[reference[i]], np.unique(front[:, i]), [np.inf]]) for i in range(m - 1)
+    ]
+    grids = np.meshgrid(*[np.arange(len(c) - 1) for c in cuts], indexing="ij")
+    cells = np.stack([g.ravel() for g in grids], axis=1).reshape(-1, m - 1)
+    lower = np.column_stack([cuts[i][cells[:, i]] for i in range(m - 1)]).reshape(-1, m - 1)
+    upper = np.column_stack([cuts[i][cells[:, i] + 1] for i in range(m - 1)]).reshape(-1, m - 1)
+    tops = np.full(len(cells), reference[-1])
+    if len(front):
+        above = np.all(front[None, :, : m - 1] >= upper[:, None, :], axis=2)
+        heights = np.where(above, front[None, :, -1], -np.inf).max(axis=1)
+        tops = np.maximum(tops, heights)
+    low = np.column_stack([lower, tops])
+    high = np.column_stack([upper, np.full(len(cells), np.inf)])
+    return low, high
+
+
+def derived_reference(points: Array) -> Array:
+    """A reference point from observations (maximised): the nadir (worst value of each
+    objective) moved down by 10% of that objective's range (or of max(|nadir|, 1) when all
+    values are equal), so every observed point adds some volume."""
+    points = np.asarray(points, dtype=np.float64)
+    nadir, ideal = points.min(axis=0), points.max(axis=0)
+    width = ideal - nadir
+    width = np.where(width > 0.0, width, np.maximum(np.abs(nadir), 1.0))
+    return np.asarray(nadir - REFERENCE_MARGIN * width, dtype=np.float64)

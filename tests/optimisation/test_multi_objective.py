@@ -1,0 +1,188 @@
+"""Several objectives and constraints in the optimisation layer: hypervolume, boxes, EHVI
+(checked against Optuna and Monte Carlo), gradients, the strategy contract with values and
+slacks, and constraint learning."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+from hpo_service.domain import FloatParam, History, Observation, SearchSpace
+from hpo_service.optimisation import build_strategy, normalise_strategy
+from hpo_service.optimisation.base import suggest
+from hpo_service.optimisation.encoding import decode, snap
+from hpo_service.optimisation.gp.outcome_proposer import OutcomeProposer
+from hpo_service.optimisation.gp.outcomes import log_ehvi
+from hpo_service.optimisation.gp.strategy import GPStrategy
+from hpo_service.optimisation.pareto import boxes, derived_reference, hypervolume, nondominated
+from hpo_service.optimisation.random_search import sobol_points
+from tests.optimisation.conftest import STRATEGY_CONFIGS, toy_objective
+
+UNCONSTRAINED = ("random", "grid", "gp-ei")
+
+
+def random_front(rng: np.random.Generator, n: int, m: int) -> np.ndarray:
+    """Points near the positive part of the unit sphere (many non-dominated)."""
+    points = np.abs(rng.standard_normal((n, m)))
+    points /= np.linalg.norm(points, axis=1, keepdims=True)
+    return points * rng.uniform(0.7, 1.0, (n, 1))
+
+
+@pytest.mark.parametrize("m", [2, 3])
+def test_hypervolume_matches_optunas_exact_algorithm(m: int) -> None:
+    hv = pytest.importorskip("optuna._hypervolume")
+    rng = np.random.default_rng(m)
+    for n in (1, 5, 40):
+        points = random_front(rng, n, m)
+        reference = np.zeros(m)
+        ours = hypervolume(points, reference)
+        # optuna minimises: negate points and reference
+        theirs = hv.compute_hypervolume(-points, -reference, assume_pareto=False)
+        assert ours == pytest.approx(theirs, rel=1e-10)
+
+
+def test_hypervolume_ignores_points_not_above_the_reference_and_dominated_ones() -> None:
+    reference = np.array([0.0, 0.0])
+    assert hypervolume(np.array([[1.0, 1.0], [0.5, 0.5], [2.0, -1.0]]), reference) == 1.0
+    assert hypervolume(np.empty((0, 2)), reference) == 0.0
+    assert list(nondominated(np.array([[1.0, 1.0], [0.5, 0.5], [1.0, 1.0]]))) == [
+        True,
+        False,
+        True,
+    ]
+
+
+@pytest.mark.parametrize("m", [1, 2, 3])
+def test_boxes_give_the_exact_improvement_of_any_new_point(m: int) -> None:
+    rng = np.random.default_rng(10 + m)
+    front = random_front(rng, 12, m)
+    reference = np.zeros(m)
+    lower, upper = boxes(front, reference)
+    for _ in range(20):
+        y = rng.uniform(0.0, 1.2, m)
+        inside = np.clip(np.minimum(upper, y) - lower, 0.0, None).prod(axis=1).sum()
+        if m == 1:
+            expected = max(0.0, y[0] - front.max())
+        else:
+            expected = hypervolume(np.vstack([front, y]), reference) - hypervolume(front, reference)
+        assert inside == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("m", [2, 3])
+def test_ehvi_matches_monte_carlo(m: int) -> None:
+    rng = np.random.default_rng(20 + m)
+    front = random_front(rng, 8, m)
+    lower, upper = boxes(front, np.zeros(m))
+    mean, std = rng.uniform(0.4, 0.9, m), rng.uniform(0.05, 0.3, m)
+    value, _, _ = log_ehvi(
+        [np.array([mu]) for mu in mean], [np.array([s]) for s in std], lower, upper
+    )
+    draws = mean + std * rng.standard_normal((100_000, m))
+    gains = np.clip(np.minimum(upper[None], draws[:, None]) - lower[None], 0, None)
+    monte_carlo = gains.prod(axis=2).sum(axis=1).mean()
+    assert np.exp(value[0]) == pytest.approx(monte_carlo, rel=0.02)
+
+
+def test_one_objective_ehvi_is_expected_improvement() -> None:
+    lower, upper = boxes(np.array([[0.3]]), np.array([-5.0]))
+    mean, std = np.array([0.1, 0.5, -3.0]), np.array([0.2, 0.1, 0.5])
+    value, _, _ = log_ehvi([mean], [std], lower, upper)
+    z = (mean - 0.3) / std
+    expected = (mean - 0.3) * norm.cdf(z) + std * norm.pdf(z)
+    assert np.exp(value) == pytest.approx(expected, rel=1e-9)
+
+
+SPACE = SearchSpace((FloatParam("x", 0.0, 1.0), FloatParam("y", 0.0, 1.0)))
+
+
+def two_objective_history(n: int, pending: int = 0, constrained: bool = True) -> History:
+    """Observations of a two-objective problem with one constraint (x + y <= 1.2)."""
+    points = sobol_points(2, 4, 0, n + pending)
+    configs = [decode(SPACE, p) for p in points]
+    observations = []
+    for c in configs[:n]:
+        x, y = float(c["x"]), float(c["y"])
+        values = (-(x**2) - y, -((x - 1) ** 2) - y)
+        slacks = (x + y - 1.2,) if constrained else ()
+        observations.append(Observation(c, values[0], values, slacks))
+    return History(tuple(observations), tuple(configs[n:]))
+
+
+def gp() -> GPStrategy:
+    strategy = build_strategy(normalise_strategy({"name": "gp", "n_initial": 4}, SPACE))
+    assert isinstance(strategy, GPStrategy)
+    return strategy
+
+
+def test_gp_uses_ehvi_and_the_gradient_is_right() -> None:
+    history = two_objective_history(12)
+    proposer = gp().prepare(SPACE, history, 3)
+    assert isinstance(proposer, OutcomeProposer)  # not the random fallback
+    surface = proposer.surface([])
+    rng = np.random.default_rng(0)
+    cube = snap(SPACE, rng.uniform(0.05, 0.95, (6, 2)))
+    cols = np.array([0, 1])
+    value, grad = surface.score_with_gradient(cube, cols)
+    assert value == pytest.approx(surface.score(cube))
+    step = 1e-6
+    for j in cols:
+        up, down = cube.copy(), cube.copy()
+        up[:, j] += step
+        down[:, j] -= step
+        numeric = (surface.score(up) - surface.score(down)) / (2 * step)
+        assert grad[:, j] == pytest.approx(numeric, rel=1e-3, abs=1e-4)
+
+
+def test_same_history_and_seed_give_the_same_proposal_with_pending() -> None:
+    history = two_objective_history(12, pending=2)
+    first = suggest(gp(), SPACE, history, 3, seed=9)
+    again = suggest(gp(), SPACE, history, 3, seed=9)
+    assert first == again
+    keys = {SPACE.key(p) for p in [*history.pending, *first]}
+    assert len(keys) == len(history.pending) + 3
+
+
+@pytest.mark.parametrize("name", UNCONSTRAINED)
+def test_every_strategy_accepts_values_and_slacks(name: str) -> None:
+    from tests.optimisation.conftest import SPACES
+
+    for space in SPACES.values():
+        points = sobol_points(len(space.params), 1, 0, 10)
+        configs = [decode(space, p) for p in points]
+        observations = tuple(
+            Observation(c, toy_objective(space, c), (toy_objective(space, c), -i), (i - 5.0,))
+            for i, c in enumerate(configs[:8])
+        )
+        history = History(observations, tuple(configs[8:]))
+        strategy = build_strategy(normalise_strategy(STRATEGY_CONFIGS[name], space))
+        proposals = suggest(strategy, space, history, 2, seed=1)
+        assert len(proposals) == 2
+        for params in proposals:
+            space.check(params)
+        assert proposals == suggest(strategy, space, history, 2, seed=1)
+        assert not {space.key(p) for p in history.pending} & {space.key(p) for p in proposals}
+
+
+def test_constrained_gp_proposes_where_the_constraint_model_says_feasible() -> None:
+    # maximise x on [0, 1] subject to x <= 0.4: the best feasible point is at 0.4
+    space = SearchSpace((FloatParam("x", 0.0, 1.0),))
+    xs = [0.05, 0.2, 0.35, 0.5, 0.7, 0.9, 0.95]
+    observations = tuple(Observation({"x": x}, x, (x,), (x - 0.4,)) for x in xs)
+    strategy = build_strategy(normalise_strategy({"name": "gp", "n_initial": 4}, space))
+    proposals = suggest(strategy, space, History(observations), 1, seed=0)
+    assert 0.3 < float(proposals[0]["x"]) < 0.5
+
+
+def test_without_a_feasible_point_the_gp_maximises_the_probability_of_feasibility() -> None:
+    space = SearchSpace((FloatParam("x", 0.0, 1.0),))
+    xs = [0.5, 0.6, 0.7, 0.8, 0.9]  # feasible needs x <= 0.2, never seen
+    observations = tuple(Observation({"x": x}, x, (x,), (x - 0.2,)) for x in xs)
+    strategy = build_strategy(normalise_strategy({"name": "gp", "n_initial": 4}, space))
+    proposals = suggest(strategy, space, History(observations), 1, seed=0)
+    assert float(proposals[0]["x"]) < 0.45
+
+
+def test_derived_reference_is_the_nadir_worsened_by_a_tenth_of_the_range() -> None:
+    points = np.array([[1.0, -30.0], [0.8, -10.0]])
+    assert derived_reference(points) == pytest.approx([0.78, -32.0])
