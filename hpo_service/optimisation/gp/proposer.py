@@ -76,6 +76,19 @@ class GPProposer:
             shortlist=_shortlist(candidates, self.options.shortlist_size),
         )
 
+    def with_quick_prepared(self, pending: Sequence[Params]) -> GPProposer:
+        """Like ``with_prepared``, but climbing from the existing shortlist instead of the
+        whole pool (a shared base model's shortlist, see gp/shared.py); keeps the shortlist."""
+        taken = set(self.taken) | self._keys(pending)
+        maxiter = min(self.options.local_maxiter, 50) if self.options.local_search else 0
+        surface = self._surface(list(pending))
+        candidates = self._search(surface, self.shortlist, self.options.n_starts, maxiter)
+        return replace(
+            self,
+            prepared_for=frozenset(self._keys(pending)),
+            prepared=_first_free(self.space, candidates, taken),
+        )
+
     def _keys(self, configs: Sequence[Params]) -> set[tuple[Any, ...]]:
         return {self.space.key(p) for p in configs}
 
