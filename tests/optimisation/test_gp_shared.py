@@ -13,6 +13,7 @@ from hpo_service.optimisation import build_strategy
 from hpo_service.optimisation.encoding import to_features
 from hpo_service.optimisation.gp import config, shared, surrogate
 from hpo_service.optimisation.gp.posterior import Posterior
+from hpo_service.optimisation.gp.proposer import GPProposer
 from hpo_service.optimisation.gp.strategy import GPStrategy
 from hpo_service.optimisation.gp.surrogate import cube_of
 from hpo_service.wire import space_from_json
@@ -130,3 +131,17 @@ def test_small_histories_do_not_use_the_shared_model(monkeypatch: pytest.MonkeyP
     history = History(completed=tuple(_observations(shared.SHARE_FROM - 1)))
     assert len(_strategy().prepare(SPACE, history, 1).propose([], 1)) == 1
     assert called == []
+
+
+def test_a_thousand_pending_trials_are_never_proposed_and_only_the_recent_are_believed() -> None:
+    observations = _observations(1300)
+    history = History(
+        completed=tuple(observations[:300]), pending=tuple(o.params for o in observations[300:])
+    )
+    proposer = _strategy().prepare(SPACE, history, 2)
+    assert isinstance(proposer, GPProposer)
+    surface = proposer._surface(list(history.pending))
+    assert len(surface.posterior.x) == 300 + 64  # the 64 most recent pending points
+    keys = {SPACE.key(o.params) for o in observations}
+    proposals = proposer.propose(history.pending, 3)
+    assert len({SPACE.key(p) for p in proposals} - keys) == 3

@@ -4,9 +4,11 @@ Pending configurations (and earlier proposals of the same call) are handled by t
 "kriging believer" heuristic (Ginsbourger et al. 2010): each is added to the GP as if it
 had been observed at its posterior mean. The mean surface is unchanged, but the variance
 around pending points collapses, so EI, PI and UCB move away from them; this works for
-mixed spaces because conditioning happens in feature space. The proposal for the pending
-set seen when the snapshot was taken is computed during ``prepare`` (outside the lock), so
-the common case under the lock is a set comparison.
+mixed spaces because conditioning happens in feature space. Only the most recent
+``max_believed`` (64) pending points are believed, which bounds the cost per request when a
+large fleet holds hundreds of trials; older ones are still never proposed again. The
+proposal for the pending set seen when the snapshot was taken is computed during
+``prepare`` (outside the lock), so the common case under the lock is a set comparison.
 """
 
 from __future__ import annotations
@@ -122,6 +124,10 @@ class GPProposer:
     def _surface(self, pending: list[Params]) -> Surface:
         """The acquisition surface after believing ``pending`` (kriging believer)."""
         posterior, acquisition = self.surrogate.posterior, self.acquisition
+        # Believing p points costs O(n^2 p + p^3) per request: a fleet of a thousand workers
+        # would pay seconds. The most recent ``max_believed`` spread the proposals; older
+        # pending configurations are still never proposed again (``taken``).
+        pending = pending[-self.options.max_believed :] if self.options.max_believed else []
         if pending:
             features = to_features(self.space, cube_of(self.space, pending)) * self.surrogate.scale
             believed, _ = posterior.predict(features)
