@@ -38,6 +38,7 @@ class Snapshot:
     finished: frozenset[int]
     reofferable: int
     seq: int
+    unfinished: dict[int, Params] = dataclasses.field(default_factory=dict)  # by number
 
 
 class PrunedAs:
@@ -93,6 +94,7 @@ def _snapshot(study: Study, trials: Sequence[Trial], seq: int) -> Snapshot:
         finished=frozenset(t.number for t in trials if t.state.finished),
         reofferable=sum(t.state in (TrialState.STALE, TrialState.PENDING) for t in trials),
         seq=seq,
+        unfinished={t.number: t.params for t in trials if not t.state.finished},
     )
 
 
@@ -262,13 +264,18 @@ def _within_budget(locked: LockedStudy, need: int) -> int:
 
 
 def _pending_since(repo: Repository, name: str, snapshot: Snapshot) -> list[Params]:
-    """Every configuration not in the snapshot's finished set, as it is now."""
-    current = repo.outcomes(
-        name,
-        states=(TrialState.PENDING, TrialState.RUNNING, TrialState.STALE),
-        changed_after=snapshot.seq,
-    )
-    return [t.params for t in current if t.number not in snapshot.finished]
+    """Every configuration not in the snapshot's finished set, as it is now, in number order.
+
+    Only the trials changed since the snapshot are read under the lock (an indexed query on
+    ``updated_seq``); the snapshot's unfinished trials stay pending even if they finished
+    since (the model has not seen their values). Reading every unfinished trial instead
+    made the lock hold grow with the size of the fleet.
+    """
+    pending = dict(snapshot.unfinished)
+    for trial in repo.outcomes(name, changed_after=snapshot.seq):
+        if trial.number not in snapshot.finished:
+            pending[trial.number] = trial.params
+    return [pending[number] for number in sorted(pending)]
 
 
 def _prepare(strategy: Strategy, snapshot: Snapshot) -> Proposer:

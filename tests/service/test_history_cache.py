@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hpo_service.persistence import Database
+from hpo_service.persistence import Database, Repository
 from hpo_service.persistence.migrate import upgrade
 from hpo_service.service import Service, suggestions
 from hpo_service.service.suggestions import take_snapshot
@@ -108,5 +108,26 @@ def test_a_rolled_back_one_transaction_suggest_leaves_nothing_in_the_cache(
         full = take_snapshot(service.database, P, "cancer-mlp")
         assert cached.history == full.history
         assert cached.seq == full.seq
+    finally:
+        service.database.dispose()
+
+
+def test_pending_under_the_lock_is_the_snapshot_s_plus_what_changed_in_number_order(
+    database_url: str,
+) -> None:
+    upgrade(database_url)
+    service = Service(Database(database_url))
+    try:
+        service.create_study(P, _random_body())
+        first = service.suggest(P, "cancer-mlp", "w", count=3)  # 0, 1, 2 running
+        service.report(P, "cancer-mlp", first[2].number, 0.5)
+        snapshot = take_snapshot(service.database, P, "cancer-mlp")
+        service.report(P, "cancer-mlp", first[0].number, 1.0)  # finished after the snapshot
+        later = service.suggest(P, "cancer-mlp", "w", count=2)  # 3, 4: new since it
+        with service.database.transaction(write=True) as session:
+            repo = Repository(session, P)
+            pending = suggestions._pending_since(repo, "cancer-mlp", snapshot)
+        # trial 0 stays pending: the snapshot's model has not seen its value; 2 was finished
+        assert pending == [first[0].params, first[1].params, later[0].params, later[1].params]
     finally:
         service.database.dispose()

@@ -13,8 +13,8 @@ one: the fitted state is shared across processes by determinism, without shared 
 Each request then conditions the base posterior *exactly* on the observations after c with
 the base's hyperparameters (block Cholesky: the posterior a fit with those hyperparameters
 gives; only the hyperparameters lag by fewer than n/16 observations) and climbs the
-acquisition from the base shortlist (GPProposer.with_quick_prepared). Measured cost at 500
-observations: about 25 ms instead of about 170 ms (docs/benchmarks/scale_out.md).
+acquisition from the base shortlist (GPProposer.with_quick_prepared). The cost per
+suggestion, shared vs refit, is measured in docs/benchmarks/scale_out.md (bench/scale_gpcost.py).
 """
 
 from __future__ import annotations
