@@ -156,14 +156,19 @@ def _restart(db: str, seconds: float, log: str) -> tuple[float, str]:
         threads = _threads([server.url], "fault", stop, log)
         time.sleep(seconds / 3)
         fault = time.time()
-        server.stop()
+        server.stop()  # gunicorn's graceful stop lets requests in progress finish
+        stopped = time.time() - fault
         time.sleep(2.0)
         server = ServerProcess(db, port=server.port, workers=2).start()
+        healthy = time.time() - fault
         for thread in threads:
             thread.join()
     finally:
         server.stop()
-    return fault, "the only instance (gunicorn 2) stopped with SIGTERM, started again 2 s later"
+    return fault, (
+        f"the only instance (gunicorn 2) stopped with SIGTERM (down after {stopped:.1f} s), "
+        f"started again 2 s later (healthy {healthy:.1f} s after the SIGTERM)"
+    )
 
 
 def _dask_worker(db: str, seconds: float, log: str) -> tuple[float, str]:

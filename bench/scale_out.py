@@ -58,13 +58,17 @@ def _measure(part: str, args: argparse.Namespace) -> Any:
         import scale_faults
 
         return scale_faults.run(args.fault_seconds, args.faults.split(","))
-    raise SystemExit(f"unknown part {part!r}: choose throughput, async or faults")
+    if part == "gpcost":
+        import scale_gpcost
+
+        return scale_gpcost.run([300, 500, 1000])
+    raise SystemExit(f"unknown part {part!r}: choose throughput, async, faults or gpcost")
 
 
 def main() -> None:
     """Measure the chosen parts, store them, and rewrite the Markdown from every stored part."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--parts", default="throughput,async,faults")
+    parser.add_argument("--parts", default="throughput,async,faults,gpcost")
     parser.add_argument("--seconds", type=float, default=20.0, help="per throughput cell")
     parser.add_argument("--processes", type=_ints, default=[1, 8, 32, 128])
     parser.add_argument("--strategies", default="random,gp")

@@ -22,7 +22,10 @@ def _async(record: dict[str, Any]) -> list[str]:
         f"{durations}, report, until {r['seconds']:g} s have passed; then it reports the "
         f"trial it holds and stops (wall time {r['wall_seconds']:g} s). The GP study starts "
         f"with {r['observations_at_start']} complete trials; lease 600 s. Afterwards the "
-        "trials table is read directly.",
+        "trials table is read directly. The simulator uses raw httpx and does not retry: a "
+        "request that got no answer (e.g. the server closed an idle keep-alive connection "
+        "as it was reused) is counted as an exception and its trial stays running; the "
+        "project's `Client` would retry it (reports are idempotent).",
         "",
         "| what | value |",
         "|---|---:|",
@@ -53,22 +56,30 @@ def _faults(record: dict[str, Any]) -> list[str]:
         f"suggest, sleep 50 ms, report on one random study (lease 3 s) for {seconds:g} s; "
         f"the fault is injected after {seconds / 3:.1f} s. Every HTTP answer the loops received "
         "is counted by status; every acknowledged report is checked against the trials table "
-        "afterwards. Recovery: from the fault to the first acknowledged report of a cycle "
-        "that began after it (first loop / last loop).",
+        "afterwards: 'lost' = acknowledged reports missing or different there. Reports "
+        "(trials): a trial re-offered after its lease ran out during the fault and reported "
+        "by both workers with the same value is acknowledged twice (reports are "
+        "idempotent). 'Duplicate numbers' = a number handed to two workers other than by a "
+        "lease re-offer. Recovery: from the fault to the first acknowledged report of a "
+        "cycle that began after it (first loop / last loop); 're-offered done' = from the "
+        "fault until the last re-offered trial was finished. 'No answer' = connection "
+        "refused or reset (the client fails over or backs off); 503 = the documented "
+        "'database unavailable, retry' answer.",
         "",
-        "| scenario | 2xx | 503 | other 5xx | no answer | acked reports | lost | duplicate "
-        "numbers | re-offered (lease) | recovery first / all s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| scenario | 2xx | 503 | other 5xx | no answer | acked reports (trials) | lost | "
+        "duplicate numbers | re-offered (lease) | re-offered done after s | recovery first / "
+        "all s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         s = r["statuses"]
         ok = sum(v for k, v in s.items() if k.startswith("2"))
         lines.append(
             f"| {r['fault']} | {ok} | {s.get('503', 0)} | {r['5xx_other_than_503']} | "
-            f"{s.get('no answer (refused/reset)', 0)} | {r['acknowledged_reports']} | "
-            f"{r['lost_reports']} | {r['duplicate_numbers']} | "
-            f"{r['numbers_reoffered_after_lease']} | {r['recovery_first_s']} / "
-            f"{r['recovery_all_s']} |"
+            f"{s.get('no answer (refused/reset)', 0)} | {r['acknowledged_reports']} "
+            f"({r['acknowledged_trials']}) | {r['lost_reports']} | {r['duplicate_numbers']} | "
+            f"{r['numbers_reoffered_after_lease']} | {r['reoffered_done_after_s'] or '-'} | "
+            f"{r['recovery_first_s']} / {r['recovery_all_s']} |"
         )
     raised = [r for r in rows if r["client_errors_raised"]]
     if raised:
