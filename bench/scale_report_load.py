@@ -61,7 +61,8 @@ def _faults(record: dict[str, Any]) -> list[str]:
         "by both workers with the same value is acknowledged twice (reports are "
         "idempotent). 'Duplicate numbers' = a number handed to two workers other than by a "
         "lease re-offer. Recovery: from the fault to the first acknowledged report of a "
-        "cycle that began after it (first loop / last loop); 're-offered done' = from the "
+        "cycle that began after it (first loop / last loop; a loop still in a cycle begun "
+        "before the fault when the run ended does not count); 're-offered done' = from the "
         "fault until the last re-offered trial was finished. 'No answer' = connection "
         "refused or reset (the client fails over or backs off); 503 = the documented "
         "'database unavailable, retry' answer.",
@@ -79,7 +80,8 @@ def _faults(record: dict[str, Any]) -> list[str]:
             f"{s.get('no answer (refused/reset)', 0)} | {r['acknowledged_reports']} "
             f"({r['acknowledged_trials']}) | {r['lost_reports']} | {r['duplicate_numbers']} | "
             f"{r['numbers_reoffered_after_lease']} | {r['reoffered_done_after_s'] or '-'} | "
-            f"{r['recovery_first_s']} / {r['recovery_all_s']} |"
+            f"{r['recovery_first_s']} / {r['recovery_all_s']} ({r['loops_recovered']} of "
+            f"{8 if r['scenario'] == 'dask-worker' else 16} loops) |"
         )
     raised = [r for r in rows if r["client_errors_raised"]]
     if raised:
