@@ -13,6 +13,11 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 SECTIONS = [
     ("service", "Service throughput: suggest + report round trips", "bench/service_throughput.py"),
     (
+        "scale_out",
+        "Scale-out: 1-128 worker processes vs Optuna RDB, 1,000 async workers, faults",
+        "bench/scale_out.py (scale_throughput, scale_gpcost, scale_async, scale_faults)",
+    ),
+    (
         "gp",
         "Bayesian optimisation engine: regret, latency, parallel",
         "bench/gp_benchmark.py, bench/gp_latency.py, bench/gp_rest.py",

@@ -63,6 +63,7 @@ class Repository:
         self.now = naive_utc(now) if now is not None else None
         self._rows: dict[str, StudyRow] = {}
         self._locked: set[str] = set()
+        self._trial_rows: dict[tuple[int, int], TrialRow] = {}  # (study id, number), this txn
 
     def _state(self) -> ColumnElement[str]:
         """The trial state column as seen at ``now`` (expired leases read as stale)."""
@@ -153,6 +154,7 @@ class Repository:
         """Delete a study with all its trials."""
         self.session.delete(self._row(name))
         self._rows.pop(name, None)
+        self._trial_rows.clear()
 
     def summaries(self) -> list[StudySummary]:
         """Every study with per-state trial counts and its best value (three queries in all)."""
@@ -230,13 +232,17 @@ class Repository:
         return Curves(self.session, self._row(study_name).id)
 
     def _trial_row(self, study: StudyRow, number: int) -> TrialRow:
-        row = None
+        """A trial's row; read once per transaction (a report reads it, then saves it)."""
+        row = self._trial_rows.get((study.id, number))
+        if row is not None:
+            return row  # the session's identity map keeps it current
         if 0 <= number <= MAX_TRIAL_NUMBER:  # larger numbers cannot be stored, so do not exist
             query = select(TrialRow).where(TrialRow.study_id == study.id, TrialRow.number == number)
             row = self.session.scalars(query).one_or_none()
         if row is None:
             known = f"it has trials 0..{study.next_number - 1}" if study.next_number else "none"
             raise TrialNotFound(f"study {study.name!r} has no trial {number} ({known})")
+        self._trial_rows[(study.id, number)] = row
         return row
 
     def get_trial(self, study_name: str, number: int) -> Trial:

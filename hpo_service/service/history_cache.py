@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
 
 from hpo_service.domain import Study, Trial
 from hpo_service.persistence import Repository
@@ -22,44 +21,64 @@ MAX_STUDIES = 64
 
 
 @dataclass(frozen=True)
-class _Entry:
-    created_at: datetime
+class View:
+    """A study's trials as one transaction sees them, current to ``seq``."""
+
+    study: Study
     seq: int
     trials: dict[int, Trial]
+
+    def ordered(self) -> list[Trial]:
+        """The trials in number order."""
+        return [self.trials[n] for n in sorted(self.trials)]
 
 
 class HistoryCache:
     """Outcomes of recently used studies, by (project, study name) (thread-safe, bounded LRU)."""
 
     def __init__(self, max_studies: int = MAX_STUDIES) -> None:
-        self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str], View] = OrderedDict()
         self._lock = threading.Lock()
         self._max = max_studies
 
     def read(self, repo: Repository, name: str) -> tuple[Study, list[Trial], int]:
         """The study, its trials in number order and the seq they are current to."""
+        view = self.view(repo, name)
+        self.keep(repo.project, name, view)
+        return view.study, view.ordered(), view.seq
+
+    def view(self, repo: Repository, name: str) -> View:
+        """Read through the cache without updating it; inside a write transaction, ``keep``
+        the view only after the commit (a rolled-back change must never be cached)."""
         key = (repo.project, name)
         study = repo.get_study(name)
         seq = repo.current_seq(name)  # read before the rows: later changes are re-read
         with self._lock:
             entry = self._entries.get(key)
-        if entry is None or entry.created_at != study.created_at or entry.seq > seq:
+        if entry is None or entry.study.created_at != study.created_at or entry.seq > seq:
             trials = {t.number: t for t in repo.outcomes(name)}
         else:
             trials = dict(entry.trials)
             trials.update({t.number: t for t in repo.outcomes(name, changed_after=entry.seq)})
-        self._store(key, _Entry(study.created_at, seq, trials))
-        return study, [trials[n] for n in sorted(trials)], seq
+        return View(study, seq, trials)
 
-    def _store(self, key: tuple[str, str], entry: _Entry) -> None:
+    def strategy_of(self, project: str, name: str) -> str | None:
+        """The strategy name of a cached study (None if it is not cached)."""
+        with self._lock:
+            entry = self._entries.get((project, name))
+        return None if entry is None else str(entry.study.strategy.get("name"))
+
+    def keep(self, project: str, name: str, view: View) -> None:
+        """Remember a committed view (unless the cache already holds a newer one)."""
+        key = (project, name)
         with self._lock:
             current = self._entries.get(key)
             if (
                 current is None
-                or current.created_at != entry.created_at
-                or current.seq <= entry.seq
+                or current.study.created_at != view.study.created_at
+                or current.seq <= view.seq
             ):
-                self._entries[key] = entry
+                self._entries[key] = view
             self._entries.move_to_end(key)
             while len(self._entries) > self._max:
                 self._entries.popitem(last=False)

@@ -40,6 +40,7 @@ class Snapshot:
     finished: frozenset[int]
     reofferable: int
     seq: int
+    unfinished: dict[int, Params] = dataclasses.field(default_factory=dict)  # by number
 
 
 class PrunedAs:
@@ -110,12 +111,17 @@ def take_snapshot(
     """Read the study and its trials without locking (through the cache when given)."""
     with database.transaction() as session:
         study, trials, seq = (cache or HistoryCache()).read(Repository(session, project), name)
+    return _snapshot(study, trials, seq)
+
+
+def _snapshot(study: Study, trials: Sequence[Trial], seq: int) -> Snapshot:
     return Snapshot(
         study=study,
         history=history_of(study, trials),
         finished=frozenset(t.number for t in trials if t.state.finished),
         reofferable=sum(t.state in (TrialState.STALE, TrialState.PENDING) for t in trials),
         seq=seq,
+        unfinished={t.number: t.params for t in trials if not t.state.finished},
     )
 
 
@@ -139,6 +145,9 @@ def suggest(
     cache: HistoryCache | None = None,
 ) -> list[Trial]:
     """Hand out ``count`` trials: stale retries first, then queued, then new proposals."""
+    cache = cache or HistoryCache()
+    if cache.strategy_of(project, name) in IN_ONE_TRANSACTION:
+        return _suggest_in_one_transaction(database, project, name, worker_id, count, clock, cache)
     snapshot = take_snapshot(database, project, name, cache)
     _check_running(snapshot.study)
     strategy = build_strategy(snapshot.study.strategy)
@@ -154,12 +163,58 @@ def suggest(
         if need > 0:
             proposer = proposer or _prepare(strategy, snapshot)
             handed += _propose(out, proposer, _pending_since(repo, name, snapshot), need, snapshot)
-        if not handed:
-            unfinished = repo.count_unfinished(name)
-            complete_if_done(repo, name, out.now)
+        unfinished = _finish_if_empty(out, handed)
     if not handed:
         raise BudgetExhausted(_exhausted_message(locked, unfinished), unfinished=unfinished)
     return handed
+
+
+# Strategies whose preparation costs less than a second transaction would: their history is
+# read under the lock, so a suggest is one transaction (the study's strategy never changes;
+# a study seen for the first time takes the two-transaction path once).
+IN_ONE_TRANSACTION = frozenset({"random"})
+
+
+def _suggest_in_one_transaction(
+    database: Database,
+    project: str,
+    name: str,
+    worker_id: str | None,
+    count: int,
+    clock: Callable[[], datetime],
+    cache: HistoryCache,
+) -> list[Trial]:
+    """Suggest as one locked transaction: the history is read (incrementally) under the lock."""
+    view = None
+    with database.transaction(write=True) as session:
+        repo = Repository(session, project)
+        locked = repo.lock_study(name)
+        _check_running(locked.study)
+        out = Handout(repo, locked.study, worker_id, clock())
+        repo.expire_leases(name, out.now)
+        handed = _reoffer(out, count)
+        need = _within_budget(locked, count - len(handed))
+        if need > 0:
+            view = cache.view(repo, name)
+            snapshot = _snapshot(view.study, view.ordered(), view.seq)
+            proposer = _prepare(build_strategy(locked.study.strategy), snapshot)
+            pending = list(snapshot.history.pending)
+            handed += _propose(out, proposer, pending, need, snapshot)
+        unfinished = _finish_if_empty(out, handed)
+    if view is not None:
+        cache.keep(project, name, view)  # committed: safe to remember
+    if not handed:
+        raise BudgetExhausted(_exhausted_message(locked, unfinished), unfinished=unfinished)
+    return handed
+
+
+def _finish_if_empty(out: Handout, handed: list[Trial]) -> int:
+    """With nothing handed out: complete the study if it is done; the unfinished count."""
+    if handed:
+        return 0
+    unfinished = out.repo.count_unfinished(out.study.name)
+    complete_if_done(out.repo, out.study.name, out.now)
+    return unfinished
 
 
 def _exhausted_message(locked: LockedStudy, unfinished: int) -> str:
@@ -236,13 +291,18 @@ def _within_budget(locked: LockedStudy, need: int) -> int:
 
 
 def _pending_since(repo: Repository, name: str, snapshot: Snapshot) -> list[Params]:
-    """Every configuration not in the snapshot's finished set, as it is now."""
-    current = repo.outcomes(
-        name,
-        states=(TrialState.PENDING, TrialState.RUNNING, TrialState.STALE),
-        changed_after=snapshot.seq,
-    )
-    return [t.params for t in current if t.number not in snapshot.finished]
+    """Every configuration not in the snapshot's finished set, as it is now, in number order.
+
+    Only the trials changed since the snapshot are read under the lock (an indexed query on
+    ``updated_seq``); the snapshot's unfinished trials stay pending even if they finished
+    since (the model has not seen their values). Reading every unfinished trial instead
+    made the lock hold grow with the size of the fleet.
+    """
+    pending = dict(snapshot.unfinished)
+    for trial in repo.outcomes(name, changed_after=snapshot.seq):
+        if trial.number not in snapshot.finished:
+            pending[trial.number] = trial.params
+    return [pending[number] for number in sorted(pending)]
 
 
 def _prepare(strategy: Strategy, snapshot: Snapshot) -> Proposer:

@@ -31,3 +31,4 @@ class EngineOptions:
     quick_under_lock: bool = True
     shortlist_size: int = 64
     lock_starts: int = 2
+    max_believed: int = 64  # kriging believer: the most recent pending points only

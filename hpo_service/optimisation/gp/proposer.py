@@ -4,9 +4,11 @@ Pending configurations (and earlier proposals of the same call) are handled by t
 "kriging believer" heuristic (Ginsbourger et al. 2010): each is added to the GP as if it
 had been observed at its posterior mean. The mean surface is unchanged, but the variance
 around pending points collapses, so EI, PI and UCB move away from them; this works for
-mixed spaces because conditioning happens in feature space. The proposal for the pending
-set seen when the snapshot was taken is computed during ``prepare`` (outside the lock), so
-the common case under the lock is a set comparison.
+mixed spaces because conditioning happens in feature space. Only the most recent
+``max_believed`` (64) pending points are believed, which bounds the cost per request when a
+large fleet holds hundreds of trials; older ones are still never proposed again. The
+proposal for the pending set seen when the snapshot was taken is computed during
+``prepare`` (outside the lock), so the common case under the lock is a set comparison.
 """
 
 from __future__ import annotations
@@ -76,6 +78,19 @@ class GPProposer:
             shortlist=_shortlist(candidates, self.options.shortlist_size),
         )
 
+    def with_quick_prepared(self, pending: Sequence[Params]) -> GPProposer:
+        """Like ``with_prepared``, but climbing from the existing shortlist instead of the
+        whole pool (a shared base model's shortlist, see gp/shared.py); keeps the shortlist."""
+        taken = set(self.taken) | self._keys(pending)
+        maxiter = min(self.options.local_maxiter, 50) if self.options.local_search else 0
+        surface = self._surface(list(pending))
+        candidates = self._search(surface, self.shortlist, self.options.n_starts, maxiter)
+        return replace(
+            self,
+            prepared_for=frozenset(self._keys(pending)),
+            prepared=_first_free(self.space, candidates, taken),
+        )
+
     def _keys(self, configs: Sequence[Params]) -> set[tuple[Any, ...]]:
         return {self.space.key(p) for p in configs}
 
@@ -109,6 +124,10 @@ class GPProposer:
     def _surface(self, pending: list[Params]) -> Surface:
         """The acquisition surface after believing ``pending`` (kriging believer)."""
         posterior, acquisition = self.surrogate.posterior, self.acquisition
+        # Believing p points costs O(n^2 p + p^3) per request: a fleet of a thousand workers
+        # would pay seconds. The most recent ``max_believed`` spread the proposals; older
+        # pending configurations are still never proposed again (``taken``).
+        pending = pending[-self.options.max_believed :] if self.options.max_believed else []
         if pending:
             features = to_features(self.space, cube_of(self.space, pending)) * self.surrogate.scale
             believed, _ = posterior.predict(features)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -15,8 +15,10 @@ from hpo_service.errors import HpoError
 from hpo_service.optimisation.base import Proposer
 from hpo_service.optimisation.encoding import decode
 from hpo_service.optimisation.gp import config as gp_config
+from hpo_service.optimisation.gp import shared
 from hpo_service.optimisation.gp.acquisition import Acquisition
 from hpo_service.optimisation.gp.config import GPConfig
+from hpo_service.optimisation.gp.model import NumericalError
 from hpo_service.optimisation.gp.options import EngineOptions
 from hpo_service.optimisation.gp.outcome_proposer import OutcomeProposer, build_outcome_proposer
 from hpo_service.optimisation.gp.proposer import GPProposer, candidate_pool
@@ -50,6 +52,8 @@ class GPStrategy:
             return self._initial(space, history, seed, fallback)
         try:
             with single_threaded_blas():
+                if len(observations) >= shared.SHARE_FROM:
+                    return self._shared(space, history, observations, seed, fallback)
                 proposer = self._proposer(space, history, seed, fallback)
                 return proposer.with_prepared(history.pending)
         except HpoError:
@@ -71,6 +75,31 @@ class GPStrategy:
         rng = np.random.default_rng([seed, history.size])
         points = rng.random((1, len(space.params)))
         return _UniformProposer(space, points[0], fallback)
+
+    def _shared(
+        self,
+        space: SearchSpace,
+        history: History,
+        observations: list[Observation],
+        seed: int,
+        fallback: RandomProposer,
+    ) -> GPProposer:
+        """Large histories: the checkpoint's shared base model, conditioned on the rest."""
+        cut = shared.checkpoint(len(observations))
+        prefix = History(completed=tuple(observations[:cut]))
+
+        def build() -> GPProposer:
+            base_fallback = RandomStrategy().prepare(space, prefix, seed)
+            return self._proposer(space, prefix, seed, base_fallback).with_prepared(())
+
+        key = repr((space, self.config, self.options, seed))
+        try:
+            base = shared.base_model(prefix.completed, key, build)
+            proposer = shared.extended(base, space, observations[cut:])
+        except NumericalError:  # e.g. an extra point the base cannot absorb: refit as usual
+            return self._proposer(space, history, seed, fallback).with_prepared(history.pending)
+        proposer = replace(proposer, taken=fallback.taken, fallback=fallback)
+        return proposer.with_quick_prepared(history.pending)
 
     def _proposer(
         self, space: SearchSpace, history: History, seed: int, fallback: RandomProposer

@@ -1,0 +1,147 @@
+"""Large histories share one base model per checkpoint (gp/shared.py)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+import pytest
+
+from hpo_service.domain import History, Observation, Params, SearchSpace
+from hpo_service.optimisation import build_strategy
+from hpo_service.optimisation.encoding import to_features
+from hpo_service.optimisation.gp import config, shared, surrogate
+from hpo_service.optimisation.gp.posterior import Posterior
+from hpo_service.optimisation.gp.proposer import GPProposer
+from hpo_service.optimisation.gp.strategy import GPStrategy
+from hpo_service.optimisation.gp.surrogate import cube_of
+from hpo_service.wire import space_from_json
+
+SPACE = space_from_json(
+    [
+        {"name": "x", "type": "float", "low": -2.0, "high": 2.0},
+        {"name": "n", "type": "int", "low": 1, "high": 4},
+        {"name": "c", "type": "categorical", "choices": ["a", "b", "c"]},
+    ]
+)
+
+
+def _observations(count: int) -> list[Observation]:
+    rng = np.random.default_rng(0)
+    out = []
+    for _ in range(count):
+        params: Params = {
+            "x": float(rng.uniform(-2, 2)),
+            "n": int(rng.integers(1, 5)),
+            "c": str(rng.choice(["a", "b", "c"])),
+        }
+        value = -((params["x"] - 0.7) ** 2) - 0.1 * params["n"] + (params["c"] == "b")
+        out.append(Observation(params, float(value + rng.normal(0, 0.01))))
+    return out
+
+
+def _strategy(space: SearchSpace = SPACE) -> GPStrategy:
+    strategy = build_strategy(config.normalise({"name": "gp"}, space))
+    assert isinstance(strategy, GPStrategy)
+    return strategy
+
+
+def _forget() -> None:
+    """What another process would start from: no cached fits or base models."""
+    surrogate.clear_cache()
+    shared.clear_cache()
+
+
+@pytest.mark.parametrize(
+    ("n", "cut"), [(256, 256), (271, 256), (272, 272), (511, 496), (512, 512), (1000, 992)]
+)
+def test_a_new_base_model_every_sixteenth_of_the_history(n: int, cut: int) -> None:
+    assert shared.checkpoint(n) == cut
+
+
+def test_conditioning_the_base_on_later_observations_is_the_exact_posterior() -> None:
+    observations = _observations(300)
+    base_history = History(completed=tuple(observations[:288]))
+    strategy = _strategy()
+    fallback = build_strategy({"name": "random"}).prepare(SPACE, base_history, 1)
+    base = strategy._proposer(SPACE, base_history, 1, fallback)  # type: ignore[arg-type]
+    grown = shared.extended(base, SPACE, observations[288:])
+    s = base.surrogate
+    x = to_features(SPACE, cube_of(SPACE, [o.params for o in observations])) * s.scale
+    y = (np.array([o.value for o in observations]) - s.y_mean) / s.y_sd
+    direct = Posterior.fit(x, y, s.posterior.hyper)
+    probe = x[::7] + 0.01
+    for got, want in zip(
+        grown.surrogate.posterior.predict(probe), direct.predict(probe), strict=True
+    ):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+    assert grown.surrogate.best == pytest.approx(float(y.max()))
+
+
+def test_same_history_and_seed_give_the_same_proposal_in_a_fresh_process() -> None:
+    observations = _observations(300)
+    pending = tuple(o.params for o in _observations(303)[300:])
+    history = History(completed=tuple(observations), pending=pending)
+    _forget()
+    first = _strategy().prepare(SPACE, history, 5).propose(pending, 2)
+    again = _strategy().prepare(SPACE, history, 5).propose(pending, 2)  # from the cache
+    _forget()
+    fresh = _strategy().prepare(SPACE, history, 5).propose(pending, 2)
+    assert first == again == fresh
+    keys = {SPACE.key(o.params) for o in observations} | {SPACE.key(p) for p in pending}
+    assert all(SPACE.key(p) not in keys for p in first)  # never a tried or pending one
+    assert len({SPACE.key(p) for p in first}) == 2
+
+
+def test_concurrent_requests_between_checkpoints_build_one_base_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _forget()
+    builds: list[int] = []
+    original = GPStrategy._proposer
+
+    def counting(self: GPStrategy, space: SearchSpace, history: History, *args: Any) -> Any:
+        builds.append(len(history.completed))
+        return original(self, space, history, *args)
+
+    monkeypatch.setattr(GPStrategy, "_proposer", counting)
+    observations = _observations(304)
+    results: list[Params] = []
+    threads = [
+        threading.Thread(
+            target=lambda n=n: results.extend(
+                _strategy().prepare(SPACE, History(completed=tuple(observations[:n])), 1)
+                .propose([], 1)
+            )
+        )
+        for n in range(288, 304)
+    ]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert builds == [288]  # 16 requests with 288..303 observations: one base fit
+    assert len(results) == 16
+
+
+def test_small_histories_do_not_use_the_shared_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    called: list[int] = []
+    monkeypatch.setattr(shared, "base_model", lambda *a: called.append(1))
+    history = History(completed=tuple(_observations(shared.SHARE_FROM - 1)))
+    assert len(_strategy().prepare(SPACE, history, 1).propose([], 1)) == 1
+    assert called == []
+
+
+def test_a_thousand_pending_trials_are_never_proposed_and_only_the_recent_are_believed() -> None:
+    observations = _observations(1300)
+    history = History(
+        completed=tuple(observations[:300]), pending=tuple(o.params for o in observations[300:])
+    )
+    proposer = _strategy().prepare(SPACE, history, 2)
+    assert isinstance(proposer, GPProposer)
+    surface = proposer._surface(list(history.pending))
+    assert len(surface.posterior.x) == 300 + 64  # the 64 most recent pending points
+    keys = {SPACE.key(o.params) for o in observations}
+    proposals = proposer.propose(history.pending, 3)
+    assert len({SPACE.key(p) for p in proposals} - keys) == 3
