@@ -52,7 +52,7 @@ class GPStrategy:
             return self._initial(space, history, seed, fallback)
         try:
             with single_threaded_blas():
-                if len(observations) >= shared.SHARE_FROM:
+                if len(observations) >= shared.SHARE_FROM and not several_outcomes(observations):
                     return self._shared(space, history, observations, seed, fallback)
                 proposer = self._proposer(space, history, seed, fallback)
                 return proposer.with_prepared(history.pending)
@@ -90,14 +90,14 @@ class GPStrategy:
 
         def build() -> GPProposer:
             base_fallback = RandomStrategy().prepare(space, prefix, seed)
-            return self._proposer(space, prefix, seed, base_fallback).with_prepared(())
+            return self._single(space, prefix, seed, base_fallback).with_prepared(())
 
         key = repr((space, self.config, self.options, seed))
         try:
             base = shared.base_model(prefix.completed, key, build)
             proposer = shared.extended(base, space, observations[cut:])
         except NumericalError:  # e.g. an extra point the base cannot absorb: refit as usual
-            return self._proposer(space, history, seed, fallback).with_prepared(history.pending)
+            return self._single(space, history, seed, fallback).with_prepared(history.pending)
         proposer = replace(proposer, taken=fallback.taken, fallback=fallback)
         return proposer.with_quick_prepared(history.pending)
 
@@ -111,6 +111,13 @@ class GPStrategy:
             return build_outcome_proposer(
                 space, observations, reference, seed, rng, self.options, fallback
             )
+        return self._single(space, history, seed, fallback)
+
+    def _single(
+        self, space: SearchSpace, history: History, seed: int, fallback: RandomProposer
+    ) -> GPProposer:
+        """One objective, no constraints: EI, UCB or PI of one GP."""
+        observations = finite(history.completed)
         surrogate = build_surrogate(space, observations, seed, self.options)
         rng = np.random.default_rng([seed, len(history.completed), len(history.failed), 1])
         values = np.array([o.value for o in observations])
