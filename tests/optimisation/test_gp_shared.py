@@ -65,7 +65,7 @@ def test_conditioning_the_base_on_later_observations_is_the_exact_posterior() ->
     base_history = History(completed=tuple(observations[:288]))
     strategy = _strategy()
     fallback = build_strategy({"name": "random"}).prepare(SPACE, base_history, 1)
-    base = strategy._proposer(SPACE, base_history, 1, fallback)  # type: ignore[arg-type]
+    base = strategy._single(SPACE, base_history, 1, fallback)  # type: ignore[arg-type]
     grown = shared.extended(base, SPACE, observations[288:])
     s = base.surrogate
     x = to_features(SPACE, cube_of(SPACE, [o.params for o in observations])) * s.scale
@@ -99,13 +99,13 @@ def test_concurrent_requests_between_checkpoints_build_one_base_model(
 ) -> None:
     _forget()
     builds: list[int] = []
-    original = GPStrategy._proposer
+    original = GPStrategy._single
 
     def counting(self: GPStrategy, space: SearchSpace, history: History, *args: Any) -> Any:
         builds.append(len(history.completed))
         return original(self, space, history, *args)
 
-    monkeypatch.setattr(GPStrategy, "_proposer", counting)
+    monkeypatch.setattr(GPStrategy, "_single", counting)
     observations = _observations(304)
     results: list[Params] = []
     threads = [
