@@ -21,6 +21,7 @@ import argparse
 import datetime
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -91,7 +92,14 @@ def run_one(problem: MOProblem, method: str, seed: int, budget: int) -> dict[str
         "machine": describe(),
         "date": datetime.date.today().isoformat(),
         "nice": os.nice(0),
+        "commit": _commit(),
     }
+
+
+def _commit() -> str:
+    """The code the run used (``git describe``; "-dirty" when uncommitted changes)."""
+    command = ["git", "describe", "--always", "--dirty"]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
 
 def seeds_of(text: str) -> list[int]:

@@ -186,3 +186,20 @@ def test_without_a_feasible_point_the_gp_maximises_the_probability_of_feasibilit
 def test_derived_reference_is_the_nadir_worsened_by_a_tenth_of_the_range() -> None:
     points = np.array([[1.0, -30.0], [0.8, -10.0]])
     assert derived_reference(points) == pytest.approx([0.78, -32.0])
+
+
+def test_derived_reference_spans_every_observation_so_a_small_feasible_front_can_grow() -> None:
+    # maximise x and 1 - x subject to x <= 0.15; the feasible points seen so far are bunched
+    # at x <= 0.1. A reference point derived from those alone would lie just below them
+    # (f2 >= 0.89), so extending the front towards larger x would earn no hypervolume; the
+    # reference from every observation, infeasible ones included, makes x in (0.1, 0.15] worth
+    # trying.
+    space = SearchSpace((FloatParam("x", 0.0, 1.0),))
+    xs = [0.02, 0.06, 0.1, 0.3, 0.5, 0.7, 0.9]
+    observations = tuple(Observation({"x": x}, x, (x, 1.0 - x), (x - 0.15,)) for x in xs)
+    strategy = build_strategy(normalise_strategy({"name": "gp", "n_initial": 4}, space))
+    proposer = strategy.prepare(space, History(observations), 0)
+    assert isinstance(proposer, OutcomeProposer)
+    assert proposer.surface([]).lower is not None
+    proposal = float(proposer.propose([], 1)[0]["x"])
+    assert 0.11 < proposal < 0.3

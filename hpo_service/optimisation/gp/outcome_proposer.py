@@ -39,11 +39,12 @@ class OutcomeProposer:
     space: SearchSpace
     models: OutcomeModels
     feasible: Array  # maximised objective values of the feasible observations (n_f x m)
-    reference: Array | None  # maximised; None: derived from ``feasible``
+    reference: Array | None  # maximised; None: derived from ``observed``
     pool: Array
     taken: frozenset[tuple[Any, ...]]
     options: EngineOptions
     fallback: RandomProposer
+    observed: Array = field(default_factory=lambda: np.empty((0, 0)))  # every observation
     prepared_for: frozenset[tuple[Any, ...]] = frozenset()
     prepared: Params | None = None
     shortlist: Array = field(default_factory=lambda: np.empty((0, 0)))
@@ -123,9 +124,13 @@ class OutcomeProposer:
         )
 
     def _reference(self) -> Array:
+        """The declared reference point, else one derived from every observation, feasible
+        or not: derived from the feasible ones alone it would sit just below them while few
+        are known (a corner of the front), and no point beyond that corner would earn any
+        improvement however likely feasible it is."""
         if self.reference is not None:
             return self.reference
-        return derived_reference(self.feasible)
+        return derived_reference(self.observed if len(self.observed) else self.feasible)
 
 
 def build_outcome_proposer(
@@ -151,10 +156,13 @@ def build_outcome_proposer(
     models = OutcomeModels(objectives, slacks)
     feasible = [o for o in observations if o.feasible]
     values = np.array([o.objectives for o in feasible], dtype=np.float64).reshape(-1, m)
+    observed = np.array([o.objectives for o in observations], dtype=np.float64).reshape(-1, m)
     incumbents = _incumbents(space, observations, feasible, values)
     pool = candidate_pool(space, objectives[0], incumbents, rng, options)
     ref = None if reference is None else np.asarray(reference, dtype=np.float64)
-    return OutcomeProposer(space, models, values, ref, pool, fallback.taken, options, fallback)
+    return OutcomeProposer(
+        space, models, values, ref, pool, fallback.taken, options, fallback, observed
+    )
 
 
 def _single(observation: Observation, value: float) -> Observation:
