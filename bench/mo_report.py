@@ -63,6 +63,8 @@ def problem_section(name: str, by_method: dict[str, dict[int, dict[str, Any]]]) 
     problem = PROBLEMS[name]
     seeds = common_seeds(by_method)
     methods = [m for m in METHODS if m in by_method]
+    if not seeds:
+        return [f"### {problem.title}", "", "_No seed has been run by every method yet._", ""]
     best = f"; best possible {problem.best_hypervolume:.4f}" if problem.best_hypervolume else ""
     lines = [
         f"### {problem.title}",
