@@ -72,9 +72,9 @@ def problem_section(name: str, by_method: dict[str, dict[int, dict[str, Any]]]) 
         f"Reference point {tuple(problem.reference)}{best}. Seeds {_seed_text(seeds)} "
         f"({len(seeds)} per method).",
         "",
-        "| method | HV @50 median [IQR] | HV @100 median [IQR] | feasible @100 (median) "
-        "| seconds per run (median) |",
-        "| --- | --- | --- | --- | --- |",
+        "| method | HV @50 median [IQR] | HV @100 median [IQR] | feasible of 100 "
+        "| counted of last 50 | seconds per run |",
+        "| --- | --- | --- | ---: | ---: | ---: |",
     ]
     medians: dict[tuple[str, int], float] = {}
     for method in methods:
@@ -85,8 +85,10 @@ def problem_section(name: str, by_method: dict[str, dict[int, dict[str, Any]]]) 
             medians[(method, budget)] = median
             cells.append(f"{_fmt(median)} [{_fmt(q25)}, {_fmt(q75)}]")
         feasible = statistics.median(r["feasible"] for r in runs)
+        counted = statistics.median(_counted(problem, r["evaluations"][50:]) for r in runs)
         seconds = statistics.median(r["seconds"] for r in runs)
-        lines.append(f"| {LABELS[method]} | {' | '.join(cells)} | {feasible:g} | {seconds:.1f} |")
+        numbers = f"{feasible:g} | {counted:g} | {seconds:.0f}"
+        lines.append(f"| {LABELS[method]} | {' | '.join(cells)} | {numbers} |")
     lines.append("")
     if "engine" in by_method:
         for budget in BUDGETS:
@@ -97,6 +99,15 @@ def problem_section(name: str, by_method: dict[str, dict[int, dict[str, Any]]]) 
             ]
             lines.append(f"- **{budget} evaluations**: this engine is " + "; ".join(parts) + ".")
     return [*lines, ""]
+
+
+def _counted(problem: Any, evaluations: list[list[list[float]]]) -> int:
+    """How many evaluations are feasible and better than the reference point in every
+    objective, i.e. could add hypervolume."""
+    reference = np.asarray(problem.reference)
+    return sum(
+        bool(np.all(np.asarray(o) < reference)) and all(v <= 0.0 for v in c) for o, c in evaluations
+    )
 
 
 def _seed_text(seeds: list[int]) -> str:
@@ -190,7 +201,17 @@ def header(run: dict[str, Any]) -> list[str]:
         "defaults, `seed` and, on the constrained problem, `constraints_func`.",
         "- **Random**: this service's random strategy (scrambled Sobol).",
         "- Median and interquartile range [25th, 75th percentile] over seeds; every method "
-        "runs the same seeds of a problem. Larger is better.",
+        'runs the same seeds of a problem. Larger is better. "counted of last 50": the '
+        "median number of evaluations 51-100 that are feasible and better than the reference "
+        'point in every objective (the only ones that can add hypervolume). "seconds per '
+        'run": median wall time of a 100-evaluation run on this loaded machine (several runs '
+        "shared it, and runs in flight were paused for the latency measurement below), a "
+        "rough indication only.",
+        "- The engine runs on C2-DTLZ2 are from commit d92cd31 on (the acquisition's "
+        "reference point derived from every observation; before it, from the feasible ones "
+        "only, the engine sampled the (1, 0) corner of the front for 90 evaluations: seed 1 "
+        "reached 0.110). On the unconstrained problems every observation is feasible, so "
+        "that commit changes nothing there and earlier runs stand.",
         "",
     ]
 
