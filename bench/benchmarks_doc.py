@@ -56,6 +56,11 @@ SECTIONS = [
     ),
     ("pruning_gp", "Early stopping: how the GP learns from pruned trials", "bench/pruning_gp.py"),
     (
+        "multi_objective",
+        "Several objectives and constraints: hypervolume against Optuna, REST latency",
+        "bench/multi_objective.py, bench/multi_objective_latency.py",
+    ),
+    (
         "pruning_optuna",
         "Early stopping: decisions replayed against Optuna's pruners",
         "bench/pruning_optuna_check.py",

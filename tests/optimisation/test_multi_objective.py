@@ -15,7 +15,13 @@ from hpo_service.optimisation.encoding import decode, snap
 from hpo_service.optimisation.gp.outcome_proposer import OutcomeProposer
 from hpo_service.optimisation.gp.outcomes import log_ehvi
 from hpo_service.optimisation.gp.strategy import GPStrategy
-from hpo_service.optimisation.pareto import boxes, derived_reference, hypervolume, nondominated
+from hpo_service.optimisation.pareto import (
+    boxes,
+    derived_reference,
+    front_reference,
+    hypervolume,
+    nondominated,
+)
 from hpo_service.optimisation.random_search import sobol_points
 from tests.optimisation.conftest import STRATEGY_CONFIGS, toy_objective
 
@@ -186,3 +192,36 @@ def test_without_a_feasible_point_the_gp_maximises_the_probability_of_feasibilit
 def test_derived_reference_is_the_nadir_worsened_by_a_tenth_of_the_range() -> None:
     points = np.array([[1.0, -30.0], [0.8, -10.0]])
     assert derived_reference(points) == pytest.approx([0.78, -32.0])
+
+
+def test_derived_reference_spans_every_observation_so_a_small_feasible_front_can_grow() -> None:
+    # maximise x and 1 - x subject to x <= 0.15; the feasible points seen so far are bunched
+    # at x <= 0.1. A reference point derived from those alone would lie just below them
+    # (f2 >= 0.89), so extending the front towards larger x would earn no hypervolume; the
+    # reference from every observation, infeasible ones included, makes x in (0.1, 0.15] worth
+    # trying.
+    space = SearchSpace((FloatParam("x", 0.0, 1.0),))
+    xs = [0.02, 0.06, 0.1, 0.3, 0.5, 0.7, 0.9]
+    observations = tuple(Observation({"x": x}, x, (x, 1.0 - x), (x - 0.15,)) for x in xs)
+    strategy = build_strategy(normalise_strategy({"name": "gp", "n_initial": 4}, space))
+    proposer = strategy.prepare(space, History(observations), 0)
+    assert isinstance(proposer, OutcomeProposer)
+    assert proposer.surface([]).lower is not None
+    proposal = float(proposer.propose([], 1)[0]["x"])
+    assert 0.11 < proposal < 0.3
+
+
+def test_the_acquisition_reference_is_derived_from_the_front_of_every_observation() -> None:
+    points = np.array([[1.0, 0.0], [0.0, 1.0], [-5.0, -5.0]])  # the last one is dominated
+    assert front_reference(points) == pytest.approx([-0.1, -0.1])
+    history = two_objective_history(12)  # constrained: some observations infeasible
+    proposer = gp().prepare(SPACE, history, 3)
+    assert isinstance(proposer, OutcomeProposer)
+    assert any(not o.feasible for o in history.completed)
+    observed = np.array([o.objectives for o in history.completed])
+    feasible = np.array([o.objectives for o in history.completed if o.feasible])
+    reference = np.minimum(front_reference(observed), front_reference(feasible))
+    expected = proposer.models.standardised(reference[None, :])[0]
+    lower = proposer.surface([]).lower
+    assert lower is not None
+    assert lower.min(axis=0) == pytest.approx(expected)

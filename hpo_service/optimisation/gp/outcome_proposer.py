@@ -25,7 +25,7 @@ from hpo_service.optimisation.gp.outcomes import OutcomeModels, OutcomeSurface
 from hpo_service.optimisation.gp.proposer import _first_free, _shortlist, candidate_pool
 from hpo_service.optimisation.gp.surrogate import build_surrogate, cube_of
 from hpo_service.optimisation.gp.threads import single_threaded_blas
-from hpo_service.optimisation.pareto import boxes, derived_reference, nondominated
+from hpo_service.optimisation.pareto import boxes, front_reference, nondominated
 from hpo_service.optimisation.random_search import RandomProposer
 
 logger = logging.getLogger(__name__)
@@ -39,11 +39,12 @@ class OutcomeProposer:
     space: SearchSpace
     models: OutcomeModels
     feasible: Array  # maximised objective values of the feasible observations (n_f x m)
-    reference: Array | None  # maximised; None: derived from ``feasible``
+    reference: Array | None  # maximised; None: derived from ``observed``
     pool: Array
     taken: frozenset[tuple[Any, ...]]
     options: EngineOptions
     fallback: RandomProposer
+    observed: Array = field(default_factory=lambda: np.empty((0, 0)))  # every observation
     prepared_for: frozenset[tuple[Any, ...]] = frozenset()
     prepared: Params | None = None
     shortlist: Array = field(default_factory=lambda: np.empty((0, 0)))
@@ -123,9 +124,19 @@ class OutcomeProposer:
         )
 
     def _reference(self) -> Array:
+        """The declared reference point, else ``pareto.front_reference`` of every
+        observation, feasible or not, lowered where needed so that every feasible front
+        point still lies above it. From the feasible observations alone it would sit just
+        below them while few are known (a corner of the front), and no point beyond that
+        corner would earn any improvement however likely feasible; from the unconstrained
+        front alone it could cut feasible points off (with one objective: EI's incumbent)."""
         if self.reference is not None:
             return self.reference
-        return derived_reference(self.feasible)
+        if not len(self.feasible):
+            return front_reference(self.observed)
+        if not len(self.observed):
+            return front_reference(self.feasible)
+        return np.minimum(front_reference(self.observed), front_reference(self.feasible))
 
 
 def build_outcome_proposer(
@@ -151,10 +162,13 @@ def build_outcome_proposer(
     models = OutcomeModels(objectives, slacks)
     feasible = [o for o in observations if o.feasible]
     values = np.array([o.objectives for o in feasible], dtype=np.float64).reshape(-1, m)
+    observed = np.array([o.objectives for o in observations], dtype=np.float64).reshape(-1, m)
     incumbents = _incumbents(space, observations, feasible, values)
     pool = candidate_pool(space, objectives[0], incumbents, rng, options)
     ref = None if reference is None else np.asarray(reference, dtype=np.float64)
-    return OutcomeProposer(space, models, values, ref, pool, fallback.taken, options, fallback)
+    return OutcomeProposer(
+        space, models, values, ref, pool, fallback.taken, options, fallback, observed
+    )
 
 
 def _single(observation: Observation, value: float) -> Observation:
