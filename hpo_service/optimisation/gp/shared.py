@@ -21,24 +21,20 @@ from __future__ import annotations
 
 import hashlib
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from dataclasses import replace
 
 import numpy as np
 
 from hpo_service.domain import Observation, SearchSpace
 from hpo_service.optimisation.encoding import to_features
+from hpo_service.optimisation.gp.memo import SingleFlight
 from hpo_service.optimisation.gp.proposer import GPProposer
 from hpo_service.optimisation.gp.surrogate import cube_of
 
 SHARE_FROM = 256
 CACHE_SIZE = 16
-_bases: OrderedDict[str, GPProposer] = OrderedDict()
-_running: dict[str, Future[GPProposer]] = {}
-_lock = threading.Lock()
+_bases: SingleFlight[GPProposer] = SingleFlight(CACHE_SIZE)
 
 
 def checkpoint(n: int) -> int:
@@ -54,27 +50,7 @@ def base_model(
     digest = hashlib.sha256(
         repr([(sorted(o.params.items()), o.value) for o in observations]).encode() + key.encode()
     ).hexdigest()
-    with _lock:
-        found = _bases.get(digest)
-        running = _running.get(digest)
-        if found is None and running is None:
-            _running[digest] = Future()
-    if found is not None:
-        return found
-    if running is not None:
-        return running.result()  # another request is building this very base
-    try:
-        base = build()
-    except BaseException as error:
-        with _lock:
-            _running.pop(digest).set_exception(error)
-        raise
-    with _lock:
-        _bases[digest] = base
-        while len(_bases) > CACHE_SIZE:
-            _bases.popitem(last=False)
-        _running.pop(digest).set_result(base)
-    return base
+    return _bases.get(digest, build)
 
 
 def extended(base: GPProposer, space: SearchSpace, extra: Sequence[Observation]) -> GPProposer:
@@ -95,5 +71,4 @@ def extended(base: GPProposer, space: SearchSpace, extra: Sequence[Observation])
 
 def clear_cache() -> None:
     """Forget every base model (tests use it to show results do not depend on the cache)."""
-    with _lock:
-        _bases.clear()
+    _bases.clear()

@@ -20,10 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,15 +28,14 @@ import numpy as np
 from hpo_service.domain import FloatParam, IntParam, Observation, Params, SearchSpace
 from hpo_service.optimisation.encoding import encode, feature_width, to_features
 from hpo_service.optimisation.gp.kernel import Array
+from hpo_service.optimisation.gp.memo import SingleFlight
 from hpo_service.optimisation.gp.model import Hyperparameters, fit_hyperparameters
 from hpo_service.optimisation.gp.options import EngineOptions
 from hpo_service.optimisation.gp.posterior import Posterior
 
 CACHE_SIZE = 128
 FIRST_CHECKPOINT = 8
-_cache: OrderedDict[str, Hyperparameters] = OrderedDict()
-_running: dict[str, Future[Hyperparameters]] = {}
-_cache_lock = threading.Lock()
+_fits: SingleFlight[Hyperparameters] = SingleFlight(CACHE_SIZE)
 
 
 @dataclass(frozen=True)
@@ -112,43 +108,17 @@ def _hyperparameters(
     digest = hashlib.sha256(
         x.tobytes() + y.tobytes() + repr((space, options, seed)).encode()
     ).hexdigest()
-    with _cache_lock:
-        found = _cache.get(digest)
-        running = _running.get(digest)
-        if found is None and running is None:
-            _running[digest] = Future()
-    if found is not None:
-        return found
-    if running is not None:
-        return running.result()  # single flight: another thread fits this very history
-    try:
+
+    def fit() -> Hyperparameters:
         warm = (
             None
             if prefix is None
             else _hyperparameters(space, seed, x[:prefix], raw[:prefix], options)
         )
         xs, ys = _fit_subset(x, y, seed, options.model.max_fit_points)
-        hyper = fit_hyperparameters(xs, ys, options.model, warm)
-    except BaseException as error:
-        _finish(digest, None, error)
-        raise
-    _finish(digest, hyper, None)
-    return hyper
+        return fit_hyperparameters(xs, ys, options.model, warm)
 
-
-def _finish(digest: str, hyper: Hyperparameters | None, error: BaseException | None) -> None:
-    """Store a fit (or its error) and wake the requests that waited for it."""
-    with _cache_lock:
-        future = _running.pop(digest)
-        if hyper is not None:
-            _cache[digest] = hyper
-            _cache.move_to_end(digest)
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
-    if hyper is not None:
-        future.set_result(hyper)
-    else:
-        future.set_exception(error or RuntimeError("fit failed"))
+    return _fits.get(digest, fit)
 
 
 def _fit_subset(x: Array, y: Array, seed: int, limit: int) -> tuple[Array, Array]:
@@ -164,8 +134,7 @@ def _fit_subset(x: Array, y: Array, seed: int, limit: int) -> tuple[Array, Array
 
 def clear_cache() -> None:
     """Forget every cached fit (tests use it to show results do not depend on the cache)."""
-    with _cache_lock:
-        _cache.clear()
+    _fits.clear()
 
 
 def finite(observations: Sequence[Observation]) -> list[Observation]:
