@@ -8,32 +8,28 @@ diverse candidates under the lock.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 
 from hpo_service.domain import Observation, Params, SearchSpace
-from hpo_service.errors import HpoError
 from hpo_service.optimisation.encoding import to_features
 from hpo_service.optimisation.gp.kernel import Array
 from hpo_service.optimisation.gp.optimise import maximise
 from hpo_service.optimisation.gp.options import EngineOptions
 from hpo_service.optimisation.gp.outcomes import OutcomeModels, OutcomeSurface
-from hpo_service.optimisation.gp.proposer import _first_free, _shortlist, candidate_pool
+from hpo_service.optimisation.gp.proposer import PreparedProposals, _shortlist, candidate_pool
 from hpo_service.optimisation.gp.surrogate import build_surrogate, cube_of
-from hpo_service.optimisation.gp.threads import single_threaded_blas
 from hpo_service.optimisation.pareto import boxes, front_reference, nondominated
 from hpo_service.optimisation.random_search import RandomProposer
 
-logger = logging.getLogger(__name__)
 INCUMBENTS = 8
 
 
 @dataclass(frozen=True)
-class OutcomeProposer:
+class OutcomeProposer(PreparedProposals):
     """Proposes by maximising log EHVI + log PoF of independent GPs, believing pending."""
 
     space: SearchSpace
@@ -48,52 +44,22 @@ class OutcomeProposer:
     prepared_for: frozenset[tuple[Any, ...]] = frozenset()
     prepared: Params | None = None
     shortlist: Array = field(default_factory=lambda: np.empty((0, 0)))
-
-    def propose(self, pending: Sequence[Params], count: int) -> list[Params]:
-        """Return ``count`` distinct configurations, none pending or already tried."""
-        try:
-            with single_threaded_blas():
-                return self._propose(list(pending), count)
-        except HpoError:
-            raise
-        except Exception:
-            logger.exception("gp (several outcomes) proposal failed; falling back to random")
-            return self.fallback.propose(pending, count)
+    label: ClassVar[str] = "gp (several outcomes)"
 
     def with_prepared(self, pending: Sequence[Params]) -> OutcomeProposer:
         """A copy holding the proposal for ``pending`` and a shortlist (run outside locks)."""
-        taken = set(self.taken) | self._keys(pending)
-        candidates = self._search(list(pending), self.pool, self.options.n_starts)
-        return replace(
-            self,
-            prepared_for=frozenset(self._keys(pending)),
-            prepared=_first_free(self.space, candidates, taken),
-            shortlist=_shortlist(candidates, self.options.shortlist_size),
+        candidates = self.candidates(list(pending), under_lock=False)
+        return self._prepared_copy(
+            pending, candidates, shortlist=_shortlist(candidates, self.options.shortlist_size)
         )
 
-    def _keys(self, configs: Sequence[Params]) -> set[tuple[Any, ...]]:
-        return {self.space.key(p) for p in configs}
-
-    def _propose(self, pending: list[Params], count: int) -> list[Params]:
-        taken = set(self.taken) | self._keys(pending)
-        out: list[Params] = []
-        if self.prepared is not None and self.prepared_for == frozenset(self._keys(pending)):
-            out.append(self.prepared)
-            taken.add(self.space.key(self.prepared))
-        while len(out) < count:
-            pool = self.shortlist if len(self.shortlist) else self.pool
-            starts = self.options.lock_starts if len(self.shortlist) else self.options.n_starts
-            proposal = _first_free(self.space, self._search(pending + out, pool, starts), taken)
-            if proposal is None:
-                return out + self.fallback.propose(pending + out, count - len(out))
-            out.append(proposal)
-            taken.add(self.space.key(proposal))
-        return out
-
-    def _search(self, pending: list[Params], pool: Array, n_starts: int) -> Array:
+    def candidates(self, pending: list[Params], under_lock: bool) -> Array:
+        """Believe ``pending``; under the lock climb from the shortlist when there is one."""
+        quick = under_lock and len(self.shortlist) > 0
+        pool = self.shortlist if quick else self.pool
+        starts = self.options.lock_starts if quick else self.options.n_starts
         maxiter = self.options.local_maxiter if self.options.local_search else 0
-        surface = self.surface(pending)
-        candidates, _ = maximise(surface, pool, n_starts, maxiter, batched=False)
+        candidates, _ = maximise(self.surface(pending), pool, starts, maxiter, batched=False)
         return candidates
 
     def surface(self, pending: Sequence[Params]) -> OutcomeSurface:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar, Self, cast
 
 import numpy as np
 from scipy.stats import qmc
@@ -35,8 +35,69 @@ from hpo_service.optimisation.random_search import RandomProposer
 logger = logging.getLogger(__name__)
 
 
+class PreparedProposals:
+    """The protocol both GP proposers share (one objective, or several outcomes).
+
+    ``with_prepared`` computes, outside any lock, the proposal for the pending set seen in
+    the snapshot; under the lock, ``propose`` hands it out when the pending set is still the
+    same, and otherwise (or for more than one proposal) asks ``candidates`` again with the
+    newer pending trials believed. A failure of the model falls back to random search.
+    """
+
+    space: SearchSpace
+    taken: frozenset[tuple[Any, ...]]
+    fallback: RandomProposer
+    prepared_for: frozenset[tuple[Any, ...]]
+    prepared: Params | None
+    label: ClassVar[str] = "gp"
+
+    def candidates(self, pending: list[Params], under_lock: bool) -> Array:
+        """Unit-cube candidates, best first, with ``pending`` believed."""
+        raise NotImplementedError
+
+    def propose(self, pending: Sequence[Params], count: int) -> list[Params]:
+        """Return ``count`` distinct configurations, none pending or already tried."""
+        try:
+            with single_threaded_blas():
+                return self._propose(list(pending), count)
+        except HpoError:
+            raise
+        except Exception:
+            logger.exception("%s proposal failed; falling back to random search", self.label)
+            return self.fallback.propose(pending, count)
+
+    def _keys(self, configs: Sequence[Params]) -> set[tuple[Any, ...]]:
+        return {self.space.key(p) for p in configs}
+
+    def _prepared_copy(self, pending: Sequence[Params], candidates: Array, **changes: Any) -> Self:
+        """A copy holding the first free candidate as the proposal for ``pending``."""
+        taken = set(self.taken) | self._keys(pending)
+        copy: Self = replace(
+            cast(Any, self),
+            prepared_for=frozenset(self._keys(pending)),
+            prepared=_first_free(self.space, candidates, taken),
+            **changes,
+        )
+        return copy
+
+    def _propose(self, pending: list[Params], count: int) -> list[Params]:
+        taken = set(self.taken) | self._keys(pending)
+        out: list[Params] = []
+        if self.prepared is not None and self.prepared_for == frozenset(self._keys(pending)):
+            out.append(self.prepared)
+            taken.add(self.space.key(self.prepared))
+        while len(out) < count:
+            candidates = self.candidates(pending + out, under_lock=True)
+            proposal = _first_free(self.space, candidates, taken)
+            if proposal is None:
+                return out + self.fallback.propose(pending + out, count - len(out))
+            out.append(proposal)
+            taken.add(self.space.key(proposal))
+        return out
+
+
 @dataclass(frozen=True)
-class GPProposer:
+class GPProposer(PreparedProposals):
     """Proposes by maximising the acquisition of a fitted GP, conditioned on pending trials."""
 
     space: SearchSpace
@@ -50,76 +111,33 @@ class GPProposer:
     prepared: Params | None = None
     shortlist: Array = field(default_factory=lambda: np.empty((0, 0)))
 
-    def propose(self, pending: Sequence[Params], count: int) -> list[Params]:
-        """Return ``count`` distinct configurations, none pending or already tried."""
-        try:
-            with single_threaded_blas():
-                return self._propose(list(pending), count)
-        except HpoError:
-            raise
-        except Exception:
-            logger.exception("gp proposal failed; falling back to random search")
-            return self.fallback.propose(pending, count)
-
     def with_prepared(self, pending: Sequence[Params]) -> GPProposer:
         """A copy that has already computed the proposal for ``pending`` (run outside locks).
 
         It also keeps a shortlist of good, diverse candidates, so that conditioning on
         pending trials that arrive later only rescores the shortlist under the lock.
         """
-        taken = set(self.taken) | self._keys(pending)
-        maxiter = self.options.local_maxiter if self.options.local_search else 0
-        surface = self._surface(list(pending))
-        candidates = self._search(surface, self.pool, self.options.n_starts, maxiter)
-        return replace(
-            self,
-            prepared_for=frozenset(self._keys(pending)),
-            prepared=_first_free(self.space, candidates, taken),
-            shortlist=_shortlist(candidates, self.options.shortlist_size),
+        candidates = self.candidates(list(pending), under_lock=False)
+        return self._prepared_copy(
+            pending, candidates, shortlist=_shortlist(candidates, self.options.shortlist_size)
         )
 
     def with_quick_prepared(self, pending: Sequence[Params]) -> GPProposer:
         """Like ``with_prepared``, but climbing from the existing shortlist instead of the
         whole pool (a shared base model's shortlist, see gp/shared.py); keeps the shortlist."""
-        taken = set(self.taken) | self._keys(pending)
         maxiter = min(self.options.local_maxiter, 50) if self.options.local_search else 0
         surface = self._surface(list(pending))
         candidates = self._search(surface, self.shortlist, self.options.n_starts, maxiter)
-        return replace(
-            self,
-            prepared_for=frozenset(self._keys(pending)),
-            prepared=_first_free(self.space, candidates, taken),
-        )
+        return self._prepared_copy(pending, candidates)
 
-    def _keys(self, configs: Sequence[Params]) -> set[tuple[Any, ...]]:
-        return {self.space.key(p) for p in configs}
-
-    def _propose(self, pending: list[Params], count: int) -> list[Params]:
-        taken = set(self.taken) | self._keys(pending)
-        out: list[Params] = []
-        if self.prepared is not None and self.prepared_for == frozenset(self._keys(pending)):
-            out.append(self.prepared)
-            taken.add(self.space.key(self.prepared))
-        while len(out) < count:
-            proposal = self._next_under_lock(pending + out, taken)
-            if proposal is None:
-                extra = self.fallback.propose(pending + out, count - len(out))
-                return out + extra
-            out.append(proposal)
-            taken.add(self.space.key(proposal))
-        return out
-
-    def _next_under_lock(self, pending: list[Params], taken: set[tuple[Any, ...]]) -> Params | None:
-        """Condition on ``pending``; search the shortlist (cheap) or, without one, the pool."""
+    def candidates(self, pending: list[Params], under_lock: bool) -> Array:
+        """Believe ``pending``; under the lock search the shortlist (cheap) when there is
+        one, else the whole pool."""
         surface = self._surface(pending)
         maxiter = self.options.local_maxiter if self.options.local_search else 0
-        if self.options.quick_under_lock and len(self.shortlist):
-            candidates = self._search(
-                surface, self.shortlist, self.options.lock_starts, min(maxiter, 25)
-            )
-        else:
-            candidates = self._search(surface, self.pool, self.options.n_starts, maxiter)
-        return _first_free(self.space, candidates, taken)
+        if under_lock and self.options.quick_under_lock and len(self.shortlist):
+            return self._search(surface, self.shortlist, self.options.lock_starts, min(maxiter, 25))
+        return self._search(surface, self.pool, self.options.n_starts, maxiter)
 
     def _surface(self, pending: list[Params]) -> Surface:
         """The acquisition surface after believing ``pending`` (kriging believer)."""
