@@ -35,8 +35,13 @@
 
   let posterior = null; // the service's best posterior mean (GET best?by=posterior), if any
 
-  /** The GP's recommendation among evaluated trials; null below two complete trials. */
-  async function fetchPosterior() {
+  /** The GP's recommendation among evaluated trials; null below two complete trials
+      (not asked for then: the browser logs every 4xx answer as a console error). */
+  async function fetchPosterior(study) {
+    if ((study.trial_counts.complete || 0) < 2) {
+      posterior = null;
+      return;
+    }
     try {
       const best = await HPO.getJSON(HPO.studyUrl(name, "/best?by=posterior"));
       posterior = best.posterior ? best : null;
@@ -122,7 +127,7 @@
     } else {
       [study] = await Promise.all([HPO.getJSON(HPO.studyUrl(name)), fetchAll(+HPO.main.dataset.trials)]);
     }
-    if (plots.stale) await fetchPosterior();
+    if (plots.stale) await fetchPosterior(study);
     summary(study);
     if (plots.stale) {
       await draw(study);
