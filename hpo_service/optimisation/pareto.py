@@ -106,13 +106,3 @@ def derived_reference(points: Array) -> Array:
     width = ideal - nadir
     width = np.where(width > 0.0, width, np.maximum(np.abs(nadir), 1.0))
     return np.asarray(nadir - REFERENCE_MARGIN * width, dtype=np.float64)
-
-
-def front_reference(points: Array) -> Array:
-    """The acquisition's reference point when none is declared: ``derived_reference`` of
-    the non-dominated ``points`` only (the rule of BoTorch's ``infer_reference_point``:
-    nadir of the Pareto front, worsened by a tenth of the front's range). Derived from
-    every point, it sits below the worst early samples, far from the front, and expected
-    hypervolume improvement then pays for extending the front into regions nobody wants."""
-    points = np.asarray(points, dtype=np.float64)
-    return derived_reference(points[nondominated(points)])

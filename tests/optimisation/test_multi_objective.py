@@ -15,13 +15,7 @@ from hpo_service.optimisation.encoding import decode, snap
 from hpo_service.optimisation.gp.outcome_proposer import OutcomeProposer
 from hpo_service.optimisation.gp.outcomes import log_ehvi
 from hpo_service.optimisation.gp.strategy import GPStrategy
-from hpo_service.optimisation.pareto import (
-    boxes,
-    derived_reference,
-    front_reference,
-    hypervolume,
-    nondominated,
-)
+from hpo_service.optimisation.pareto import boxes, derived_reference, hypervolume, nondominated
 from hpo_service.optimisation.random_search import sobol_points
 from tests.optimisation.conftest import STRATEGY_CONFIGS, toy_objective
 
@@ -209,19 +203,3 @@ def test_derived_reference_spans_every_observation_so_a_small_feasible_front_can
     assert proposer.surface([]).lower is not None
     proposal = float(proposer.propose([], 1)[0]["x"])
     assert 0.11 < proposal < 0.3
-
-
-def test_the_acquisition_reference_is_derived_from_the_front_of_every_observation() -> None:
-    points = np.array([[1.0, 0.0], [0.0, 1.0], [-5.0, -5.0]])  # the last one is dominated
-    assert front_reference(points) == pytest.approx([-0.1, -0.1])
-    history = two_objective_history(12)  # constrained: some observations infeasible
-    proposer = gp().prepare(SPACE, history, 3)
-    assert isinstance(proposer, OutcomeProposer)
-    assert any(not o.feasible for o in history.completed)
-    observed = np.array([o.objectives for o in history.completed])
-    feasible = np.array([o.objectives for o in history.completed if o.feasible])
-    reference = np.minimum(front_reference(observed), front_reference(feasible))
-    expected = proposer.models.standardised(reference[None, :])[0]
-    lower = proposer.surface([]).lower
-    assert lower is not None
-    assert lower.min(axis=0) == pytest.approx(expected)

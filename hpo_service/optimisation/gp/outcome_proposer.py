@@ -22,7 +22,7 @@ from hpo_service.optimisation.gp.options import EngineOptions
 from hpo_service.optimisation.gp.outcomes import OutcomeModels, OutcomeSurface
 from hpo_service.optimisation.gp.proposer import PreparedProposals, _shortlist, candidate_pool
 from hpo_service.optimisation.gp.surrogate import build_surrogate, cube_of
-from hpo_service.optimisation.pareto import boxes, front_reference, nondominated
+from hpo_service.optimisation.pareto import boxes, derived_reference, nondominated
 from hpo_service.optimisation.random_search import RandomProposer
 
 INCUMBENTS = 8
@@ -90,19 +90,13 @@ class OutcomeProposer(PreparedProposals):
         )
 
     def _reference(self) -> Array:
-        """The declared reference point, else ``pareto.front_reference`` of every
-        observation, feasible or not, lowered where needed so that every feasible front
-        point still lies above it. From the feasible observations alone it would sit just
-        below them while few are known (a corner of the front), and no point beyond that
-        corner would earn any improvement however likely feasible; from the unconstrained
-        front alone it could cut feasible points off (with one objective: EI's incumbent)."""
+        """The declared reference point, else one derived from every observation, feasible
+        or not: derived from the feasible ones alone it would sit just below them while few
+        are known (a corner of the front), and no point beyond that corner would earn any
+        improvement however likely feasible it is."""
         if self.reference is not None:
             return self.reference
-        if not len(self.feasible):
-            return front_reference(self.observed)
-        if not len(self.observed):
-            return front_reference(self.feasible)
-        return np.minimum(front_reference(self.observed), front_reference(self.feasible))
+        return derived_reference(self.observed if len(self.observed) else self.feasible)
 
 
 def build_outcome_proposer(
