@@ -101,7 +101,7 @@ def test_a_bayes_opt_log_continues_as_a_study_that_warm_starts_the_gp(
     ]
     assert hpo_service.get_study("default", "s").study.direction.value == "maximize"
     best = hpo_service.best("default", "s")
-    assert best is not None and best.value == optimizer.max["target"]
+    assert best is not None and best.trial.value == optimizer.max["target"]
     (suggested,) = hpo_service.suggest("default", "s", "w1")  # 7 observations: the GP
     assert suggested.number == 7 and suggested.state is TrialState.RUNNING
 
