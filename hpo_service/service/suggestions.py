@@ -23,7 +23,7 @@ from hpo_service.optimisation import Proposer, Strategy, build_strategy
 from hpo_service.optimisation.random_search import RandomStrategy
 from hpo_service.persistence import Database, LockedStudy, Repository
 from hpo_service.service import lifecycle
-from hpo_service.service.history_cache import HistoryCache
+from hpo_service.service.history_cache import HistoryCache, View
 from hpo_service.service.lifecycle import Event
 from hpo_service.service.measures import values_of
 from hpo_service.service.studies import complete_if_done
@@ -151,22 +151,14 @@ def suggest(
     snapshot = take_snapshot(database, project, name, cache)
     _check_running(snapshot.study)
     strategy = build_strategy(snapshot.study.strategy)
-    proposer = _prepare(strategy, snapshot) if snapshot.reofferable < count else None
-    with database.transaction(write=True) as session:
-        repo = Repository(session, project)
-        locked = repo.lock_study(name)
-        _check_running(locked.study)
-        out = Handout(repo, locked.study, worker_id, clock())
-        repo.expire_leases(name, out.now)
-        handed = _reoffer(out, count)
-        need = _within_budget(locked, count - len(handed))
-        if need > 0:
-            proposer = proposer or _prepare(strategy, snapshot)
-            handed += _propose(out, proposer, _pending_since(repo, name, snapshot), need, snapshot)
-        unfinished = _finish_if_empty(out, handed)
-    if not handed:
-        raise BudgetExhausted(_exhausted_message(locked, unfinished), unfinished=unfinished)
-    return handed
+    prepared = _prepare(strategy, snapshot) if snapshot.reofferable < count else None
+
+    def propose(out: Handout, need: int) -> list[Trial]:
+        proposer = prepared or _prepare(strategy, snapshot)
+        pending = _pending_since(out.repo, name, snapshot)
+        return _propose(out, proposer, pending, need, snapshot)
+
+    return _hand_out(database, project, name, worker_id, count, clock, propose)
 
 
 # Strategies whose preparation costs less than a second transaction would: their history is
@@ -185,7 +177,34 @@ def _suggest_in_one_transaction(
     cache: HistoryCache,
 ) -> list[Trial]:
     """Suggest as one locked transaction: the history is read (incrementally) under the lock."""
-    view = None
+    views: list[View] = []
+
+    def propose(out: Handout, need: int) -> list[Trial]:
+        views.append(cache.view(out.repo, name))
+        snapshot = _snapshot(views[0].study, views[0].ordered(), views[0].seq)
+        proposer = _prepare(build_strategy(out.study.strategy), snapshot)
+        return _propose(out, proposer, list(snapshot.history.pending), need, snapshot)
+
+    def committed() -> None:
+        if views:  # only a committed history is safe to remember
+            cache.keep(project, name, views[0])
+
+    return _hand_out(database, project, name, worker_id, count, clock, propose, committed)
+
+
+def _hand_out(
+    database: Database,
+    project: str,
+    name: str,
+    worker_id: str | None,
+    count: int,
+    clock: Callable[[], datetime],
+    propose: Callable[[Handout, int], list[Trial]],
+    committed: Callable[[], None] | None = None,
+) -> list[Trial]:
+    """The locked transaction of every suggest: lock the study, expire leases, re-offer
+    stale and queued trials, then ``propose`` what the budget still allows; ``committed``
+    runs once the transaction has committed."""
     with database.transaction(write=True) as session:
         repo = Repository(session, project)
         locked = repo.lock_study(name)
@@ -195,14 +214,10 @@ def _suggest_in_one_transaction(
         handed = _reoffer(out, count)
         need = _within_budget(locked, count - len(handed))
         if need > 0:
-            view = cache.view(repo, name)
-            snapshot = _snapshot(view.study, view.ordered(), view.seq)
-            proposer = _prepare(build_strategy(locked.study.strategy), snapshot)
-            pending = list(snapshot.history.pending)
-            handed += _propose(out, proposer, pending, need, snapshot)
+            handed += propose(out, need)
         unfinished = _finish_if_empty(out, handed)
-    if view is not None:
-        cache.keep(project, name, view)  # committed: safe to remember
+    if committed is not None:
+        committed()
     if not handed:
         raise BudgetExhausted(_exhausted_message(locked, unfinished), unfinished=unfinished)
     return handed
