@@ -7,7 +7,7 @@ Run from the repository root (about an hour on 2 cores for the default arms and 
 
 ``run``: for every problem, pruner and seed, start ``hpo serve`` on a temporary SQLite file,
 create a study with the service's default strategy (GP with expected improvement) and that
-strategy seed, run two ``hpo-trainer`` worker processes (3-fold CV, CV seed 0, learning
+strategy seed, run two ``hpo-trainer`` worker processes (5-fold CV, CV seed 0, learning
 curves reported every epoch) until the budget is used, then ``hpo-trainer rescore``'s logic
 re-scores the top trials on 5 x 5-fold CV with seed 1 (CV seeds 1000-1004, never used by a
 study). Each study's outcome is one JSON file in bench/results/tuned/ (rerunning skips what
@@ -56,7 +56,7 @@ PRUNERS: dict[str, dict[str, Any]] = {
     "successive_halving": {"name": "successive_halving", "min_resource": 20, "reduction_factor": 3},
 }
 TOP = 3
-STUDY_FOLDS = 3
+STUDY_FOLDS = 5  # the fold count of the re-score: the study tunes the quantity that is judged
 CONFIRM = Protocol(seed=2)  # CV seeds 2000-2004: neither the study nor the selection saw them
 WORKERS = 2
 
@@ -165,7 +165,7 @@ def tuned_report(trials: int) -> str:
         "",
         f"Each study: the service's default strategy (GP, expected improvement), {trials} "
         f"trials, with or without the median pruner, {WORKERS} trainer workers, "
-        f"{STUDY_FOLDS}-fold CV with CV seed 0 (cheaper and noisier than the re-score; the "
+        f"{STUDY_FOLDS}-fold CV with CV seed 0 (one split, so noisier than the re-score; the "
         "re-score is what counts). "
         f"Afterwards the top {TOP} trials by the GP's posterior mean (`GET .../ranking`) are "
         "re-scored on 5 x 5-fold CV with seed 1 (CV seeds 1000-1004, never used by a study: "
