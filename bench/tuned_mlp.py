@@ -121,6 +121,16 @@ def _tune(
             {"number": r.trial.number, "value": r.trial.value, **r.score.to_json(protocol)}
             for r in rescored
         ],
+        "history": [
+            {
+                "number": t.number,
+                "state": t.state.value,
+                "value": t.value,
+                "epochs": t.metadata.get("epochs"),
+                "params": dict(t.params),
+            }
+            for t in all_trials
+        ],
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 

@@ -16,7 +16,7 @@ from trainer.commands import (
     run_work,
     strategy_config,
 )
-from trainer.demo import DemoOptions, run_demo
+from trainer.demo import DEMO_PROBLEMS, DemoOptions, run_demo
 from trainer.evaluation import RESCORE_FOLDS, RESCORE_REPEATS, RESCORE_SEED, Protocol
 from trainer.logs import configure_logging
 from trainer.objectives import DEFAULT_MAX_ITER, ObjectiveError, get_problem, problem_names
@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     _rescore_parser(
         sub.add_parser("rescore", help="re-score the top trials on fresh CV splits, recommend one")
     )
-    _demo_parser(sub.add_parser("demo", help="serve, optimise the breast-cancer MLP, summarise"))
+    _demo_parser(sub.add_parser("demo", help="serve, tune an MLP on a shipped problem, summarise"))
     return parser
 
 
@@ -125,6 +125,10 @@ def _rescore_parser(rescore: argparse.ArgumentParser) -> None:
 def _demo_parser(demo: argparse.ArgumentParser) -> None:
     demo.add_argument("-v", "--verbose", action="count", default=0)
     _training(demo)
+    demo.add_argument(
+        "--problem", choices=DEMO_PROBLEMS, default=DEMO_PROBLEMS[0],
+        help=f"the shipped problem to tune ({DEMO_PROBLEMS[0]})",
+    )  # fmt: skip
     demo.add_argument("--trials", type=int, default=30)
     demo.add_argument("--top", type=int, default=3, help="trials re-scored at the end (3)")
     demo.add_argument("--workers", type=int, default=2)
@@ -182,9 +186,10 @@ def _rescore(args: argparse.Namespace, client: Client) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     options = DemoOptions(
-        trials=args.trials, top=args.top, workers=args.workers, port=args.port, directory=args.dir,
-        keep_serving=args.keep_serving, folds=args.folds, max_iter=args.max_iter,
-        seed=args.seed, verbosity=args.verbose,
+        problem=args.problem, trials=args.trials, top=args.top, workers=args.workers,
+        port=args.port, directory=args.dir, keep_serving=args.keep_serving, folds=args.folds,
+        max_iter=args.max_iter,
+        seed=args.seed, repeats=args.repeats, verbosity=args.verbose,
     )  # fmt: skip
     return run_demo(options)
 

@@ -1,10 +1,11 @@
 """``hpo-trainer demo``: the whole story on one machine, on the embedded SQLite default.
 
 Starts ``hpo serve`` in a working directory (its database is ``hpo.db`` there), creates a
-breast-cancer study (GP with expected improvement if the service has it, else random
-search; the median pruner stops hopeless trials), runs the workers with a progress line,
-re-scores the top trials on CV splits the study never saw and compares the recommended
-network with scikit-learn's default MLP and a tuned logistic regression on those splits,
+study of one shipped problem (concrete by default, ``--problem breast-cancer`` for the
+other; GP with expected improvement if the service has it, else random search; the median
+pruner stops hopeless trials), runs the workers with a progress line, re-scores the top
+trials on CV splits the study never saw and compares the recommended network with
+scikit-learn's default MLP and the problem's tuned simple model on those splits,
 says where the dashboard is, then stops the server (or keeps serving with ``--keep-serving``).
 """
 
@@ -29,7 +30,7 @@ from trainer.evaluation import Protocol
 from trainer.objectives import DEFAULT_MAX_ITER, get_problem
 from trainer.worker import WorkerConfig
 
-PROBLEM = "breast-cancer"
+DEMO_PROBLEMS = ("concrete", "breast-cancer")
 DEMO_PRUNER = {"name": "median", "n_startup_trials": 5, "n_warmup_steps": 20}
 
 
@@ -37,6 +38,7 @@ DEMO_PRUNER = {"name": "median", "n_startup_trials": 5, "n_warmup_steps": 20}
 class DemoOptions:
     """The demo's knobs (command-line flags)."""
 
+    problem: str = DEMO_PROBLEMS[0]
     trials: int = 30
     top: int = 3
     workers: int = 2
@@ -46,6 +48,7 @@ class DemoOptions:
     folds: int = 5
     max_iter: int = DEFAULT_MAX_ITER
     seed: int = 0
+    repeats: int = 1
     verbosity: int = 0
 
 
@@ -122,8 +125,8 @@ def run_demo(options: DemoOptions) -> int:
 
 
 def _optimise(url: str, options: DemoOptions) -> int:
-    problem = get_problem(PROBLEM)
-    name = f"{PROBLEM}-demo-{datetime.now():%Y%m%d-%H%M%S}"
+    problem = get_problem(options.problem)
+    name = f"{problem.name}-demo-{datetime.now():%Y%m%d-%H%M%S}"
     with Client(url) as client:
         study = create_with_fallback(
             client, problem, name, "ei", max_trials=options.trials, lease_seconds=60,
@@ -137,13 +140,13 @@ def _optimise(url: str, options: DemoOptions) -> int:
             file=sys.stderr,
         )
         config = WorkerConfig(
-            server=url, study=name, problem=PROBLEM, folds=options.folds,
-            max_iter=options.max_iter, seed=options.seed,
+            server=url, study=name, problem=problem.name, folds=options.folds,
+            max_iter=options.max_iter, seed=options.seed, repeats=options.repeats,
         )  # fmt: skip
         code = run_work(client, config, options.workers, options.verbosity)
         protocol = Protocol(max_iter=options.max_iter)
         print()
-        return code or run_rescore(client, name, PROBLEM, options.top, protocol, True)
+        return code or run_rescore(client, name, problem.name, options.top, protocol, True)
 
 
 def _serve_until_interrupted(url: str, server: subprocess.Popen[bytes]) -> None:
