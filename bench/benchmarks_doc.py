@@ -39,6 +39,11 @@ SECTIONS = [
         "bench/tuned_mlp.py",
     ),
     (
+        "simple_models",
+        "Classic models on the shipped problems: the context for the tuned network",
+        "bench/simple_models.py",
+    ),
+    (
         "pruning_mlp",
         "Early stopping on the shipped problems: epochs, wall time, re-scored best",
         "bench/tuned_mlp.py",
