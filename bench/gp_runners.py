@@ -185,6 +185,9 @@ ABLATIONS: dict[str, Runner] = {
     "EI without noise term": engine_runner("ei", ablation(noise=False)),
     "EI pure ML-II (no prior)": engine_runner("ei", ablation(prior=False)),
     "EI no noise prior": engine_runner("ei", ablation(noise_prior=False)),
+    "EI without the short-length-scale prior term": engine_runner(
+        "ei", ablation(short_lengthscale_prior=False)
+    ),
     "EI noise floor 1e-6 (not 1e-8)": engine_runner("ei", ablation(noise_bounds=(1e-6, 1.0))),
     "EI fixed hyperparameters (no fit)": engine_runner("ei", ablation(fit=False)),
     "EI cold start (no warm start)": engine_runner("ei", ablation(warm_start=False)),
