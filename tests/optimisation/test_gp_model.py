@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
+from hpo_service.optimisation.encoding import to_features
 from hpo_service.optimisation.gp.kernel import matern52, scaled_distance
 from hpo_service.optimisation.gp.model import (
     JITTER,
@@ -17,7 +19,10 @@ from hpo_service.optimisation.gp.model import (
     fit_hyperparameters,
     neg_log_posterior,
 )
+from hpo_service.optimisation.gp.options import EngineOptions
 from hpo_service.optimisation.gp.posterior import Posterior
+from hpo_service.optimisation.gp.surrogate import _hyperparameters, clear_cache, cube_of
+from hpo_service.wire import space_from_json
 
 RNG = np.random.default_rng(1)
 X = RNG.random((25, 3))
@@ -98,3 +103,54 @@ def test_fit_recovers_a_relevant_and_an_irrelevant_dimension() -> None:
     y = np.sin(8 * x[:, 0])
     hyper = fit_hyperparameters(x, (y - y.mean()) / y.std(), ModelOptions())
     assert hyper.lengthscales[1] > 3 * hyper.lengthscales[0]
+
+
+MIXED = space_from_json(
+    [
+        {"name": "t", "type": "categorical", "choices": ["a", "b", "c"]},
+        {"name": "u", "type": "categorical", "choices": ["x", "y"]},
+        {"name": "p", "type": "float", "low": 0, "high": 1},
+        {"name": "q", "type": "float", "low": 0, "high": 1},
+        {"name": "r", "type": "float", "low": 0, "high": 1},
+    ]
+)
+
+
+def _mixed_history(seed: int, n: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    params = [
+        {"t": str(rng.choice(["a", "b", "c"])), "u": str(rng.choice(["x", "y"])),
+         "p": float(rng.random()), "q": float(rng.random()), "r": float(rng.random())}
+        for _ in range(n)
+    ]  # fmt: skip
+    raw = np.array(
+        [
+            -(8 * (p["p"] - 0.3) ** 2 + 4 * (p["q"] - 0.6) ** 2 + 0.3 * (p["t"] == "b")
+              + 0.2 * (p["u"] == "y")) + 0.05 * rng.standard_normal()
+            for p in params
+        ]
+    )  # fmt: skip
+    return to_features(MIXED, cube_of(MIXED, params)), raw
+
+
+def _warm_gap(seed: int, options: EngineOptions) -> tuple[float, np.ndarray]:
+    """Log posterior lost by the warm-started fit against a cold fit, and its length scales
+    of the five one-hot category columns."""
+    x, raw = _mixed_history(seed)
+    clear_cache()
+    warm = _hyperparameters(MIXED, 0, x, raw, options)
+    cold = fit_hyperparameters(x, (raw - raw.mean()) / raw.std(), options.model)
+    return warm.objective - cold.objective, warm.lengthscales[:5]
+
+
+def test_category_length_scales_never_collapse_into_a_warm_start_trap() -> None:
+    # Without the 1/l^2 prior term a fit on the first 8 points set one-hot length scales to
+    # the 5e-3 bound (categories uncorrelated), where the likelihood is flat, and the
+    # warm-started fits after it stayed there.
+    old = EngineOptions(model=replace(ModelOptions(), short_lengthscale_prior=False))
+    gaps = {seed: _warm_gap(seed, old)[0] for seed in range(6)}
+    assert sum(gap > 5.0 for gap in gaps.values()) >= 2, gaps  # the trap this test guards
+    for seed in range(6):
+        gap, scales = _warm_gap(seed, EngineOptions())
+        assert gap < 0.5, (seed, gap)
+        assert np.all(scales > 0.1), (seed, scales)
