@@ -213,4 +213,10 @@ PARALLEL: dict[str, Runner] = {
         "ei", 4, ablation(believe_incumbent=False)
     ),
     "EI 4 async workers random durations (kriging believer)": parallel_runner("ei", 4, jitter=0.5),
+    "EI 4 async workers (pending believed as noisy observations)": parallel_runner(
+        "ei", 4, ablation(noisy_belief=True)
+    ),
+    "EI batches of 4 (pending believed as noisy observations)": batch_runner(
+        "ei", 4, ablation(noisy_belief=True)
+    ),
 }

@@ -26,6 +26,9 @@ class EngineOptions:
     local_maxiter: int = 100
     perturbations: int = 128
     believe_incumbent: bool = True
+    # pending points believed as the latent function (variance 0 there), not as a noisy
+    # observation, whose variance floor let batch proposals land on top of each other
+    noisy_belief: bool = False
     batched_local: bool = True
     polish_plain: bool = True
     quick_under_lock: bool = True

@@ -74,15 +74,20 @@ class Posterior:
             d_std[:, i] = -(dk * w.T).sum(axis=1) / std
         return mean, std, d_mean, d_std
 
-    def condition(self, p: Array, values: Array) -> Posterior:
-        """The posterior after also observing ``values`` at rows of ``p`` (block Cholesky)."""
+    def condition(self, p: Array, values: Array, noisy: bool = True) -> Posterior:
+        """The posterior after also observing ``values`` at rows of ``p`` (block Cholesky).
+
+        ``noisy=False`` takes ``values`` as the latent function itself (a kriging belief in
+        the posterior mean): the variance at ``p`` drops to zero instead of to the noise.
+        """
         if len(p) == 0:
             return self
         hyper = self.hyper
         cross = matern52(scaled_distance(self.x, p, hyper.lengthscales), hyper.variance)
         own = matern52(scaled_distance(p, p, hyper.lengthscales), hyper.variance)
         b = solve_triangular(self.chol_, cross, lower=True, check_finite=False)
-        c = cholesky_factor(own + (hyper.noise + JITTER) * np.eye(len(p)) - b.T @ b)
+        noise = hyper.noise if noisy else 0.0
+        c = cholesky_factor(own + (noise + JITTER) * np.eye(len(p)) - b.T @ b)
         n, m = len(self.x), len(p)
         chol = np.zeros((n + m, n + m))
         chol[:n, :n], chol[n:, :n], chol[n:, n:] = self.chol_, b.T, c

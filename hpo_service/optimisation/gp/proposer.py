@@ -149,7 +149,7 @@ class GPProposer(PreparedProposals):
         if pending:
             features = to_features(self.space, cube_of(self.space, pending)) * self.surrogate.scale
             believed, _ = posterior.predict(features)
-            posterior = posterior.condition(features, believed)
+            posterior = posterior.condition(features, believed, self.options.noisy_belief)
             # believing the fantasies includes believing a new incumbent, else EI stays
             # positive right next to a pending point predicted above the best observation
             if self.options.believe_incumbent:
