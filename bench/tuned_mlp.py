@@ -57,6 +57,11 @@ PRUNERS: dict[str, dict[str, Any]] = {
 }
 TOP = 3
 STUDY_FOLDS = 5  # the fold count of the re-score: the study tunes the quantity that is judged
+SUPERSEDED = {
+    "superseded-prior": "5-fold study, GP before the length-scale prior fix of ea95762",
+    "superseded-3fold": "3-fold study, GP before the length-scale prior fix",
+}
+"""Earlier runs kept for comparison (subdirectories of RESULTS): what differed."""
 CONFIRM = Protocol(seed=2)  # CV seeds 2000-2004: neither the study nor the selection saw them
 WORKERS = 2
 
@@ -156,8 +161,8 @@ def run(pruners: list[str], seeds: list[int], trials: int, problems: list[str]) 
                       "epochs", "best_value", "rescore")}), flush=True)  # fmt: skip
 
 
-def _load(problem: str, pruner: str, trials: int) -> list[dict[str, Any]]:
-    files = sorted(RESULTS.glob(f"{problem}-{pruner}-*-{trials}.json"))
+def _load(problem: str, pruner: str, trials: int, where: Path = RESULTS) -> list[dict[str, Any]]:
+    files = sorted(where.glob(f"{problem}-{pruner}-*-{trials}.json"))
     return [json.loads(f.read_text()) for f in files]
 
 
@@ -214,6 +219,14 @@ def tuned_report(trials: int) -> str:
             lines.append(
                 f"| tuned MLP, median of {len(confirmed)} studies | | {_fmt(med, problem)} | |"
             )
+        for folder, what in SUPERSEDED.items():
+            for pruner in PRUNERS:
+                for row in _load(problem, pruner, trials, RESULTS / folder):
+                    lines.append(
+                        f"| earlier: {what}, pruner {row['pruner']}, study seed {row['seed']} | "
+                        f"{_pm(row['rescore'], problem)} | {_pm(row.get('confirm'), problem)} | "
+                        f"{_fmt(row['best_value'], problem)} |"
+                    )
         lines += ["", "Recommended configurations:", ""]
         lines += [
             f"- pruner {r['pruner']}, seed {r['seed']}: `{json.dumps(r['best_params'])}`"
@@ -240,8 +253,8 @@ def pruning_report(trials: int) -> str:
         "over trials and CV folds; wall time is the study's (both workers); the re-scored "
         "best is the recommendation's 5 x 5-fold CV score on fresh splits. Median [min, max] "
         "over seeds. An epoch here is one pass of one fold's ensemble (up to 3 networks). "
-        "The 2026-12-02 runs shared the 2 cores with test suites (load average 6-13), "
-        "so wall times are stretched and only comparable within this table.",
+        "The machine is shared: short niced jobs (tests, GP benchmarks) ran beside some of "
+        "these studies, so wall times are indicative; epochs do not depend on load.",
         "",
         "| problem | pruner | seeds | epochs | vs none | wall s | pruned trials | re-scored best |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
