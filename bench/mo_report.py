@@ -211,11 +211,21 @@ def header(run: dict[str, Any]) -> list[str]:
         'run": median wall time of a 100-evaluation run on this loaded machine (several runs '
         "shared it, and runs in flight were paused for the latency measurement below), a "
         "rough indication only.",
-        "- Engine runs: the `commit` in each result file is the checkout when the file was "
-        "written; the engine code is that of d92cd31 in all of them (the acquisition's "
-        "reference point, none declared, derived from every observation, feasible or not; "
-        "on the unconstrained problems every observation is feasible, so the runs written "
-        "before that commit are the same code). Two other rules were measured and dropped "
+        "- Engine runs: the engine code is that of fb10754 in all of them (2026-12-03: the "
+        "length-scale prior with Optuna's 1/l^2 term, pending points believed as the latent "
+        "function; the acquisition's reference point, none declared, derived from every "
+        "observation, feasible or not). The runs of the engine before those two changes "
+        "(d92cd31, 2026-12-02) are kept in bench/results/multi_objective/superseded/"
+        "before_length_scale_prior/; their medians at 100 evaluations: BraninCurrin "
+        + _old("before_length_scale_prior", "branin_currin")
+        + ", DTLZ2 "
+        + _old("before_length_scale_prior", "dtlz2")
+        + ", C2-DTLZ2 "
+        + _old("before_length_scale_prior", "c2dtlz2")
+        + ", ZDT1 mixed "
+        + _old("before_length_scale_prior", "zdt1_mixed")
+        + ". Two other rules were "
+        "measured and dropped "
         "(runs kept in bench/results/multi_objective/superseded/): from the feasible "
         "observations only (C2-DTLZ2 seed 1: " + _old("feasible_only", "c2dtlz2") + "; the "
         "engine sampled the (1, 0) corner of the front for 90 evaluations), and from the "
