@@ -213,12 +213,15 @@ def tuned_report(trials: int) -> str:
                 f"(trial {row['best_number']}) | {_pm(row['rescore'], problem)} | "
                 f"{_pm(row.get('confirm'), problem)} | {_fmt(row['best_value'], problem)} |"
             )
-        confirmed = [r["confirm"]["value"] for r in rows if "confirm" in r]
-        if confirmed:
-            med = statistics.median(confirmed)
-            lines.append(
-                f"| tuned MLP, median of {len(confirmed)} studies | | {_fmt(med, problem)} | |"
-            )
+        for pruner in PRUNERS:
+            confirmed = [r["confirm"]["value"] for r in rows
+                         if "confirm" in r and r["pruner"] == pruner]  # fmt: skip
+            if confirmed:
+                med = statistics.median(confirmed)
+                lines.append(
+                    f"| tuned MLP, pruner {pruner}, median of {len(confirmed)} studies | | "
+                    f"{_fmt(med, problem)} | |"
+                )
         for folder, what in SUPERSEDED.items():
             for pruner in PRUNERS:
                 for row in _load(problem, pruner, trials, RESULTS / folder):
@@ -256,8 +259,9 @@ def pruning_report(trials: int) -> str:
         "The machine is shared: short niced jobs (tests, GP benchmarks) ran beside some of "
         "these studies, so wall times are indicative; epochs do not depend on load.",
         "",
-        "| problem | pruner | seeds | epochs | vs none | wall s | pruned trials | re-scored best |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| problem | pruner | seeds | epochs | vs none | wall s | pruned trials | re-scored best "
+        "(seed 1) | confirmed (seed 2) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for problem in PROBLEMS:
         reference = None
@@ -269,14 +273,22 @@ def pruning_report(trials: int) -> str:
             reference = epochs if pruner == "none" else reference
             ratio = f"{reference / epochs:.2f}x fewer" if reference and pruner != "none" else ""
             scores = [r["rescore"]["value"] for r in rows]
+            confirmed = [r["confirm"]["value"] for r in rows if "confirm" in r]
             lines.append(
                 f"| {problem} | {pruner} | {len(rows)} | {epochs:,.0f} | {ratio} | "
                 f"{statistics.median(r['seconds'] for r in rows):.0f} | "
                 f"{statistics.median(r['states'].get('pruned', 0) for r in rows):.0f} | "
-                f"{_fmt(statistics.median(scores), problem)} [{_fmt(min(scores), problem)}, "
-                f"{_fmt(max(scores), problem)}] |"
+                f"{_spread(scores, problem)} | {_spread(confirmed, problem)} |"
             )
     return "\n".join(lines) + "\n"
+
+
+def _spread(values: list[float], problem: str) -> str:
+    """``median [min, max]`` of some scores, or a dash."""
+    if not values:
+        return "\N{EN DASH}"
+    low, high = _fmt(min(values), problem), _fmt(max(values), problem)
+    return f"{_fmt(statistics.median(values), problem)} [{low}, {high}]"
 
 
 def _date() -> str:
