@@ -16,7 +16,7 @@ from trainer.commands import (
     run_work,
     strategy_config,
 )
-from trainer.demo import DEMO_PROBLEMS, DemoOptions, run_demo
+from trainer.demo import DEMO_PROBLEMS, DEMO_PRUNERS, DemoOptions, run_demo
 from trainer.evaluation import RESCORE_FOLDS, RESCORE_REPEATS, RESCORE_SEED, Protocol
 from trainer.logs import configure_logging
 from trainer.objectives import DEFAULT_MAX_ITER, ObjectiveError, get_problem, problem_names
@@ -129,6 +129,10 @@ def _demo_parser(demo: argparse.ArgumentParser) -> None:
         "--problem", choices=DEMO_PROBLEMS, default=DEMO_PROBLEMS[0],
         help=f"the shipped problem to tune ({DEMO_PROBLEMS[0]})",
     )  # fmt: skip
+    demo.add_argument(
+        "--pruner", choices=tuple(DEMO_PRUNERS), default="none",
+        help="early stopping: none (default, the better recommendations) or median",
+    )  # fmt: skip
     demo.add_argument("--trials", type=int, default=30)
     demo.add_argument("--top", type=int, default=3, help="trials re-scored at the end (3)")
     demo.add_argument("--workers", type=int, default=2)
@@ -186,9 +190,9 @@ def _rescore(args: argparse.Namespace, client: Client) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     options = DemoOptions(
-        problem=args.problem, trials=args.trials, top=args.top, workers=args.workers,
-        port=args.port, directory=args.dir, keep_serving=args.keep_serving, folds=args.folds,
-        max_iter=args.max_iter,
+        problem=args.problem, pruner=args.pruner, trials=args.trials, top=args.top,
+        workers=args.workers, port=args.port, directory=args.dir,
+        keep_serving=args.keep_serving, folds=args.folds, max_iter=args.max_iter,
         seed=args.seed, repeats=args.repeats, verbosity=args.verbose,
     )  # fmt: skip
     return run_demo(options)
