@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-import warnings
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -29,17 +28,15 @@ from machine import describe
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PowerTransformer, StandardScaler
 from sklearn.svm import SVC, SVR
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from trainer.data import load_concrete
-from trainer.evaluation import Protocol, score_of
+from trainer.evaluation import Protocol, quietly, score_of
 from trainer.objectives.mlp import concrete_inputs, mix_splits, stratified_splits
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,10 +108,9 @@ def best_scores(problem: str) -> list[tuple[str, str, list[tuple[float, float]]]
         for knob, factory in grid.items():
             per_seed = []
             for seed in SEEDS:
-                with warnings.catch_warnings(), threadpool_limits(limits=1):
-                    warnings.simplefilter("ignore", ConvergenceWarning)
-                    raw = cross_val_score(factory(), X, y, cv=splits[seed], scoring=scoring)
-                score = score_of(list(sign * raw), Protocol().folds)
+                cv = partial(cross_val_score, X=X, y=y, cv=splits[seed], scoring=scoring)
+                raw = quietly(lambda model, cv=cv: list(cv(model)), factory())
+                score = score_of(list(sign * np.asarray(raw)), Protocol().folds)
                 per_seed.append((score.mean, score.sem))
             results[knob] = per_seed
         pick = (max if sign > 0 else min)(

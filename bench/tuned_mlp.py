@@ -39,7 +39,7 @@ from machine import describe
 from hpo_service.client import Client
 from hpo_service.domain import TrialState
 from trainer.commands import create_problem_study, run_work
-from trainer.demo import port_is_free, start_server, stop_server, wait_healthy
+from trainer.demo import DEMO_PRUNERS, port_is_free, start_server, stop_server, wait_healthy
 from trainer.evaluation import Protocol, baselines, rescore
 from trainer.objectives import get_problem
 from trainer.rescore import rescore_study
@@ -51,8 +51,7 @@ LOGS = Path(tempfile.gettempdir()) / "hpo-tuned-logs"
 DOCS = ROOT / "docs" / "benchmarks"
 PROBLEMS = ("breast-cancer", "concrete")
 PRUNERS: dict[str, dict[str, Any]] = {
-    "none": {"name": "none"},
-    "median": {"name": "median", "n_startup_trials": 5, "n_warmup_steps": 50},
+    **DEMO_PRUNERS,  # the demo's none / median, so its comment's figures are these runs'
     "successive_halving": {"name": "successive_halving", "min_resource": 20, "reduction_factor": 3},
 }
 TOP = 3

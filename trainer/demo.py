@@ -32,8 +32,8 @@ from trainer.worker import WorkerConfig
 
 DEMO_PROBLEMS = ("concrete", "breast-cancer")
 DEMO_PRUNERS: dict[str, dict[str, object]] = {
-    # No pruner by default: on concrete the median rule trained 1.6x fewer epochs but its
-    # recommendations confirmed 0.2-0.3 MPa worse (docs/benchmarks/pruning_mlp.md).
+    # No pruner by default: on concrete the median rule trained 1.5x fewer epochs but its
+    # recommendations confirmed 0.27 MPa worse, median of 3 studies (benchmarks/pruning_mlp.md).
     "none": {"name": "none"},
     "median": {"name": "median", "n_startup_trials": 5, "n_warmup_steps": 50},
 }

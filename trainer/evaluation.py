@@ -129,7 +129,7 @@ def _classification_baselines(protocol: Protocol) -> list[Score]:
     logistic = _best_of(
         models, cv, protocol, larger_is_better=True, label="logistic regression", knob="C"
     )
-    return [score_of(_quiet(cv, default), protocol.folds, "default MLP"), logistic]
+    return [score_of(quietly(cv, default), protocol.folds, "default MLP"), logistic]
 
 
 def _regression_baselines(protocol: Protocol) -> list[Score]:
@@ -150,7 +150,7 @@ def _regression_baselines(protocol: Protocol) -> list[Score]:
         {r: HistGradientBoostingRegressor(learning_rate=r, random_state=0) for r in BOOSTING_RATE},
         cv, protocol, larger_is_better=False, label="HistGradientBoosting", knob="learning_rate",
     )  # fmt: skip
-    return [score_of(_quiet(cv, default), protocol.folds, "default MLP"), boosting]
+    return [score_of(quietly(cv, default), protocol.folds, "default MLP"), boosting]
 
 
 def _best_of(
@@ -163,13 +163,14 @@ def _best_of(
     knob: str,
 ) -> Score:
     """The grid point with the best mean score on the protocol's splits."""
-    scored = {k: score_of(_quiet(cv, clone(m)), protocol.folds, label) for k, m in models.items()}
+    scored = {k: score_of(quietly(cv, clone(m)), protocol.folds, label) for k, m in models.items()}
     pick = (max if larger_is_better else min)(scored, key=lambda k: scored[k].mean)
     best = scored[pick]
     return Score(best.mean, best.sem, best.repetitions, f"{label} ({knob}={pick:g})", {knob: pick})
 
 
-def _quiet(cv: Callable[[Any], list[float]], model: Any) -> list[float]:
+def quietly(cv: Callable[[Any], list[float]], model: Any) -> list[float]:
+    """``cv(model)`` with one BLAS thread and scikit-learn's convergence warnings off."""
     with warnings.catch_warnings(), threadpool_limits(limits=BLAS_THREADS):
         warnings.simplefilter("ignore", ConvergenceWarning)
         return cv(model)
