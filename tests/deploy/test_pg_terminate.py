@@ -90,7 +90,7 @@ def test_terminated_connections_lose_nothing_and_answer_only_documented_503s(
     tmp_path: Path,
 ) -> None:
     statuses: Counter[int] = Counter()
-    transport = CountingTransport(statuses, threading.Lock())
+    lock = threading.Lock()
     reports: list[tuple[int, float]] = []
     errors: list[str] = []
     with temporary_postgres("hpo_terminate") as url:
@@ -102,7 +102,16 @@ def test_terminated_connections_lose_nothing_and_answer_only_documented_503s(
                                    max_trials=BUDGET, seed=5, lease_seconds=2)  # fmt: skip
                 threads = [
                     threading.Thread(
-                        target=_member, args=(server.url, f"w{i}", transport, reports, errors)
+                        target=_member,
+                        # one transport per client: a client closes its transport on exit,
+                        # and a shared one would cut the sockets of the threads still running
+                        args=(
+                            server.url,
+                            f"w{i}",
+                            CountingTransport(statuses, lock),
+                            reports,
+                            errors,
+                        ),
                     )
                     for i in range(4)
                 ]
