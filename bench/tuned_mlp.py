@@ -132,6 +132,9 @@ def _tune(
                 "value": t.value,
                 "epochs": t.metadata.get("epochs"),
                 "params": dict(t.params),
+                # the learning curve (epoch, mean validation score), so a pruner's
+                # decisions can be replayed on unpruned studies without training again
+                "curve": [[p.step, round(p.value, 5)] for p in t.intermediate],
             }
             for t in all_trials
         ],
