@@ -49,6 +49,11 @@ SECTIONS = [
         "bench/tuned_mlp.py",
     ),
     (
+        "pruning_replay",
+        "Early stopping: stopping rules replayed on the curves of unpruned studies",
+        "bench/pruning_replay.py",
+    ),
+    (
         "bayes_opt",
         "The bayes_opt strategy (the library itself) against the gp engine",
         "bench/bayes_opt_cost.py",
