@@ -127,6 +127,27 @@ def zakharov(x: np.ndarray) -> float:
     return float((x**2).sum() + s**2 + s**4)
 
 
+SHIFTS = {"levy": (0.0, 3.0, -4.0), "rosenbrock": (-2.0, 2.0, 0.0)}
+OFFSETS = {"levy": (2.0, 0.0, 1.0), "rosenbrock": (1.0, 0.0, 3.0)}
+
+
+def mixed_levy(v: np.ndarray) -> float:
+    """Levy on (x0 - s, x1 - s, x2 - s, n0, n1) plus an offset; the categorical c picks the
+    variant (s, offset) from (0, 2), (3, 0), (-4, 1). Minimum 0 at c = "b", x = 4, n = 1."""
+    c = int(v[5])
+    shift, offset = SHIFTS["levy"][c], OFFSETS["levy"][c]
+    return levy(np.concatenate([v[:3] - shift, v[3:5]])) + offset
+
+
+def mixed_rosenbrock(v: np.ndarray) -> float:
+    """Rosenbrock on the chain (x0 - s, n0, x1 - s, x2 - s, n1, x3 - s) plus an offset; c
+    picks (s, offset) from (-2, 1), (2, 0), (0, 3). Minimum 0 at c = "mid", x = 3, n = 1."""
+    c = int(v[6])
+    shift, offset = SHIFTS["rosenbrock"][c], OFFSETS["rosenbrock"][c]
+    x, n = v[:4] - shift, v[4:6]
+    return rosenbrock(np.array([x[0], n[0], x[1], x[2], n[1], x[3]])) + offset
+
+
 def t_osz(z: np.ndarray) -> np.ndarray:
     """BBOB's oscillation transformation T_osz (elementwise; T_osz(0) = 0)."""
     x_hat = np.where(z != 0, np.log(np.abs(np.where(z != 0, z, 1.0))), 0.0)

@@ -29,8 +29,9 @@ from gp_suite_functions import (
     goldstein_price,
     griewank,
     hartmann3,
-    levy,
     mccormick,
+    mixed_levy,
+    mixed_rosenbrock,
     powell,
     rastrigin,
     rosenbrock,
@@ -102,27 +103,6 @@ def log_scaled(
         parameters=params,
         argmin=point,
     )
-
-
-SHIFTS = {"levy": (0.0, 3.0, -4.0), "rosenbrock": (-2.0, 2.0, 0.0)}
-OFFSETS = {"levy": (2.0, 0.0, 1.0), "rosenbrock": (1.0, 0.0, 3.0)}
-
-
-def mixed_levy(v: np.ndarray) -> float:
-    """Levy on (x0 - s, x1 - s, x2 - s, n0, n1) plus an offset; the categorical c picks the
-    variant (s, offset) from (0, 2), (3, 0), (-4, 1). Minimum 0 at c = "b", x = 4, n = 1."""
-    c = int(v[5])
-    shift, offset = SHIFTS["levy"][c], OFFSETS["levy"][c]
-    return levy(np.concatenate([v[:3] - shift, v[3:5]])) + offset
-
-
-def mixed_rosenbrock(v: np.ndarray) -> float:
-    """Rosenbrock on the chain (x0 - s, n0, x1 - s, x2 - s, n1, x3 - s) plus an offset; c
-    picks (s, offset) from (-2, 1), (2, 0), (0, 3). Minimum 0 at c = "mid", x = 3, n = 1."""
-    c = int(v[6])
-    shift, offset = SHIFTS["rosenbrock"][c], OFFSETS["rosenbrock"][c]
-    x, n = v[:4] - shift, v[4:6]
-    return rosenbrock(np.array([x[0], n[0], x[1], x[2], n[1], x[3]])) + offset
 
 
 def mixed(
