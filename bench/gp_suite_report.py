@@ -120,7 +120,7 @@ def regret_table(finals: Finals, names: tuple[str, ...], methods: list[str]) -> 
     """Rows (problem, budget), columns methods, then the verdict against the best peer."""
     header = " | ".join(METHODS[m][0] for m in methods)
     out = [
-        f"| problem | budget | {header} | best peer | ratio | verdict |",
+        f"| problem | budget | {header} | best peer | ratio (seeds) | verdict |",
         "|---|---|" + "---|" * (len(methods) + 3),
     ]
     for name in names:
@@ -130,7 +130,7 @@ def regret_table(finals: Finals, names: tuple[str, ...], methods: list[str]) -> 
                 continue
             best = best_peer(finals, name, budget)
             tail = (
-                f"{METHODS[best[0]][0]} | {best[1]:.2f} | {verdict(best[1])}"
+                f"{METHODS[best[0]][0]} | {best[1]:.2g} ({best[2]}) | {verdict(best[1])}"
                 if best
                 else "- | - | -"
             )
@@ -271,7 +271,9 @@ def write_report(out: Path) -> None:
         f"- Verdict: the engine default's median over the best peer's (Optuna GPSampler or "
         f"TPESampler, bayes_opt, random: lowest median), over the seeds both have (at least 3). "
         f"Level within {TOLERANCE}x either way, better below 1/{TOLERANCE}, worse above "
-        f"{TOLERANCE}; medians under {FLOOR:g} count as {FLOOR:g}.",
+        f"{TOLERANCE}; medians under {FLOOR:g} count as {FLOOR:g}. The ratio is over the shared "
+        "seeds (their number in parentheses), so where a peer has fewer seeds it can differ "
+        "from the ratio of the medians printed in the row.",
         f"- {alias}: the default configuration *is* that acquisition, so one column stands "
         "for both (the same runs, bit for bit; a test checks it).",
         "- bayes_opt on mixed problems uses the library's own integer and categorical "
@@ -299,6 +301,10 @@ def write_report(out: Path) -> None:
         f"- Development, against the best peer: {summary(finals, DEVELOPMENT, None)}.",
         "",
         "## Time per run",
+        "",
+        "Wall-clock seconds per run over the problems each method ran, under `nice -n 19` on "
+        "a machine where another benchmark kept both cores busy for much of the run (ours got "
+        "between a quarter and all of one core): read them as orders of magnitude.",
         "",
         *timing_table(seconds),
         "",
