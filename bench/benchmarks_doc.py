@@ -29,6 +29,11 @@ SECTIONS = [
         "bench/gp_concurrency.py, bench/lock_timing/sitecustomize.py",
     ),
     (
+        "gp_suite",
+        "Bayesian optimisation engine: the broad suite (20 problems, development and held-out)",
+        "bench/gp_suite.py (gp_suite_problems, gp_suite_functions, gp_suite_report)",
+    ),
+    (
         "conditional",
         "Bayesian optimisation engine: conditional vs flat search space",
         "bench/conditional_space.py",

@@ -1,4 +1,9 @@
-"""Test functions for the gp benchmark: Branin (2-D) and Hartmann6 (6-D), both minimised."""
+"""Test functions for the gp benchmark: Branin (2-D) and Hartmann6 (6-D), both minimised.
+
+``Problem`` is shared with the broad suite (gp_suite_problems.py), whose problems may have a
+mixed search space (int, categorical, log-scaled parameters), a stated argmin and Gaussian
+observation noise; a problem built from ``bounds`` alone is the box of floats x0, x1, ...
+"""
 
 from __future__ import annotations
 
@@ -8,28 +13,60 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hpo_service.domain import FloatParam, SearchSpace
+from hpo_service.domain import CategoricalParam, FloatParam, Param, ParamValue, SearchSpace
 
 
 @dataclass(frozen=True)
 class Problem:
-    """A box-bounded minimisation problem with a known optimum."""
+    """A minimisation problem with a known optimum.
+
+    ``function`` takes the vector of parameter values in search-space order, a categorical
+    given as the index of its choice. ``parameters`` (default: floats x0, x1, ... over
+    ``bounds``) is the search space; ``argmin`` a configuration (values in that order) where
+    the noise-free function attains ``optimum``; ``noise_sd`` the standard deviation of the
+    Gaussian noise the suite adds to each observation (the function itself is noise-free).
+    """
 
     name: str
     bounds: tuple[tuple[float, float], ...]
     optimum: float
     function: Callable[[np.ndarray], float]
+    parameters: tuple[Param, ...] = ()
+    argmin: tuple[ParamValue, ...] = ()
+    noise_sd: float = 0.0
+
+    @property
+    def params(self) -> tuple[Param, ...]:
+        """The parameters in order: ``parameters``, or floats x0, x1, ... over ``bounds``."""
+        if self.parameters:
+            return self.parameters
+        return tuple(FloatParam(f"x{i}", lo, hi) for i, (lo, hi) in enumerate(self.bounds))
 
     @property
     def space(self) -> SearchSpace:
-        """The problem's search space (x0, x1, ...)."""
-        return SearchSpace(
-            tuple(FloatParam(f"x{i}", lo, hi) for i, (lo, hi) in enumerate(self.bounds))
+        """The problem's search space (x0, x1, ... unless ``parameters`` says otherwise)."""
+        return SearchSpace(self.params)
+
+    @property
+    def box(self) -> bool:
+        """True if every parameter is a float on a linear scale (a plain box)."""
+        return all(isinstance(p, FloatParam) and not p.log for p in self.params)
+
+    def vector(self, params: Mapping[str, ParamValue]) -> np.ndarray:
+        """The function's input: values in order, a categorical as its choice's index."""
+        if not self.parameters:
+            return np.array([params[f"x{i}"] for i in range(len(self.bounds))], dtype=float)
+        return np.array(
+            [
+                p.index(params[p.name]) if isinstance(p, CategoricalParam) else params[p.name]
+                for p in self.parameters
+            ],
+            dtype=float,
         )
 
-    def __call__(self, params: Mapping[str, float]) -> float:
-        """Objective value of a configuration."""
-        return self.function(np.array([params[f"x{i}"] for i in range(len(self.bounds))]))
+    def __call__(self, params: Mapping[str, ParamValue]) -> float:
+        """Noise-free objective value of a configuration."""
+        return self.function(self.vector(params))
 
     def regret(self, value: float) -> float:
         """Simple regret of a value."""

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from gp_problems import Problem
 
-from hpo_service.domain import History, Observation, Params
+from hpo_service.domain import (
+    CategoricalParam,
+    FloatParam,
+    History,
+    IntParam,
+    Observation,
+    Param,
+    Params,
+    ParamValue,
+)
 from hpo_service.optimisation.gp import EngineOptions, GPConfig, GPFactory, GPStrategy
 from hpo_service.optimisation.gp.model import ModelOptions
 from hpo_service.optimisation.gp.surrogate import clear_cache
@@ -25,13 +36,15 @@ def curve(problem: Problem, values: list[float]) -> list[float]:
     return [problem.regret(v) for v in np.minimum.accumulate(values)]
 
 
-def engine_runner(acquisition: str, options: EngineOptions | None = None) -> Runner:
-    """Sequential runs of this engine (n_initial from the documented default)."""
+def engine_runner(acquisition: str | None, options: EngineOptions | None = None) -> Runner:
+    """Sequential runs of this engine (n_initial from the documented default); acquisition
+    None leaves it to the engine's default configuration."""
 
     def run(problem: Problem, seed: int, budget: int) -> list[float]:
         clear_cache()
         space = problem.space
-        config = GPFactory().normalise({"name": "gp", "acquisition": acquisition}, space)
+        chosen = {} if acquisition is None else {"acquisition": acquisition}
+        config = GPFactory().normalise({"name": "gp", **chosen}, space)
         strategy = GPStrategy(GPConfig.from_mapping(config), options or EngineOptions())
         observations: list[Observation] = []
         for _ in range(budget):
@@ -54,7 +67,11 @@ def random_runner(problem: Problem, seed: int, budget: int) -> list[float]:
 
 
 def bayes_opt_runner(acquisition: str) -> Runner:
-    """bayes_opt 3.4 with its defaults (UCB kappa 2.576) or EI(xi=0.01), 5 random starts."""
+    """bayes_opt 3.4 with its defaults (UCB kappa 2.576) or EI(xi=0.01), 5 random starts.
+
+    Mixed spaces use the library's own int and categorical parameters (duplicate points then
+    allowed, as they recur among a handful of discrete values), log-scaled floats its float
+    parameter over log10 of the bounds."""
 
     def run(problem: Problem, seed: int, budget: int) -> list[float]:
         from bayes_opt import BayesianOptimization
@@ -62,25 +79,69 @@ def bayes_opt_runner(acquisition: str) -> Runner:
 
         values: list[float] = []
 
-        def target(**params: float) -> float:
-            values.append(problem(params))
+        params = problem.params
+
+        def target(**raw: ParamValue) -> float:
+            values.append(problem(_from_bayes_opt(params, raw)))
             return -values[-1]
 
         function = acq.ExpectedImprovement(xi=0.01) if acquisition == "ei" else None
-        bounds = {f"x{i}": b for i, b in enumerate(problem.bounds)}
-        optimizer = BayesianOptimization(
-            target, bounds, acquisition_function=function, random_state=seed, verbose=0
-        )
+        bounds = {p.name: _bayes_opt_bound(p) for p in params}
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-            warnings.simplefilter("ignore")
+            warnings.simplefilter("ignore")  # also "non-float parameters are experimental"
+            optimizer = BayesianOptimization(
+                target,
+                bounds,
+                acquisition_function=function,
+                random_state=seed,
+                verbose=0,
+                **({} if problem.box else {"allow_duplicate_points": True}),
+            )
             optimizer.maximize(init_points=5, n_iter=budget - 5)
         return curve(problem, values[:budget])
 
     return run
 
 
+def _bayes_opt_bound(param: Param) -> tuple[object, ...]:
+    """bayes_opt's bound of a parameter: (lo, hi) for a float (in log10 units if it is
+    log-scaled: the library has no log scale), (lo, hi, int) and the choices (its own
+    integer and categorical parameters, bayes_opt >= 3)."""
+    if isinstance(param, CategoricalParam):
+        return param.choices
+    if isinstance(param, IntParam):
+        return (param.low, param.high, int)
+    if param.log:
+        return (math.log10(param.low), math.log10(param.high))
+    return (param.low, param.high)
+
+
+def _from_bayes_opt(params: tuple[Param, ...], raw: dict[str, ParamValue]) -> Params:
+    """Undo ``_bayes_opt_bound``'s log10 of log-scaled floats (clipped to the bounds)."""
+    out = dict(raw)
+    for p in params:
+        if isinstance(p, FloatParam) and p.log:
+            out[p.name] = min(max(10.0 ** float(raw[p.name]), p.low), p.high)
+    return out
+
+
+def _suggest(trial: Any, param: Param) -> ParamValue:
+    """Optuna's suggestion for one parameter (suggest_float / _int / _categorical)."""
+    value: ParamValue
+    if isinstance(param, CategoricalParam):
+        value = trial.suggest_categorical(param.name, param.choices)
+    elif isinstance(param, IntParam):
+        value = trial.suggest_int(param.name, param.low, param.high, log=param.log)
+    elif param.log:
+        value = trial.suggest_float(param.name, param.low, param.high, log=True)
+    else:
+        value = trial.suggest_float(param.name, param.low, param.high)
+    return value
+
+
 def optuna_runner(kind: str) -> Runner:
-    """Optuna 4 GPSampler or TPESampler with default settings."""
+    """Optuna 4 GPSampler or TPESampler with default settings (int, categorical and
+    log-scaled parameters through suggest_int / suggest_categorical / suggest_float(log))."""
 
     def run(problem: Problem, seed: int, budget: int) -> list[float]:
         import optuna
@@ -97,10 +158,7 @@ def optuna_runner(kind: str) -> Runner:
             values: list[float] = []
             for _ in range(budget):
                 trial = study.ask()
-                params = {
-                    f"x{i}": trial.suggest_float(f"x{i}", lo, hi)
-                    for i, (lo, hi) in enumerate(problem.bounds)
-                }
+                params = {p.name: _suggest(trial, p) for p in problem.params}
                 values.append(problem(params))
                 study.tell(trial, values[-1])
         return curve(problem, values)
