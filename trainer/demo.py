@@ -32,9 +32,9 @@ from trainer.worker import WorkerConfig
 
 DEMO_PROBLEMS = ("concrete", "breast-cancer")
 DEMO_PRUNERS: dict[str, dict[str, object]] = {
-    # No pruner by default. On concrete (3 paired study seeds, benchmarks/pruning_mlp.md)
-    # the median rule trained 2.8x fewer epochs (median) and its recommendations confirmed
-    # 0.05 MPa worse at the median, 0.23 MPa in the worst seed.
+    # No pruner by default. On concrete (5 paired study seeds, docs/pruning.md) the median
+    # rule trained 2.15x fewer epochs (median) and its recommendations confirmed 0.02 MPa
+    # worse at the median, 0.23 MPa in the worst seed.
     "none": {"name": "none"},
     "median": {"name": "median", "n_startup_trials": 5, "n_warmup_steps": 10},
 }
