@@ -265,32 +265,32 @@ def pruning_report(trials: int) -> str:
         "The machine is shared: short niced jobs (tests, GP benchmarks) ran beside some of "
         "these studies, so wall times are indicative; epochs do not depend on load.",
         "",
-        "| problem | pruner | seeds | epochs | vs none | wall s | pruned trials | re-scored best "
+        "| problem | pruner | seeds | epochs | wall s | pruned trials | re-scored best "
         "(seed 1) | confirmed (seed 2) | paired with none: gap, epochs ratio |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
+    any_unpruned = False
     for problem in PROBLEMS:
         unpruned = {r["seed"]: r for r in _load(problem, "none", trials)}
-        reference = statistics.median(r["epochs"] for r in unpruned.values()) if unpruned else None
-        arms = [(pruner, "", RESULTS) for pruner in PRUNERS]
-        arms += [(p, f" (earlier: {SUPERSEDED[folder]})", RESULTS / folder)
-                 for folder in PAIRED_EARLIER for p in PRUNERS if p != "none"]  # fmt: skip
-        for pruner, label, where in arms:
-            rows = _load(problem, pruner, trials, where)
+        any_unpruned = any_unpruned or bool(unpruned)
+        arms = [("none", "", list(unpruned.values()))]
+        arms += [(p, "", _load(problem, p, trials)) for p in PRUNERS if p != "none"]
+        arms += [(p, f" (earlier: {SUPERSEDED[f]})", _load(problem, p, trials, RESULTS / f))
+                 for f in PAIRED_EARLIER for p in PRUNERS if p != "none"]  # fmt: skip
+        for pruner, label, rows in arms:
             if not rows:
                 continue
-            epochs = statistics.median(r["epochs"] for r in rows)
-            ratio = f"{reference / epochs:.2f}x fewer" if reference and pruner != "none" else ""
             scores = [r["rescore"]["value"] for r in rows]
             confirmed = [r["confirm"]["value"] for r in rows if "confirm" in r]
             lines.append(
-                f"| {problem} | {pruner}{label} | {len(rows)} | {epochs:,.0f} | {ratio} | "
+                f"| {problem} | {pruner}{label} | {len(rows)} | "
+                f"{statistics.median(r['epochs'] for r in rows):,.0f} | "
                 f"{statistics.median(r['seconds'] for r in rows):.0f} | "
                 f"{statistics.median(r['states'].get('pruned', 0) for r in rows):.0f} | "
                 f"{_spread(scores, problem)} | {_spread(confirmed, problem)} | "
                 f"{_paired(rows, unpruned, problem) if pruner != 'none' else _sd(rows, problem)} |"
             )
-    if any(_load(problem, "none", trials) for problem in PROBLEMS):
+    if any_unpruned:
         lines += [
             "",
             "Paired with none: per study seed, the pruned study's confirmed score minus the "
