@@ -2,7 +2,7 @@
 
 Run from the repository root (about an hour on 2 cores for the default arms and seeds):
 
-    .venv/bin/python bench/tuned_mlp.py run [--pruners none,median] [--seeds 0,1,2] [--trials 50]
+    .venv/bin/python bench/tuned_mlp.py run [--pruners none,median,median-3x] [--seeds 0,1,2] [--trials 50]
     .venv/bin/python bench/tuned_mlp.py report
 
 ``run``: for every problem, pruner and seed, start ``hpo serve`` on a temporary SQLite file,
@@ -54,6 +54,11 @@ PRUNERS: dict[str, dict[str, Any]] = {
     **DEMO_PRUNERS,  # the demo's none / median, so its comment's figures are these runs'
     "successive_halving": {"name": "successive_halving", "min_resource": 20, "reduction_factor": 3},
 }
+REPEATED = {"median-3x": ("median", 3)}
+"""Arms whose trials repeat the CV (name: pruner, repetitions): 3 x 5-fold per trial with CV
+seeds 0-2, so the study tunes on a less noisy score; the median rule pays for it."""
+ARMS: dict[str, tuple[str, int]] = {**{p: (p, 1) for p in PRUNERS}, **REPEATED}
+"""Every arm a study can run: its pruner (a key of PRUNERS) and CV repetitions per trial."""
 TOP = 3
 STUDY_FOLDS = 5  # the fold count of the re-score: the study tunes the quantity that is judged
 SUPERSEDED = {
@@ -74,32 +79,35 @@ def free_port() -> int:
     return next(p for p in range(8300, 8400) if port_is_free(p))
 
 
-def run_study(problem: str, pruner: str, seed: int, trials: int) -> dict[str, Any]:
+def run_study(problem: str, arm: str, seed: int, trials: int) -> dict[str, Any]:
     """One whole study on a fresh server, then the re-score of its top trials."""
     with tempfile.TemporaryDirectory(prefix="hpo-tuned-") as tmp:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         server = start_server(Path(tmp), port)
         LOGS.mkdir(parents=True, exist_ok=True)
-        (LOGS / f"{problem}-{pruner}-{seed}.port").write_text(f"{port} {server.pid}\n")
+        (LOGS / f"{problem}-{arm}-{seed}.port").write_text(f"{port} {server.pid}\n")
         try:
             wait_healthy(url, server)
             with Client(url) as client:
-                return _tune(client, url, problem, pruner, seed, trials)
+                return _tune(client, url, problem, arm, seed, trials)
         finally:
             stop_server(server)
 
 
 def _tune(
-    client: Client, url: str, problem: str, pruner: str, seed: int, trials: int
+    client: Client, url: str, problem: str, arm: str, seed: int, trials: int
 ) -> dict[str, Any]:
-    name = f"{problem}-{pruner}-{seed}"
+    name = f"{problem}-{arm}-{seed}"
+    pruner, repeats = ARMS[arm]
     strategy = {"name": "gp", "acquisition": "ei", "seed": seed}
     create_problem_study(
         client, get_problem(problem), name, strategy, max_trials=trials, lease_seconds=300,
         seed=seed, pruner=PRUNERS[pruner],
     )  # fmt: skip
-    config = WorkerConfig(server=url, study=name, problem=problem, seed=0, folds=STUDY_FOLDS)
+    config = WorkerConfig(
+        server=url, study=name, problem=problem, seed=0, folds=STUDY_FOLDS, repeats=repeats
+    )
     started = time.monotonic()
     run_work(client, config, WORKERS, 0, progress=False)
     seconds = time.monotonic() - started
@@ -113,7 +121,8 @@ def _tune(
     confirm = rescore(get_problem(problem), best.trial.params, CONFIRM)
     return {
         "problem": problem,
-        "pruner": pruner,
+        "pruner": arm,
+        "repeats": repeats,
         "seed": seed,
         "trials": trials,
         "seconds": round(seconds, 1),
@@ -146,8 +155,8 @@ def _tune(
     }
 
 
-def run(pruners: list[str], seeds: list[int], trials: int, problems: list[str]) -> None:
-    """Run every missing (problem, pruner, seed) study and the baselines; save JSON files."""
+def run(arms: list[str], seeds: list[int], trials: int, problems: list[str]) -> None:
+    """Run every missing (problem, arm, seed) study and the baselines; save JSON files."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     for problem in problems:
         for protocol, base in ((Protocol(), RESULTS / f"baselines-{problem}.json"),
@@ -156,20 +165,21 @@ def run(pruners: list[str], seeds: list[int], trials: int, problems: list[str]) 
                 scores = baselines(problem, protocol)
                 rows = [{"label": s.label, "value": s.mean, "sem": s.sem} for s in scores]
                 base.write_text(json.dumps(rows, indent=1))
-        for pruner in pruners:
+        for arm in arms:
             for seed in seeds:
-                out = RESULTS / f"{problem}-{pruner}-{seed}-{trials}.json"
+                out = RESULTS / f"{problem}-{arm}-{seed}-{trials}.json"
                 if out.exists():
                     continue
-                result = run_study(problem, pruner, seed, trials)
+                result = run_study(problem, arm, seed, trials)
                 out.write_text(json.dumps(result, indent=1))
                 print(json.dumps({k: result[k] for k in ("problem", "pruner", "seed", "seconds",
                       "epochs", "best_value", "rescore")}), flush=True)  # fmt: skip
 
 
-def _load(problem: str, pruner: str, trials: int, where: Path = RESULTS) -> list[dict[str, Any]]:
-    files = sorted(where.glob(f"{problem}-{pruner}-*-{trials}.json"))
-    return [json.loads(f.read_text()) for f in files]
+def _load(problem: str, arm: str, trials: int, where: Path = RESULTS) -> list[dict[str, Any]]:
+    files = sorted(where.glob(f"{problem}-{arm}-*-{trials}.json"))
+    rows = [json.loads(f.read_text()) for f in files]
+    return [r for r in rows if r["pruner"] == arm]  # "median-*" also matches median-3x
 
 
 def _fmt(value: float, problem: str) -> str:
@@ -199,7 +209,7 @@ def tuned_report(trials: int) -> str:
         "",
     ]
     for problem in PROBLEMS:
-        rows = [row for pruner in PRUNERS for row in _load(problem, pruner, trials)]
+        rows = [row for arm in ARMS for row in _load(problem, arm, trials)]
         base = json.loads((RESULTS / f"baselines-{problem}.json").read_text())
         second = RESULTS / f"baselines-{problem}-seed2.json"
         confirm_base = json.loads(second.read_text()) if second.exists() else []
@@ -219,7 +229,7 @@ def tuned_report(trials: int) -> str:
                 f"(trial {row['best_number']}) | {_pm(row['rescore'], problem)} | "
                 f"{_pm(row.get('confirm'), problem)} | {_fmt(row['best_value'], problem)} |"
             )
-        for pruner in PRUNERS:
+        for pruner in ARMS:
             confirmed = [r["confirm"]["value"] for r in rows
                          if "confirm" in r and r["pruner"] == pruner]  # fmt: skip
             if confirmed:
@@ -274,7 +284,7 @@ def pruning_report(trials: int) -> str:
         unpruned = {r["seed"]: r for r in _load(problem, "none", trials)}
         any_unpruned = any_unpruned or bool(unpruned)
         arms = [("none", "", list(unpruned.values()))]
-        arms += [(p, "", _load(problem, p, trials)) for p in PRUNERS if p != "none"]
+        arms += [(p, "", _load(problem, p, trials)) for p in ARMS if p != "none"]
         arms += [(p, f" (earlier: {SUPERSEDED[f]})", _load(problem, p, trials, RESULTS / f))
                  for f in PAIRED_EARLIER for p in PRUNERS if p != "none"]  # fmt: skip
         for pruner, label, rows in arms:
@@ -350,7 +360,7 @@ def main() -> None:
     """Parse the command line and run or report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["run", "report"])
-    parser.add_argument("--pruners", default="none,median")
+    parser.add_argument("--pruners", default="none,median", help=f"arms: {', '.join(ARMS)}")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--trials", type=int, default=50)
     parser.add_argument("--problems", default=",".join(PROBLEMS))
