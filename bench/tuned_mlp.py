@@ -2,8 +2,11 @@
 
 Run from the repository root (about an hour on 2 cores for the default arms and seeds):
 
-    .venv/bin/python bench/tuned_mlp.py run [--pruners none,median,median-3x] [--seeds 0,1,2] [--trials 50]
+    .venv/bin/python bench/tuned_mlp.py run [--pruners none,median] [--seeds 0,1,2] [--trials 50]
     .venv/bin/python bench/tuned_mlp.py report
+
+``--pruners`` takes arms: a pruner (none, median, successive_halving) or median-3x (the
+median rule with 3 x 5-fold CV per trial).
 
 ``run``: for every problem, pruner and seed, start ``hpo serve`` on a temporary SQLite file,
 create a study with the service's default strategy (GP with expected improvement) and that
