@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import statistics
 import sys
 from collections.abc import Mapping, Sequence
@@ -29,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from machine import describe
+from scipy.stats import spearmanr
 
 from hpo_service.domain import Direction, IntermediateValue, TrialState
 from hpo_service.optimisation.pruners import Case, CurveRecord, build_pruner, decide_from_records
@@ -38,11 +40,14 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "tuned"
 OUT = ROOT / "docs" / "benchmarks" / "pruning_replay.md"
 TOP = 3
+BIAS_STEPS = (10, 50)
+"""Epochs at which the short-horizon bias is measured (the median rule's warm-ups)."""
 RULES: list[dict[str, Any]] = [
     {"name": "median", "n_startup_trials": 5, "n_warmup_steps": 0},
     {"name": "median", "n_startup_trials": 5, "n_warmup_steps": 10},
     {"name": "median", "n_startup_trials": 5, "n_warmup_steps": 20},
     {"name": "median", "n_startup_trials": 5, "n_warmup_steps": 50},
+    {"name": "median", "n_startup_trials": 5, "n_warmup_steps": 100},
     {"name": "successive_halving", "min_resource": 5, "reduction_factor": 3},
     {"name": "successive_halving", "min_resource": 20, "reduction_factor": 3},
 ]
@@ -100,6 +105,39 @@ def study_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def horizon_bias(result: Mapping[str, Any]) -> dict[str, Any]:
+    """How much the learning rate decides a trial's early score compared with its final one.
+
+    A stopping rule judges every trial at the same epoch, so it favours configurations that
+    learn fast; if fast learners are not the ones that end best, it stops the eventual
+    winners (the short-horizon bias). Per study: Spearman's rho between log learning rate and
+    the score at each of BIAS_STEPS, and the final score (signed so that positive means "a
+    larger step size scores better"), and how many of the top quarter of complete trials (by
+    final score) were below the median of all trials at that epoch, which a median rule
+    judging there would stop.
+    """
+    problem = get_problem(result["problem"])
+    sign = 1.0 if Direction(problem.direction) is Direction.MAXIMIZE else -1.0
+    trials = [t for t in result["history"] if t["state"] == "complete" and t.get("curve")]
+    rates = [math.log(t["params"]["learning_rate_init"]) for t in trials]
+    final = [sign * t["value"] for t in trials]
+    cut = sorted(final)[len(final) - max(1, len(final) // 4)]
+    top = [f >= cut for f in final]
+    out: dict[str, Any] = {"final": float(spearmanr(rates, final)[0]), "top": sum(top)}
+    for step in BIAS_STEPS:
+        at = [sign * _value_at(t["curve"], step) for t in trials]
+        median = statistics.median(at)
+        out[f"rho_{step}"] = float(spearmanr(rates, at)[0])
+        out[f"below_{step}"] = sum(t and a < median for t, a in zip(top, at, strict=True))
+    return out
+
+
+def _value_at(curve: Sequence[Sequence[float]], step: int) -> float:
+    """The curve's value at ``step``, or its last value if it ended before."""
+    earlier = [v for s, v in curve if s <= step]
+    return float(earlier[-1] if earlier else curve[0][1])
+
+
 def report() -> str:
     """docs/benchmarks/pruning_replay.md from every unpruned tuned-MLP study with curves."""
     lines = [
@@ -142,8 +180,29 @@ def report() -> str:
                 f"{', '.join(str(r['top_lost']) for r in rows)} | "
                 f"{', '.join(str(r['best_kept_rank']) for r in rows)} |"
             )
-        lines.append("")
+        lines += ["", *_bias_table(results), ""]
     return "\n".join(lines)
+
+
+def _bias_table(results: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Per study: the short-horizon bias (see ``horizon_bias``)."""
+    header = " | ".join(f"rho at epoch {s} | top quarter below the epoch-{s} median"
+                        for s in BIAS_STEPS)  # fmt: skip
+    lines = [
+        "Which trials look good early: Spearman's rho between log learning rate and the score "
+        "(positive: a larger step size scores better), at the epochs a median rule judges and "
+        "at the end, and how many of the top quarter of complete trials (by final score) were "
+        "below the median of all trials at that epoch.",
+        "",
+        f"| study seed | {header} | rho at the end |",
+        "| --- | " + "--- | " * (2 * len(BIAS_STEPS)) + "--- |",
+    ]
+    for result in results:
+        bias = horizon_bias(result)
+        cells = " | ".join(f"{bias[f'rho_{s}']:+.2f} | {bias[f'below_{s}']} of {bias['top']}"
+                           for s in BIAS_STEPS)  # fmt: skip
+        lines.append(f"| {result['seed']} | {cells} | {bias['final']:+.2f} |")
+    return lines
 
 
 def main() -> None:
