@@ -278,9 +278,9 @@ def pruning_report(trials: int) -> str:
         "The machine is shared: short niced jobs (tests, GP benchmarks) ran beside some of "
         "these studies, so wall times are indicative; epochs do not depend on load.",
         "",
-        "| problem | pruner | seeds | epochs | wall s | pruned trials | re-scored best "
-        "(seed 1) | confirmed (seed 2) | paired with none: gap, epochs ratio |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| problem | pruner | seeds | epochs | wall s | pruned trials | step size proposed | "
+        "re-scored best (seed 1) | confirmed (seed 2) | paired with none: gap, epochs ratio |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     any_unpruned = False
     for problem in PROBLEMS:
@@ -300,13 +300,16 @@ def pruning_report(trials: int) -> str:
                 f"{statistics.median(r['epochs'] for r in rows):,.0f} | "
                 f"{statistics.median(r['seconds'] for r in rows):.0f} | "
                 f"{statistics.median(r['states'].get('pruned', 0) for r in rows):.0f} | "
-                f"{_spread(scores, problem)} | {_spread(confirmed, problem)} | "
+                f"{_step_size(rows)} | {_spread(scores, problem)} | "
+                f"{_spread(confirmed, problem)} | "
                 f"{_paired(rows, unpruned, problem) if pruner != 'none' else _sd(rows, problem)} |"
             )
     if any_unpruned:
         lines += [
             "",
-            "Paired with none: per study seed, the pruned study's confirmed score minus the "
+            "Step size proposed: the median `learning_rate_init` of a study's trials, median "
+            "[min, max] over seeds. Paired with none: per study seed, the pruned study's "
+            "confirmed score minus the "
             "unpruned study's on the same seed (median [min, max]; lower is better for RMSE, "
             "higher for accuracy), and the epochs of the unpruned study over the pruned one's. "
             "The none row gives the yardstick (the issue asks for a pruned best within one "
@@ -316,6 +319,14 @@ def pruning_report(trials: int) -> str:
             "rows also had n_warmup_steps 50).",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _step_size(rows: list[dict[str, Any]]) -> str:
+    """Median over seeds of the median learning_rate_init a study's trials were given: a
+    stopping rule that favours fast learners pushes the GP towards larger steps."""
+    per_study = [statistics.median(t["params"]["learning_rate_init"] for t in r["history"])
+                 for r in rows]  # fmt: skip
+    return f"{statistics.median(per_study):.4f} [{min(per_study):.4f}, {max(per_study):.4f}]"
 
 
 def _sd(rows: list[dict[str, Any]], problem: str) -> str:
