@@ -198,7 +198,9 @@ def tuned_report(trials: int) -> str:
         "`bench/tuned_mlp.py`.",
         "",
         f"Each study: the service's default strategy (GP, expected improvement), {trials} "
-        f"trials, with or without the median pruner, {WORKERS} trainer workers, "
+        "trials, one row per arm (no pruner, the median rule, successive halving, or "
+        "median-3x: the median rule with 3 x 5-fold CV per trial), "
+        f"{WORKERS} trainer workers, "
         f"{STUDY_FOLDS}-fold CV with CV seed 0 (one split, so noisier than the re-score; the "
         "re-score is what counts). "
         f"Afterwards the top {TOP} trials by the GP's posterior mean (`GET .../ranking`) are "
