@@ -5,8 +5,8 @@ Run from the repository root (about an hour on 2 cores for the default arms and 
     .venv/bin/python bench/tuned_mlp.py run [--pruners none,median] [--seeds 0,1,2] [--trials 50]
     .venv/bin/python bench/tuned_mlp.py report
 
-``--pruners`` takes arms: a pruner (none, median, successive_halving) or median-3x (the
-median rule with 3 x 5-fold CV per trial).
+``--pruners`` takes arms: a pruner (none, median, successive_halving, hyperband) or
+median-3x (the median rule with 3 x 5-fold CV per trial).
 
 ``run``: for every problem, pruner and seed, start ``hpo serve`` on a temporary SQLite file,
 create a study with the service's default strategy (GP with expected improvement) and that
@@ -56,6 +56,13 @@ PROBLEMS = ("breast-cancer", "concrete")
 PRUNERS: dict[str, dict[str, Any]] = {
     **DEMO_PRUNERS,  # the demo's none / median, so its comment's figures are these runs'
     "successive_halving": {"name": "successive_halving", "min_resource": 20, "reduction_factor": 3},
+    # brackets from the same first rung up to the trainer's epoch cap (DEFAULT_MAX_ITER)
+    "hyperband": {
+        "name": "hyperband",
+        "min_resource": 20,
+        "max_resource": 500,
+        "reduction_factor": 3,
+    },
 }
 REPEATED = {"median-3x": ("median", 3)}
 """Arms whose trials repeat the CV (name: pruner, repetitions): 3 x 5-fold per trial with CV
@@ -198,7 +205,8 @@ def tuned_report(trials: int) -> str:
         "`bench/tuned_mlp.py`.",
         "",
         f"Each study: the service's default strategy (GP, expected improvement), {trials} "
-        "trials, one row per arm (no pruner, the median rule, successive halving, or "
+        "trials, one row per arm (no pruner, the median rule, successive halving, Hyperband "
+        "(rungs from epoch 20 up to the 500-epoch cap, factor 3), or "
         "median-3x: the median rule with 3 x 5-fold CV per trial), "
         f"{WORKERS} trainer workers, "
         f"{STUDY_FOLDS}-fold CV with CV seed 0 (one split, so noisier than the re-score; the "
