@@ -24,6 +24,9 @@ from hpo_service.optimisation.gp.kernel import Array
 
 CHUNK = 512
 REFERENCE_MARGIN = 0.1
+BEYOND_FRONT = 0.5
+"""Where the acquisition's reference point sits between the front's nadir (0) and the nadir
+of every observation (1); docs/benchmarks/multi_objective.md gives the measurements."""
 
 
 def nondominated(points: Array) -> np.ndarray:
@@ -106,3 +109,30 @@ def derived_reference(points: Array) -> Array:
     width = ideal - nadir
     width = np.where(width > 0.0, width, np.maximum(np.abs(nadir), 1.0))
     return np.asarray(nadir - REFERENCE_MARGIN * width, dtype=np.float64)
+
+
+def acquisition_reference(feasible: Array, observed: Array) -> Array:
+    """The reference point EHVI uses when the study declares none (maximised).
+
+    Each objective's reference lies halfway from the nadir of the feasible front to the
+    worst value observed (``BEYOND_FRONT``), and at least a tenth of the front's range
+    below the front (``derived_reference``'s margin, used alone when nothing lies beyond).
+    Two simpler rules fail in opposite ways (both measured): from every observation, the
+    worst early random samples set the box, far beyond the front, and EHVI spends its
+    evaluations stretching the front's ends (three objectives: DTLZ2 loses to Optuna's
+    GPSampler); from the front alone, the box shrinks with the front, and a one-point front
+    leaves a sliver the engine never leaves (ZDT1 collapsed to f1 <= 0.1). Halfway keeps
+    the box at least half as wide as the observed spread beyond the front.
+    """
+    feasible = np.asarray(feasible, dtype=np.float64)
+    observed = np.asarray(observed, dtype=np.float64)
+    if not len(feasible):
+        return derived_reference(observed)
+    if not len(observed):
+        return derived_reference(feasible)
+    front = feasible[nondominated(feasible)]
+    nadir = front.min(axis=0)
+    beyond = np.maximum(nadir - observed.min(axis=0), 0.0)
+    margin = np.maximum(REFERENCE_MARGIN * (front.max(axis=0) - nadir), BEYOND_FRONT * beyond)
+    margin = np.where(margin > 0.0, margin, REFERENCE_MARGIN * np.maximum(np.abs(nadir), 1.0))
+    return np.asarray(nadir - margin, dtype=np.float64)

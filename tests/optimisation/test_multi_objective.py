@@ -15,7 +15,13 @@ from hpo_service.optimisation.encoding import decode, snap
 from hpo_service.optimisation.gp.outcome_proposer import OutcomeProposer
 from hpo_service.optimisation.gp.outcomes import log_ehvi
 from hpo_service.optimisation.gp.strategy import GPStrategy
-from hpo_service.optimisation.pareto import boxes, derived_reference, hypervolume, nondominated
+from hpo_service.optimisation.pareto import (
+    acquisition_reference,
+    boxes,
+    derived_reference,
+    hypervolume,
+    nondominated,
+)
 from hpo_service.optimisation.random_search import sobol_points
 from tests.optimisation.conftest import STRATEGY_CONFIGS, toy_objective
 
@@ -188,12 +194,39 @@ def test_derived_reference_is_the_nadir_worsened_by_a_tenth_of_the_range() -> No
     assert derived_reference(points) == pytest.approx([0.78, -32.0])
 
 
-def test_derived_reference_spans_every_observation_so_a_small_feasible_front_can_grow() -> None:
+def test_acquisition_reference_lies_halfway_from_the_front_to_the_worst_observation() -> None:
+    front = np.array([[1.0, 0.0], [0.0, 1.0]])
+    observed = np.vstack([front, [[-3.0, -1.0]]])
+    assert acquisition_reference(front, observed) == pytest.approx([-1.5, -0.5])
+
+
+def test_acquisition_reference_ignores_dominated_feasible_points() -> None:
+    feasible = np.array([[1.0, 0.0], [0.0, 1.0], [-0.5, -0.5]])
+    # the front's nadir is (0, 0); the dominated point is the worst observation
+    assert acquisition_reference(feasible, feasible) == pytest.approx([-0.25, -0.25])
+
+
+def test_acquisition_reference_keeps_a_one_point_front_from_shrinking_the_box() -> None:
+    # the ZDT1 collapse: a front of one point at f1 = 0 (maximised: -0). From the front alone
+    # the box would be 0.1 wide in f1; halfway to the worst observation it is half the spread
+    feasible = np.array([[0.0, -0.5]])
+    observed = np.vstack([feasible, [[-1.0, -2.0], [-0.4, -3.0]]])
+    reference = acquisition_reference(feasible, observed)
+    assert reference == pytest.approx([-0.5, -1.75])
+
+
+def test_acquisition_reference_of_identical_points_uses_the_fallback_margin() -> None:
+    points = np.array([[2.0, -30.0], [2.0, -30.0]])
+    assert acquisition_reference(points, points) == pytest.approx([1.8, -33.0])
+    assert acquisition_reference(np.empty((0, 2)), points) == pytest.approx([1.8, -33.0])
+
+
+def test_acquisition_reference_spans_infeasible_observations_so_a_small_front_can_grow() -> None:
     # maximise x and 1 - x subject to x <= 0.15; the feasible points seen so far are bunched
     # at x <= 0.1. A reference point derived from those alone would lie just below them
     # (f2 >= 0.89), so extending the front towards larger x would earn no hypervolume; the
-    # reference from every observation, infeasible ones included, makes x in (0.1, 0.15] worth
-    # trying.
+    # reference reaching towards every observation, infeasible ones included, makes x in
+    # (0.1, 0.15] worth trying.
     space = SearchSpace((FloatParam("x", 0.0, 1.0),))
     xs = [0.02, 0.06, 0.1, 0.3, 0.5, 0.7, 0.9]
     observations = tuple(Observation({"x": x}, x, (x, 1.0 - x), (x - 0.15,)) for x in xs)

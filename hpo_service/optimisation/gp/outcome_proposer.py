@@ -22,7 +22,7 @@ from hpo_service.optimisation.gp.options import EngineOptions
 from hpo_service.optimisation.gp.outcomes import OutcomeModels, OutcomeSurface
 from hpo_service.optimisation.gp.proposer import PreparedProposals, _shortlist, candidate_pool
 from hpo_service.optimisation.gp.surrogate import build_surrogate, cube_of
-from hpo_service.optimisation.pareto import boxes, derived_reference, nondominated
+from hpo_service.optimisation.pareto import acquisition_reference, boxes, nondominated
 from hpo_service.optimisation.random_search import RandomProposer
 
 INCUMBENTS = 8
@@ -90,13 +90,13 @@ class OutcomeProposer(PreparedProposals):
         )
 
     def _reference(self) -> Array:
-        """The declared reference point, else one derived from every observation, feasible
-        or not: derived from the feasible ones alone it would sit just below them while few
-        are known (a corner of the front), and no point beyond that corner would earn any
-        improvement however likely feasible it is."""
+        """The declared reference point, else ``acquisition_reference``: between the
+        feasible front and the worst observation, feasible or not (derived from the
+        feasible ones alone it would sit just below them while few are known, and no point
+        beyond that corner of the front would earn any improvement)."""
         if self.reference is not None:
             return self.reference
-        return derived_reference(self.observed if len(self.observed) else self.feasible)
+        return acquisition_reference(self.feasible, self.observed)
 
 
 def build_outcome_proposer(
