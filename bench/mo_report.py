@@ -304,10 +304,33 @@ def variant_section(runs: dict[str, dict[str, dict[int, dict[str, Any]]]]) -> li
         "0.316-0.317; from every observation: 2 of 10 at 0.24): which piece the engine "
         "settles on varies with rule and seed. The halfway rule is a measured compromise on "
         "the four development problems, not a derivation; VehicleSafety, added afterwards, "
-        "checks it on a problem that played no part in the choice. A study that knows its "
-        "reference point should declare it.",
+        "checks it on a problem that played no part in the choice, and there it loses: "
+        + _held_out(runs)
+        + " A study that knows its reference point should declare it.",
         "",
     ]
+
+
+def _held_out(runs: dict[str, dict[str, dict[int, dict[str, Any]]]]) -> str:
+    """The held-out problem's verdict on the reference-point rules, in words."""
+    by_method = runs.get("vehicle_safety", {})
+    seeds = sorted(by_method.get("engine", {}))
+    if not seeds:
+        return "(not run yet)."
+    kept = statistics.median(by_method["engine"][s]["hypervolume"][-1] for s in seeds)
+    gp = [r["hypervolume"][-1] for r in by_method.get("optuna_gp", {}).values()]
+    rival = f", Optuna's GPSampler {statistics.median(gp):.4g}" if gp else ""
+    return (
+        f"median {kept:.4g} with the halfway rule against "
+        f"{_median_on('every_observation', 'vehicle_safety', seeds)} from every "
+        f"observation{rival}. Its standard reference point (BoTorch's, 1.1 times the true "
+        "front's nadir in raw units) lies far beyond anything sampled (mass 1,865 against "
+        "at most about 1,700 observed; intrusion 0.29 against at most about 0.16), so it "
+        "counts the front's extreme ends, which a box drawn close to the front does not "
+        "reward. DTLZ2's reference (1.1 against a front reaching 1.0) is the opposite case. "
+        "None of the rules measured does well on both; the development problems chose "
+        "halfway, and the held-out one is reported as it fell."
+    )
 
 
 def _optuna_version() -> str:
