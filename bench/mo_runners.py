@@ -6,7 +6,9 @@ a hypervolume curve. The engine runners go through ``optimisation.base.suggest``
 history the service would build (``service.suggestions.outcome_history``): objectives
 sign-flipped to maximise, constraints as slacks ``g <= 0``, no declared reference point
 (the engine derives one from the observations, as for a study that declares none; Optuna's
-samplers are not given one either).
+samplers are not given one either), except ``engine_declared``, which is given the
+problem's reference point, as a study that declares it (outside the comparison with
+Optuna: it knows what the others are not told).
 """
 
 from __future__ import annotations
@@ -41,13 +43,17 @@ def observation(params: Params, evaluation: Evaluation) -> Observation:
 
 
 def _run_strategy(
-    strategy: Strategy, problem: MOProblem, seed: int, budget: int
+    strategy: Strategy,
+    problem: MOProblem,
+    seed: int,
+    budget: int,
+    reference: tuple[float, ...] | None = None,
 ) -> list[Evaluation]:
     clear_cache()
     observations: list[Observation] = []
     evaluations: list[Evaluation] = []
     for _ in range(budget):
-        history = History(completed=tuple(observations))
+        history = History(completed=tuple(observations), reference_point=reference)
         params = suggest(strategy, problem.space, history, 1, seed)[0]
         evaluations.append(problem(params))
         observations.append(observation(params, evaluations[-1]))
@@ -59,6 +65,14 @@ def engine_runner(problem: MOProblem, seed: int, budget: int) -> list[Evaluation
     factory = GPFactory()
     strategy = factory.build(factory.normalise({"name": "gp"}, problem.space))
     return _run_strategy(strategy, problem, seed, budget)
+
+
+def engine_declared_runner(problem: MOProblem, seed: int, budget: int) -> list[Evaluation]:
+    """The gp strategy told the problem's reference point, as a study that declares it."""
+    factory = GPFactory()
+    strategy = factory.build(factory.normalise({"name": "gp"}, problem.space))
+    reference = tuple(-v for v in problem.reference)  # maximised, as the service passes it
+    return _run_strategy(strategy, problem, seed, budget, reference)
 
 
 def random_runner(problem: MOProblem, seed: int, budget: int) -> list[Evaluation]:
@@ -114,6 +128,7 @@ def optuna_runner(kind: str) -> Runner:
 
 METHODS: dict[str, Runner] = {
     "engine": engine_runner,
+    "engine_declared": engine_declared_runner,
     "optuna_gp": optuna_runner("gp"),
     "nsga2": optuna_runner("nsga2"),
     "tpe": optuna_runner("tpe"),
@@ -122,6 +137,7 @@ METHODS: dict[str, Runner] = {
 
 LABELS = {
     "engine": "this engine (gp: EHVI x PoF)",
+    "engine_declared": "this engine, reference point declared",
     "optuna_gp": "Optuna GPSampler",
     "nsga2": "Optuna NSGAIISampler",
     "tpe": "Optuna TPESampler",
