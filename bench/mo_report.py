@@ -217,23 +217,21 @@ def header(run: dict[str, Any]) -> list[str]:
         "kept in bench/results/multi_objective/superseded/ and compared below (the engine "
         "before the length-scale prior with Optuna's 1/l^2 term, d92cd31, is in "
         "before_length_scale_prior/: BraninCurrin "
-        + _old("before_length_scale_prior", "branin_currin")
+        + _old_rule("branin_currin")
         + ", DTLZ2 "
-        + _old("before_length_scale_prior", "dtlz2")
+        + _old_rule("dtlz2")
         + ", C2-DTLZ2 "
-        + _old("before_length_scale_prior", "c2dtlz2")
+        + _old_rule("c2dtlz2")
         + ", ZDT1 mixed "
-        + _old("before_length_scale_prior", "zdt1_mixed")
+        + _old_rule("zdt1_mixed")
         + " at 100 evaluations).",
         "",
     ]
 
 
-def _old(rule: str, problem: str) -> str:
-    """Median final hypervolume of the superseded engine runs of one rule and problem."""
-    files = sorted((RESULTS / "superseded" / rule).glob(f"{problem}__engine__seed*.json"))
-    values = [json.loads(f.read_text())["hypervolume"][-1] for f in files]
-    return f"{statistics.median(values):.4g} ({len(values)} seeds)" if values else "-"
+def _old_rule(problem: str) -> str:
+    """The engine before the length-scale prior, every seed it ran."""
+    return _median_on("before_length_scale_prior", problem, unit=" seeds")
 
 
 VARIANTS = {
@@ -244,15 +242,13 @@ VARIANTS = {
 """Superseded reference-point rules (subdirectories of superseded/): their column titles."""
 
 
-def _median_on(rule: str, problem: str, seeds: list[int]) -> str:
-    """Median final hypervolume of a superseded rule on the given seeds (those it ran)."""
-    folder = RESULTS / "superseded" / rule
-    values = [
-        json.loads(f.read_text())["hypervolume"][-1]
-        for s in seeds
-        if (f := folder / f"{problem}__engine__seed{s}.json").exists()
-    ]
-    return f"{statistics.median(values):.4g} ({len(values)})" if values else "-"
+def _median_on(rule: str, problem: str, seeds: list[int] | None = None, unit: str = "") -> str:
+    """Median final hypervolume of a superseded rule's engine runs, on the given seeds (those
+    it ran) or on all of them, with the count in brackets."""
+    files = sorted((RESULTS / "superseded" / rule).glob(f"{problem}__engine__seed*.json"))
+    runs = [json.loads(f.read_text()) for f in files]
+    values = [r["hypervolume"][-1] for r in runs if seeds is None or r["seed"] in seeds]
+    return f"{statistics.median(values):.4g} ({len(values)}{unit})" if values else "-"
 
 
 def variant_section(runs: dict[str, dict[str, dict[int, dict[str, Any]]]]) -> list[str]:

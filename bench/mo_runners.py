@@ -60,19 +60,21 @@ def _run_strategy(
     return evaluations
 
 
-def engine_runner(problem: MOProblem, seed: int, budget: int) -> list[Evaluation]:
-    """This service's gp strategy with its defaults (EHVI x probability of feasibility)."""
+def engine_runner(
+    problem: MOProblem, seed: int, budget: int, declared: bool = False
+) -> list[Evaluation]:
+    """This service's gp strategy with its defaults (EHVI x probability of feasibility);
+    ``declared``: told the problem's reference point, as a study that declares it."""
     factory = GPFactory()
     strategy = factory.build(factory.normalise({"name": "gp"}, problem.space))
-    return _run_strategy(strategy, problem, seed, budget)
+    # maximised, as the service passes it
+    reference = tuple(-v for v in problem.reference) if declared else None
+    return _run_strategy(strategy, problem, seed, budget, reference)
 
 
 def engine_declared_runner(problem: MOProblem, seed: int, budget: int) -> list[Evaluation]:
-    """The gp strategy told the problem's reference point, as a study that declares it."""
-    factory = GPFactory()
-    strategy = factory.build(factory.normalise({"name": "gp"}, problem.space))
-    reference = tuple(-v for v in problem.reference)  # maximised, as the service passes it
-    return _run_strategy(strategy, problem, seed, budget, reference)
+    """The gp strategy told the problem's reference point."""
+    return engine_runner(problem, seed, budget, declared=True)
 
 
 def random_runner(problem: MOProblem, seed: int, budget: int) -> list[Evaluation]:

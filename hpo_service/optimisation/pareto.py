@@ -112,7 +112,8 @@ def derived_reference(points: Array) -> Array:
 
 
 def acquisition_reference(feasible: Array, observed: Array) -> Array:
-    """The reference point EHVI uses when the study declares none (maximised).
+    """The reference point EHVI uses when the study declares none (maximised); ``observed``
+    holds every observation, ``feasible`` among them.
 
     Each objective's reference lies halfway from the nadir of the feasible front to the
     worst value observed (``BEYOND_FRONT``), and at least a tenth of the front's range
@@ -128,8 +129,6 @@ def acquisition_reference(feasible: Array, observed: Array) -> Array:
     observed = np.asarray(observed, dtype=np.float64)
     if not len(feasible):
         return derived_reference(observed)
-    if not len(observed):
-        return derived_reference(feasible)
     front = feasible[nondominated(feasible)]
     nadir = front.min(axis=0)
     beyond = np.maximum(nadir - observed.min(axis=0), 0.0)

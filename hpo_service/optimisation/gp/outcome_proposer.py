@@ -35,12 +35,11 @@ class OutcomeProposer(PreparedProposals):
     space: SearchSpace
     models: OutcomeModels
     feasible: Array  # maximised objective values of the feasible observations (n_f x m)
-    reference: Array | None  # maximised; None: derived from ``observed``
+    reference: Array  # maximised: the declared one, else ``acquisition_reference``
     pool: Array
     taken: frozenset[tuple[Any, ...]]
     options: EngineOptions
     fallback: RandomProposer
-    observed: Array = field(default_factory=lambda: np.empty((0, 0)))  # every observation
     prepared_for: frozenset[tuple[Any, ...]] = frozenset()
     prepared: Params | None = None
     shortlist: Array = field(default_factory=lambda: np.empty((0, 0)))
@@ -83,20 +82,10 @@ class OutcomeProposer(PreparedProposals):
                 front = np.vstack([front, np.column_stack(believed_obj)[ok]])
         lower = upper = None
         if front is not None:
-            reference = self._reference()
-            lower, upper = boxes(front, self.models.standardised(reference[None, :])[0])
+            lower, upper = boxes(front, self.models.standardised(self.reference[None, :])[0])
         return OutcomeSurface(
             self.space, tuple(objectives), tuple(slacks), thresholds, lower, upper, scale
         )
-
-    def _reference(self) -> Array:
-        """The declared reference point, else ``acquisition_reference``: between the
-        feasible front and the worst observation, feasible or not (derived from the
-        feasible ones alone it would sit just below them while few are known, and no point
-        beyond that corner of the front would earn any improvement)."""
-        if self.reference is not None:
-            return self.reference
-        return acquisition_reference(self.feasible, self.observed)
 
 
 def build_outcome_proposer(
@@ -125,10 +114,16 @@ def build_outcome_proposer(
     observed = np.array([o.objectives for o in observations], dtype=np.float64).reshape(-1, m)
     incumbents = _incumbents(space, observations, feasible, values)
     pool = candidate_pool(space, objectives[0], incumbents, rng, options)
-    ref = None if reference is None else np.asarray(reference, dtype=np.float64)
-    return OutcomeProposer(
-        space, models, values, ref, pool, fallback.taken, options, fallback, observed
-    )
+    # resolved once per fit, not per acquisition surface (surfaces are rebuilt under the
+    # lock for every pending trial): the declared point, else one between the feasible front
+    # and the worst observation, feasible or not (derived from the feasible ones alone it
+    # would sit just below them while few are known, and no point beyond that corner of
+    # the front would earn any improvement)
+    if reference is None:
+        ref = acquisition_reference(values, observed)
+    else:
+        ref = np.asarray(reference, dtype=np.float64)
+    return OutcomeProposer(space, models, values, ref, pool, fallback.taken, options, fallback)
 
 
 def _single(observation: Observation, value: float) -> Observation:
