@@ -75,6 +75,22 @@ def test_boxes_give_the_exact_improvement_of_any_new_point(m: int) -> None:
         assert inside == pytest.approx(expected, abs=1e-12)
 
 
+def test_boxes_merge_neighbouring_cells_and_stay_exact() -> None:
+    rng = np.random.default_rng(7)
+    points = rng.random((400, 3))
+    points /= np.linalg.norm(points, axis=1, keepdims=True)
+    front = points[nondominated(points)]
+    reference = np.full(3, -0.1)
+    lower, upper = boxes(front, reference)
+    assert len(front) > 30
+    assert len(lower) < (len(front) + 1) ** 2 / 4  # the unmerged grid has (n + 1)^2
+    for _ in range(50):
+        y = rng.uniform(-0.1, 1.1, 3)
+        inside = np.clip(np.minimum(upper, y) - lower, 0.0, None).prod(axis=1).sum()
+        gain = hypervolume(np.vstack([front, y]), reference) - hypervolume(front, reference)
+        assert inside == pytest.approx(gain, abs=1e-12)
+
+
 @pytest.mark.parametrize("m", [2, 3])
 def test_ehvi_matches_monte_carlo(m: int) -> None:
     rng = np.random.default_rng(20 + m)
