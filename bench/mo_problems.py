@@ -25,6 +25,13 @@
   (246.82, from Tanabe and Ishibuchi's approximate front) as in BoTorch's
   ``VehicleSafety``. Added after the acquisition's reference-point rule was chosen on the
   four problems above, as a check on a problem that played no part in choosing it.
+- ``disc_brake``: disc brake design, 2 objectives (mass, stopping time) of 4 continuous
+  variables (inner and outer radius, engaging force, number of friction surfaces) with 4
+  constraints (Ray and Liew 2002; Tanabe and Ishibuchi 2020), as in BoTorch's
+  ``DiscBrake``, whose reference point (5.7771, 3.9651) is theirs; BoTorch's slacks are
+  feasible when >= 0, so the constraints here are their negatives. Added as a second
+  held-out problem, after the reference rule's payoff-table widening was written and
+  before it was run on this problem.
 """
 
 from __future__ import annotations
@@ -131,6 +138,20 @@ def _vehicle_safety(params: Mapping[str, object]) -> Evaluation:
     return (float(mass), float(acceleration), float(intrusion)), ()
 
 
+def _disc_brake(params: Mapping[str, object]) -> Evaluation:
+    x1, x2, x3, x4 = _floats(params, 4)
+    sq_diff, cub_diff = x2**2 - x1**2, x2**3 - x1**3
+    mass = 4.9e-5 * sq_diff * (x4 - 1.0)
+    stopping_time = 9.82e6 * sq_diff / (x3 * x4 * cub_diff)
+    slacks = (
+        x2 - x1 - 20.0,
+        0.4 - x3 / (3.14 * sq_diff),
+        1.0 - 2.22e-3 * x3 * cub_diff / sq_diff**2,
+        2.66e-2 * x3 * x4 * cub_diff / sq_diff - 900.0,
+    )
+    return (float(mass), float(stopping_time)), tuple(-float(g) for g in slacks)
+
+
 def _unit(n: int) -> SearchSpace:
     return SearchSpace(tuple(FloatParam(f"x{i}", 0.0, 1.0) for i in range(n)))
 
@@ -180,6 +201,21 @@ PROBLEMS: dict[str, MOProblem] = {
             0,
             _vehicle_safety,
             246.81607081187002,
+        ),
+        MOProblem(
+            "disc_brake",
+            "DiscBrake (2 obj., d=4, 4 constraints; held out)",
+            SearchSpace(
+                (
+                    FloatParam("x0", 55.0, 80.0),
+                    FloatParam("x1", 75.0, 110.0),
+                    FloatParam("x2", 1000.0, 3000.0),
+                    FloatParam("x3", 11.0, 20.0),
+                )
+            ),
+            (5.7771, 3.9651),
+            4,
+            _disc_brake,
         ),
     )
 }

@@ -129,9 +129,13 @@ def derived_reference(points: Array) -> Array:
     return np.asarray(nadir - REFERENCE_MARGIN * width, dtype=np.float64)
 
 
-def acquisition_reference(feasible: Array, observed: Array) -> Array:
+def acquisition_reference(
+    feasible: Array, observed: Array, payoff: Array | None = None
+) -> Array:
     """The reference point EHVI uses when the study declares none (maximised); ``observed``
-    holds every observation, ``feasible`` among them.
+    holds every observation, ``feasible`` among them, ``payoff`` (optional, m x m) the
+    objective values the models predict where each objective is at its best (row i: the
+    predicted optimum of objective i).
 
     Each objective's reference lies halfway from the nadir of the feasible front to the
     worst value observed (``BEYOND_FRONT``), and at least a tenth of the front's range
@@ -142,6 +146,15 @@ def acquisition_reference(feasible: Array, observed: Array) -> Array:
     GPSampler); from the front alone, the box shrinks with the front, and a one-point front
     leaves a sliver the engine never leaves (ZDT1 collapsed to f1 <= 0.1). Halfway keeps
     the box at least half as wide as the observed spread beyond the front.
+
+    Both rules only see what has been observed, and the ends of the true front can lie
+    beyond it: a trade-off reached only by making one objective worse than any sample did
+    (VehicleSafety's lowest acceleration comes with an intrusion no random sample reached)
+    sits outside the box, earns no improvement and is never explored. ``payoff`` widens
+    the box to the predicted nadir, the worst value of each objective over the predicted
+    individual optima (the payoff table; Benayoun et al. 1971, Miettinen 1999 ch. 2.4),
+    less a tenth of its distance to the best, and never further than one observed range
+    beyond the worst observation.
     """
     feasible = np.asarray(feasible, dtype=np.float64)
     observed = np.asarray(observed, dtype=np.float64)
@@ -152,4 +165,12 @@ def acquisition_reference(feasible: Array, observed: Array) -> Array:
     beyond = np.maximum(nadir - observed.min(axis=0), 0.0)
     margin = np.maximum(REFERENCE_MARGIN * (front.max(axis=0) - nadir), BEYOND_FRONT * beyond)
     margin = np.where(margin > 0.0, margin, REFERENCE_MARGIN * np.maximum(np.abs(nadir), 1.0))
-    return np.asarray(nadir - margin, dtype=np.float64)
+    reference = nadir - margin
+    if payoff is not None:
+        payoff = np.asarray(payoff, dtype=np.float64)
+        predicted = payoff.min(axis=0)
+        best = np.maximum(payoff.max(axis=0), front.max(axis=0))
+        widened = predicted - REFERENCE_MARGIN * (best - predicted)
+        low, high = observed.min(axis=0), observed.max(axis=0)
+        reference = np.minimum(reference, np.maximum(widened, low - (high - low)))
+    return np.asarray(reference, dtype=np.float64)

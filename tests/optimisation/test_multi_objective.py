@@ -252,3 +252,45 @@ def test_acquisition_reference_spans_infeasible_observations_so_a_small_front_ca
     assert proposer.surface([]).lower is not None
     proposal = float(proposer.propose([], 1)[0]["x"])
     assert 0.11 < proposal < 0.3
+
+
+def test_acquisition_reference_widens_to_the_predicted_nadir_of_the_payoff_table() -> None:
+    front = np.array([[1.0, 0.0], [0.0, 1.0]])
+    observed = np.vstack([front, [[-3.0, -1.0]]])
+    # row i: the predicted optimum of objective i; objective 2 is predicted to reach -2.0
+    # where objective 1 is best, beyond anything observed (-1.0)
+    payoff = np.array([[1.2, -2.0], [-0.4, 1.1]])
+    reference = acquisition_reference(front, observed, payoff)
+    # objective 1: halfway (-1.5) is already wider than the payoff's -0.4 - 0.16
+    # objective 2: the predicted nadir -2.0 less a tenth of its distance to 1.1
+    assert reference == pytest.approx([-1.5, -2.31])
+
+
+def test_acquisition_reference_never_widens_beyond_one_observed_range() -> None:
+    front = np.array([[1.0, 0.0], [0.0, 1.0]])
+    observed = np.vstack([front, [[-3.0, -1.0]]])
+    wild = np.array([[1.0, -500.0], [-500.0, 1.0]])
+    # observed ranges 4 and 2 below the worst observations -3 and -1
+    assert acquisition_reference(front, observed, wild) == pytest.approx([-7.0, -3.0])
+
+
+def test_acquisition_reference_is_not_narrowed_by_the_payoff_table() -> None:
+    front = np.array([[1.0, 0.0], [0.0, 1.0]])
+    observed = np.vstack([front, [[-3.0, -1.0]]])
+    narrow = np.array([[1.0, 0.5], [0.5, 1.0]])
+    assert acquisition_reference(front, observed, narrow) == pytest.approx([-1.5, -0.5])
+
+
+def test_the_gp_extends_a_front_whose_ends_lie_beyond_the_observations() -> None:
+    # maximise (x, -x): every point is Pareto-optimal, the observations cover x in
+    # [0.3, 0.7] only. A reference from the observations alone closes the box at x = 0.26
+    # and 0.74 and the proposal fills a gap inside; the models predict both ends beyond
+    space = SearchSpace((FloatParam("x", 0.0, 1.0), FloatParam("z", 0.0, 1.0)))
+    observations = tuple(
+        Observation({"x": float(x), "z": 0.0}, float(x), (float(x), float(-x)))
+        for x in np.linspace(0.3, 0.7, 9)
+    )
+    strategy = build_strategy(normalise_strategy({"name": "gp", "n_initial": 4}, space))
+    for seed in range(3):
+        x = float(suggest(strategy, space, History(observations), 1, seed=seed)[0]["x"])
+        assert x <= 0.2 or x >= 0.8

@@ -120,10 +120,27 @@ def build_outcome_proposer(
     # would sit just below them while few are known, and no point beyond that corner of
     # the front would earn any improvement)
     if reference is None:
-        ref = acquisition_reference(values, observed)
+        payoff = _payoff(space, models, pool) if len(values) else None
+        ref = acquisition_reference(values, observed, payoff)
     else:
         ref = np.asarray(reference, dtype=np.float64)
     return OutcomeProposer(space, models, values, ref, pool, fallback.taken, options, fallback)
+
+
+def _payoff(space: SearchSpace, models: OutcomeModels, pool: Array) -> Array:
+    """The payoff table (m x m, maximised objective units): row i holds every objective's
+    posterior mean at the pool point with the best mean of objective i, among the points
+    predicted feasible (all of them when none is)."""
+    x = to_features(space, pool) * models.objectives[0].scale
+    means = np.column_stack(
+        [s.posterior.predict(x)[0] * s.y_sd + s.y_mean for s in models.objectives]
+    )
+    ok = np.ones(len(pool), dtype=bool)
+    for slack, threshold in zip(models.slacks, models.thresholds(), strict=True):
+        ok &= slack.posterior.predict(x)[0] <= threshold
+    if ok.any():
+        means = means[ok]
+    return np.asarray(means[np.argmax(means, axis=0)], dtype=np.float64)
 
 
 def _single(observation: Observation, value: float) -> Observation:
