@@ -129,9 +129,7 @@ def derived_reference(points: Array) -> Array:
     return np.asarray(nadir - REFERENCE_MARGIN * width, dtype=np.float64)
 
 
-def acquisition_reference(
-    feasible: Array, observed: Array, payoff: Array | None = None
-) -> Array:
+def acquisition_reference(feasible: Array, observed: Array, payoff: Array | None = None) -> Array:
     """The reference point EHVI uses when the study declares none (maximised); ``observed``
     holds every observation, ``feasible`` among them, ``payoff`` (optional, m x m) the
     objective values the models predict where each objective is at its best (row i: the
