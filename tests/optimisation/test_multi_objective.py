@@ -12,7 +12,7 @@ from hpo_service.domain import FloatParam, History, Observation, SearchSpace
 from hpo_service.optimisation import build_strategy, normalise_strategy
 from hpo_service.optimisation.base import suggest
 from hpo_service.optimisation.encoding import decode, snap
-from hpo_service.optimisation.gp.outcome_proposer import OutcomeProposer
+from hpo_service.optimisation.gp.outcome_proposer import OutcomeProposer, spread
 from hpo_service.optimisation.gp.outcomes import log_ehvi
 from hpo_service.optimisation.gp.strategy import GPStrategy
 from hpo_service.optimisation.pareto import (
@@ -294,3 +294,16 @@ def test_the_gp_extends_a_front_whose_ends_lie_beyond_the_observations() -> None
     for seed in range(3):
         x = float(suggest(strategy, space, History(observations), 1, seed=seed)[0]["x"])
         assert x <= 0.2 or x >= 0.8
+
+
+def test_incumbents_spread_over_the_front_from_each_objectives_best() -> None:
+    # a front of 50 points in the order found; perturbing only the first 8 found would
+    # leave the rest of the front without local candidates
+    angles = np.linspace(0.0, np.pi / 2, 50)
+    front = np.column_stack([np.cos(angles), np.sin(angles)])
+    chosen = spread(front, 8)
+    assert chosen[:2] == [0, 49]  # the best of each objective
+    assert len(set(chosen)) == 8
+    gaps = np.linalg.norm(front[chosen][:, None] - front[chosen][None], axis=2)
+    assert gaps[~np.eye(8, dtype=bool)].min() > 0.15  # about pi/2 / 7 apart, not 0.03
+    assert spread(np.ones((4, 2)), 8) == [0]  # repeats of one point are one incumbent

@@ -143,6 +143,26 @@ def _payoff(space: SearchSpace, models: OutcomeModels, pool: Array) -> Array:
     return np.asarray(means[np.argmax(means, axis=0)], dtype=np.float64)
 
 
+def spread(points: Array, k: int) -> list[int]:
+    """Up to ``k`` rows of ``points`` (n x m) spread over them: each column's best first,
+    then greedily the row farthest from every row chosen (max-min distance in units of each
+    column's range; Gonzalez 1985), ties to the earlier row."""
+    low, high = points.min(axis=0), points.max(axis=0)
+    unit = (points - low) / np.where(high > low, high - low, 1.0)
+    chosen: list[int] = []
+    for i in np.argmax(points, axis=0):
+        if int(i) not in chosen and len(chosen) < k:
+            chosen.append(int(i))
+    distance = np.min(np.linalg.norm(unit[:, None, :] - unit[chosen][None], axis=2), axis=1)
+    distance[chosen] = -1.0
+    while len(chosen) < k and distance.max() > 0.0:
+        i = int(np.argmax(distance))
+        chosen.append(i)
+        distance = np.minimum(distance, np.linalg.norm(unit - unit[i], axis=1))
+        distance[chosen] = -1.0
+    return chosen
+
+
 def _single(observation: Observation, value: float) -> Observation:
     return Observation(observation.params, value)
 
@@ -153,10 +173,12 @@ def _incumbents(
     feasible: Sequence[Observation],
     values: Array,
 ) -> Array:
-    """Feasible front points (else the least-violating observations) to perturb."""
+    """Feasible front points (else the least-violating observations) to perturb: the best
+    point of each objective, then the points farthest from those already chosen."""
     if len(feasible):
-        front = [feasible[int(i)] for i in np.flatnonzero(nondominated(values))][:INCUMBENTS]
-        return cube_of(space, [o.params for o in front])
+        index = np.flatnonzero(nondominated(values))
+        chosen = spread(values[index], INCUMBENTS)
+        return cube_of(space, [feasible[int(index[i])].params for i in chosen])
     violation = np.array([sum(max(g, 0.0) for g in o.slacks) for o in observations])
     order = np.argsort(violation, kind="stable")[:INCUMBENTS]
     return cube_of(space, [observations[int(i)].params for i in order])
