@@ -34,6 +34,11 @@ SECTIONS = [
         "bench/gp_suite.py (gp_suite_problems, gp_suite_functions, gp_suite_report)",
     ),
     (
+        "gp_big_rest",
+        "Bayesian optimisation engine: big studies (1,000-10,000 observations) through REST",
+        "bench/gp_big_rest.py",
+    ),
+    (
         "conditional",
         "Bayesian optimisation engine: conditional vs flat search space",
         "bench/conditional_space.py",
