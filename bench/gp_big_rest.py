@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import benchmarks_doc
 import gp_rest
-from machine import describe
+from machine import commit, describe
 
 from hpo_service.api import create_app
 
@@ -105,7 +105,7 @@ def main() -> None:
         "machine": describe(),
         "date": datetime.date.today().isoformat(),
         "load_at_start": [round(x, 2) for x in os.getloadavg()],
-        "commit": os.popen("git rev-parse --short HEAD").read().strip(),
+        "commit": commit(),
     }
     data["rows"] = measure(args.sizes, args.cycles)
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}

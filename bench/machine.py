@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
 from pathlib import Path
 
 
@@ -22,3 +23,10 @@ def cpu_model() -> str:
 def describe() -> str:
     """Cores, CPU model and Python version, in one phrase."""
     return f"{os.cpu_count()} cores, {cpu_model()}, Python {platform.python_version()}"
+
+
+def commit() -> str:
+    """The code a run used (``git describe``; "-dirty" when uncommitted changes)."""
+    command = ["git", "describe", "--always", "--dirty"]
+    root = Path(__file__).resolve().parents[1]
+    return subprocess.run(command, cwd=root, capture_output=True, text=True).stdout.strip()

@@ -21,7 +21,6 @@ import argparse
 import datetime
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from machine import describe
+from machine import commit, describe
 from mo_problems import PROBLEMS, Evaluation, MOProblem
 from mo_runners import METHODS
 
@@ -92,14 +91,8 @@ def run_one(problem: MOProblem, method: str, seed: int, budget: int) -> dict[str
         "machine": describe(),
         "date": datetime.date.today().isoformat(),
         "nice": os.nice(0),
-        "commit": _commit(),
+        "commit": commit(),
     }
-
-
-def _commit() -> str:
-    """The code the run used (``git describe``; "-dirty" when uncommitted changes)."""
-    command = ["git", "describe", "--always", "--dirty"]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
 
 def seeds_of(text: str) -> list[int]:

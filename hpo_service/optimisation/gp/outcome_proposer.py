@@ -132,12 +132,10 @@ def _payoff(space: SearchSpace, models: OutcomeModels, pool: Array) -> Array:
     posterior mean at the pool point with the best mean of objective i, among the points
     predicted feasible (all of them when none is)."""
     x = to_features(space, pool) * models.objectives[0].scale
-    means = np.column_stack(
-        [s.posterior.predict(x)[0] * s.y_sd + s.y_mean for s in models.objectives]
-    )
+    means = np.column_stack([s.posterior.mean(x) * s.y_sd + s.y_mean for s in models.objectives])
     ok = np.ones(len(pool), dtype=bool)
     for slack, threshold in zip(models.slacks, models.thresholds(), strict=True):
-        ok &= slack.posterior.predict(x)[0] <= threshold
+        ok &= slack.posterior.mean(x) <= threshold
     if ok.any():
         means = means[ok]
     return np.asarray(means[np.argmax(means, axis=0)], dtype=np.float64)
