@@ -66,7 +66,7 @@ def test_conditioning_the_base_on_later_observations_is_the_exact_posterior() ->
     strategy = _strategy()
     fallback = build_strategy({"name": "random"}).prepare(SPACE, base_history, 1)
     base = strategy._single(SPACE, base_history, 1, fallback)  # type: ignore[arg-type]
-    grown = shared.extended(base, SPACE, observations[288:])
+    grown = shared.extended(base, SPACE, observations[288:], "base")
     s = base.surrogate
     x = to_features(SPACE, cube_of(SPACE, [o.params for o in observations])) * s.scale
     y = (np.array([o.value for o in observations]) - s.y_mean) / s.y_sd

@@ -51,6 +51,11 @@ class SingleFlight(Generic[T]):
             self._running.pop(key).set_result(value)
         return value
 
+    def peek(self, key: str) -> T | None:
+        """The cached value for ``key``, or None (never computes, never waits)."""
+        with self._lock:
+            return self._done.get(key)
+
     def clear(self) -> None:
         """Forget every cached value (running computations finish undisturbed)."""
         with self._lock:

@@ -8,6 +8,10 @@ plain acquisition, where a start far from the incumbent has a near-zero gradient
 steer the others (in log space it would: measured in docs/benchmarks/gp.md); integer and
 categorical coordinates are then improved by a greedy neighbourhood search (integers +-1,
 every other category).
+On a big history (posterior.LOCAL_FROM observations and more) each start climbs, alone, the
+posterior of its own neighbourhood (``near``: a local approximate GP), so a climb step no
+longer solves against the full Cholesky factor; the climbed points are then ranked with the
+full posterior like every other candidate.
 Points are always snapped (encoding.snap), so the GP scores exactly what is proposed; in a
 conditional space snapping also sets inactive coordinates to their constant, the gradient
 of an inactive float coordinate is zero, and the discrete search only moves active
@@ -16,7 +20,7 @@ coordinates (moving a parent switches its children on or off).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -57,6 +61,12 @@ class Surface:
         mean, std = self.posterior.predict(self.features(cube))
         return self.acquisition.evaluate(mean, std)[0]
 
+    def near(self, point: Array) -> Surface:
+        """This surface with the posterior of the neighbourhood of ``point`` (a cube row)
+        on a big history, else itself (``Posterior.near``)."""
+        posterior = self.posterior.near(self.features(point[None, :]))
+        return self if posterior is self.posterior else replace(self, posterior=posterior)
+
     def score_with_gradient(self, cube: Array, cols: NDArray[np.intp]) -> tuple[Array, Array]:
         """Values and gradients in the float coordinates ``cols`` of the cube."""
         mapping = numeric_feature_columns(self.space)
@@ -84,6 +94,11 @@ class Scored(Protocol):
 
     def score_with_gradient(self, cube: Array, cols: NDArray[np.intp]) -> tuple[Array, Array]:
         """Values and gradients in the float coordinates ``cols``."""
+        ...
+
+    def near(self, point: Array) -> Scored:
+        """The surface to search locally around ``point``: itself, or on a big history the
+        same acquisition over a local posterior of the neighbourhood."""
         ...
 
 
@@ -115,7 +130,7 @@ def maximise(
         starts = snap(
             surface.space, _local_continuous(polish or surface, starts, cols, maxiter, batched)
         )
-    starts = np.vstack([_local_discrete(surface, row) for row in starts])
+    starts = np.vstack([_local_discrete(surface.near(row), row) for row in starts])
     found = surface.score(starts)
     candidates = np.vstack([starts, pool[order]])
     scores = np.concatenate([found, values[order]])
@@ -126,13 +141,20 @@ def maximise(
 def _local_continuous(
     surface: Scored, starts: Array, cols: NDArray[np.intp], maxiter: int, batched: bool
 ) -> Array:
-    if batched:
+    near = [surface.near(row) for row in starts]
+    if batched and all(s is surface for s in near):
         moved = _lbfgsb(surface, starts, cols, maxiter)
-    else:  # one L-BFGS-B run per start, so no start's curvature steers another's
-        moved = np.vstack([_lbfgsb(surface, row[None, :], cols, maxiter) for row in starts])
-    # keep a start where the run made it worse (a batched run optimises the sum)
-    better = surface.score(moved) >= surface.score(starts)
-    return np.where(better[:, None], moved, starts)
+        # keep a start where the run made it worse (a batched run optimises the sum)
+        better = surface.score(moved) >= surface.score(starts)
+        return np.where(better[:, None], moved, starts)
+    # one L-BFGS-B run per start, so no start's curvature steers another's; on a big
+    # history each climbs its own neighbourhood's posterior
+    out = []
+    for local, start in zip(near, starts, strict=True):
+        moved = _lbfgsb(local, start[None, :], cols, maxiter)
+        better = local.score(moved)[0] >= local.score(start[None, :])[0]
+        out.append(moved[0] if better else start)
+    return np.vstack(out)
 
 
 def _lbfgsb(surface: Scored, starts: Array, cols: NDArray[np.intp], maxiter: int) -> Array:

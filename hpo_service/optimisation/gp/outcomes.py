@@ -28,8 +28,9 @@ d psi / d sigma = phi(z_l) - phi(z_u), chained through each posterior's input gr
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -79,6 +80,16 @@ class OutcomeSurface:
         predictions = [p.predict(features) for p in (*self.objectives, *self.slacks)]
         value, _, _ = self._terms([m for m, _ in predictions], [s for _, s in predictions])
         return value
+
+    def near(self, point: Array) -> OutcomeSurface:
+        """Each output's posterior of the neighbourhood of ``point`` on a big history
+        (``Posterior.near``), else this surface."""
+        features = to_features(self.space, point[None, :]) * self.scale
+        objectives = tuple(p.near(features) for p in self.objectives)
+        slacks = tuple(p.near(features) for p in self.slacks)
+        if all(map(operator.is_, (*objectives, *slacks), (*self.objectives, *self.slacks))):
+            return self
+        return replace(self, objectives=objectives, slacks=slacks)
 
     def score_with_gradient(self, cube: Array, cols: NDArray[np.intp]) -> tuple[Array, Array]:
         """Values and gradients in the float coordinates ``cols`` of the cube."""

@@ -1,9 +1,20 @@
 """GP posterior with fixed hyperparameters: prediction, input gradients, cheap conditioning.
 
 Prediction follows GPML Algorithm 2.1 (mean k*' alpha, variance k** - v'v with v = L \\ k*).
-Conditioning on extra points (pending trials with "kriging believer" fantasies) extends the
-Cholesky factor blockwise, L' = [[L, 0], [B', C]] with B = L \\ K(X, P) and
-C = chol(K(P, P) + sn2 I - B'B), so it costs O(n^2 p) instead of a refit.
+Conditioning on extra points P (observations after a shared base model's checkpoint, pending
+trials with "kriging believer" fantasies) extends the Cholesky factor blockwise,
+L' = [[L, 0], [B', C]] with B = L \\ K(X, P) and C = chol(K(P, P) + sn2 I - B'B), so it
+costs O(n^2 p) instead of a refit. The factor is kept in those blocks (``Factor``): L is
+shared, never copied (200 MB at 5,000 observations), and conditioning again only grows the
+tail block C, whose rows are those of every point added since L.
+
+Above ``LOCAL_FROM`` observations, ``near(z)`` gives the posterior of the ``LOCAL_SIZE``
+observations nearest to z (in length-scale units) with the same hyperparameters: the
+nearest-neighbour local approximate GP of Gramacy & Apley (2015, "Local Gaussian process
+approximation for large computer experiments", JCGS 24(2)). Near z it agrees with the full
+posterior, because a Matern kernel gives far observations almost no weight there; the
+acquisition climb uses it so that each of its steps costs O(LOCAL_SIZE^2) instead of a
+solve against the full n x n factor (about 0.1 s at 5,000 observations).
 """
 
 from __future__ import annotations
@@ -12,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.linalg import cho_solve, solve_triangular
+from scipy.linalg import solve_triangular
 
 from hpo_service.optimisation.gp.kernel import Array, matern52, radial_factor, scaled_distance
 from hpo_service.optimisation.gp.model import (
@@ -23,6 +34,60 @@ from hpo_service.optimisation.gp.model import (
 )
 
 MIN_VARIANCE = 1e-12
+LOCAL_FROM = 1024
+LOCAL_SIZE = 512
+
+
+@dataclass(frozen=True)
+class Factor:
+    """The lower Cholesky factor [[L, 0], [B', C]] of K + noise over the rows of L, then
+    the rows added by conditioning (``cross`` = B', ``tail`` = C, empty without any)."""
+
+    chol: Array
+    cross: Array
+    tail: Array
+
+    @classmethod
+    def of(cls, matrix: Array) -> Factor:
+        """The factor of a positive definite matrix, with no added rows."""
+        return cls(cholesky_factor(matrix), np.empty((0, len(matrix))), np.empty((0, 0)))
+
+    def forward(self, r: Array) -> Array:
+        """L'^-1 r for r with one row per factor row."""
+        n = len(self.chol)
+        top = solve_triangular(self.chol, r[:n], lower=True, check_finite=False)
+        if not len(self.tail):
+            return np.asarray(top, dtype=np.float64)
+        rest = r[n:] - self.cross @ top
+        bottom = solve_triangular(self.tail, rest, lower=True, check_finite=False)
+        return np.concatenate([top, bottom])
+
+    def backward(self, v: Array) -> Array:
+        """L'^-T v."""
+        n = len(self.chol)
+        if not len(self.tail):
+            top = solve_triangular(self.chol, v, lower=True, trans="T", check_finite=False)
+            return np.asarray(top, dtype=np.float64)
+        bottom = solve_triangular(self.tail, v[n:], lower=True, trans="T", check_finite=False)
+        rest = v[:n] - self.cross.T @ bottom
+        top = solve_triangular(self.chol, rest, lower=True, trans="T", check_finite=False)
+        return np.concatenate([top, bottom])
+
+    def extend(self, cross: Array, own: Array) -> tuple[Factor, Array]:
+        """The factor with rows added: ``cross`` = K(existing rows, new), ``own`` = K(new,
+        new) + noise. Also returns the new rows' block of L'^-1 K(rows, new) for callers."""
+        n = len(self.chol)
+        b = solve_triangular(self.chol, cross[:n], lower=True, check_finite=False)
+        e = np.empty((0, len(own)))
+        if len(self.tail):  # Schur complement with the rows already added
+            e = solve_triangular(
+                self.tail, cross[n:] - self.cross @ b, lower=True, check_finite=False
+            )
+        f = cholesky_factor(own - b.T @ b - e.T @ e)
+        p, m = len(self.tail), len(own)
+        tail = np.zeros((p + m, p + m))
+        tail[:p, :p], tail[p:, :p], tail[p:, p:] = self.tail, e.T, f
+        return Factor(self.chol, np.vstack([self.cross, b.T]), tail), np.vstack([b, e])
 
 
 @dataclass(frozen=True)
@@ -32,15 +97,22 @@ class Posterior:
     x: Array
     y: Array
     hyper: Hyperparameters
-    chol_: Array
-    alpha_: Array
+    factor: Factor
+    v_: Array  # L^-1 y
+    alpha_: Array  # K^-1 y = L^-T v
+    noise_: Array | None = None  # per-row noise variance; None: hyper.noise on every row
 
     @classmethod
-    def fit(cls, x: Array, y: Array, hyper: Hyperparameters) -> Posterior:
-        """Factorise K + sn2 I for the given hyperparameters."""
+    def fit(
+        cls, x: Array, y: Array, hyper: Hyperparameters, noise: Array | None = None
+    ) -> Posterior:
+        """Factorise K + noise for the given hyperparameters (``noise`` per row, default
+        hyper.noise everywhere)."""
         k = matern52(scaled_distance(x, x, hyper.lengthscales), hyper.variance)
-        chol = cholesky_factor(k + (hyper.noise + JITTER) * np.eye(len(x)))
-        return cls(x, y, hyper, chol, _alpha(chol, y))
+        diagonal = np.full(len(x), hyper.noise) if noise is None else noise
+        factor = Factor.of(k + np.diag(diagonal + JITTER))
+        v = factor.forward(y)
+        return cls(x, y, hyper, factor, v, _alpha(factor, v), noise)
 
     def mean(self, z: Array) -> Array:
         """Posterior mean alone at rows of z: k' alpha, O(n) a row (no triangular solve)."""
@@ -51,7 +123,7 @@ class Posterior:
         """Posterior mean and standard deviation of the latent function at rows of z."""
         k = matern52(scaled_distance(z, self.x, self.hyper.lengthscales), self.hyper.variance)
         mean = k @ self.alpha_
-        v = solve_triangular(self.chol_, k.T, lower=True, check_finite=False)
+        v = self.factor.forward(k.T)
         var = np.maximum(self.hyper.variance - (v * v).sum(axis=0), MIN_VARIANCE)
         return mean, np.sqrt(var)
 
@@ -68,7 +140,7 @@ class Posterior:
         k = matern52(r, self.hyper.variance)
         g = radial_factor(r, self.hyper.variance)
         mean = k @ self.alpha_
-        w = cho_solve((self.chol_, True), k.T, check_finite=False)  # n x m: K^-1 k
+        w = self.factor.backward(self.factor.forward(k.T))  # n x m: K^-1 k
         var = np.maximum(self.hyper.variance - (k * w.T).sum(axis=1), MIN_VARIANCE)
         std = np.sqrt(var)
         d_mean = np.empty((len(z), len(columns)))
@@ -90,18 +162,32 @@ class Posterior:
         hyper = self.hyper
         cross = matern52(scaled_distance(self.x, p, hyper.lengthscales), hyper.variance)
         own = matern52(scaled_distance(p, p, hyper.lengthscales), hyper.variance)
-        b = solve_triangular(self.chol_, cross, lower=True, check_finite=False)
         noise = hyper.noise if noisy else 0.0
-        c = cholesky_factor(own + (noise + JITTER) * np.eye(len(p)) - b.T @ b)
-        n, m = len(self.x), len(p)
-        chol = np.zeros((n + m, n + m))
-        chol[:n, :n], chol[n:, :n], chol[n:, n:] = self.chol_, b.T, c
-        y = np.concatenate([self.y, values])
-        return Posterior(np.vstack([self.x, p]), y, hyper, chol, _alpha(chol, y))
+        factor, b = self.factor.extend(cross, own + (noise + JITTER) * np.eye(len(p)))
+        # forward substitution of the new rows only: the earlier rows of L'^-1 y are unchanged
+        tail = factor.tail[-len(p) :, -len(p) :]
+        v_new = solve_triangular(tail, values - b.T @ self.v_, lower=True, check_finite=False)
+        v = np.concatenate([self.v_, v_new])
+        noises = np.concatenate([self.noises(), np.full(len(p), noise)])
+        x, y = np.vstack([self.x, p]), np.concatenate([self.y, values])
+        return Posterior(x, y, hyper, factor, v, _alpha(factor, v), noises)
+
+    def noises(self) -> Array:
+        """The noise variance of each training row (zero for a kriging belief)."""
+        return self.noise_ if self.noise_ is not None else np.full(len(self.x), self.hyper.noise)
+
+    def near(self, z: Array) -> Posterior:
+        """This posterior up to ``LOCAL_FROM`` rows; above, the posterior of the
+        ``LOCAL_SIZE`` rows nearest to the point z (one row), same hyperparameters."""
+        if len(self.x) <= LOCAL_FROM:
+            return self
+        distance = scaled_distance(z, self.x, self.hyper.lengthscales)[0]
+        rows = np.sort(np.argpartition(distance, LOCAL_SIZE)[:LOCAL_SIZE])
+        return Posterior.fit(self.x[rows], self.y[rows], self.hyper, self.noises()[rows])
 
 
-def _alpha(chol: Array, y: Array) -> Array:
-    alpha = np.asarray(cho_solve((chol, True), y, check_finite=False), dtype=np.float64)
+def _alpha(factor: Factor, v: Array) -> Array:
+    alpha = factor.backward(v)
     if not np.all(np.isfinite(alpha)):
         raise NumericalError("the GP weights are not finite")
     return alpha

@@ -15,6 +15,13 @@ the base's hyperparameters (block Cholesky: the posterior a fit with those hyper
 gives; only the hyperparameters lag by fewer than n/16 observations) and climbs the
 acquisition from the base shortlist (GPProposer.with_quick_prepared). The cost per
 suggestion, shared vs refit, is measured in docs/benchmarks/scale_out.md (bench/scale_gpcost.py).
+
+Conditioning on p observations costs O(c^2 p) (posterior.Factor), up to seconds at 10,000
+observations with p in the hundreds, so it is done in chunks of ``CHUNK`` observations, each
+chunk-aligned prefix memoised like the base: a request pays for the chunk it is in (fewer than
+``CHUNK`` observations) and, once per ``CHUNK`` requests, for closing a chunk. The chain of
+conditionings is the same whatever the cache holds (base, then every whole chunk in order,
+then the remainder), so the answer is still a function of the history alone.
 """
 
 from __future__ import annotations
@@ -23,18 +30,22 @@ import hashlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 
 from hpo_service.domain import Observation, SearchSpace
 from hpo_service.optimisation.encoding import to_features
 from hpo_service.optimisation.gp.memo import SingleFlight
+from hpo_service.optimisation.gp.posterior import Posterior
 from hpo_service.optimisation.gp.proposer import GPProposer
 from hpo_service.optimisation.gp.surrogate import cube_of
 
 SHARE_FROM = 256
 CACHE_SIZE = 16
+CHUNK = 32
 _bases: SingleFlight[GPProposer] = SingleFlight(CACHE_SIZE)
+_chunks: SingleFlight[Posterior] = SingleFlight(CACHE_SIZE)
 
 
 def checkpoint(n: int) -> int:
@@ -43,25 +54,45 @@ def checkpoint(n: int) -> int:
     return n - n % step
 
 
-def base_model(
-    observations: Sequence[Observation], key: str, build: Callable[[], GPProposer]
+def digest(observations: Sequence[Observation], key: str) -> str:
+    """A content digest of observations and a key (the strategy's configuration)."""
+    content = repr([(sorted(o.params.items()), o.value) for o in observations]) + key
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+def base_model(name: str, build: Callable[[], GPProposer]) -> GPProposer:
+    """The base model whose content digest is ``name`` (``build`` runs once per content,
+    single flight)."""
+    return _bases.get(name, build)
+
+
+def extended(
+    base: GPProposer, space: SearchSpace, extra: Sequence[Observation], key: str
 ) -> GPProposer:
-    """The base model of these observations (``build`` runs once per content, single flight)."""
-    digest = hashlib.sha256(
-        repr([(sorted(o.params.items()), o.value) for o in observations]).encode() + key.encode()
-    ).hexdigest()
-    return _bases.get(digest, build)
-
-
-def extended(base: GPProposer, space: SearchSpace, extra: Sequence[Observation]) -> GPProposer:
-    """The base model conditioned exactly on ``extra`` observations (raw maximised values)."""
+    """The base model conditioned exactly on ``extra`` observations (raw maximised values);
+    ``key`` names the base (its digest) for the memo of whole chunks."""
     if not extra:
         return base
     surrogate = base.surrogate
     x = to_features(space, cube_of(space, [o.params for o in extra])) * surrogate.scale
     y = (np.array([o.value for o in extra], dtype=np.float64) - surrogate.y_mean) / surrogate.y_sd
     best = max(surrogate.best, float(y.max()))
-    posterior = surrogate.posterior.condition(x, y)
+    # names[k]: the base conditioned on the first k whole chunks
+    names, prefix = [key], hashlib.sha256(key.encode())
+    for end in range(CHUNK, len(extra) - len(extra) % CHUNK + 1, CHUNK):
+        prefix.update(digest(extra[end - CHUNK : end], "").encode())
+        names.append(prefix.hexdigest())
+    posterior, done = surrogate.posterior, 0
+    for k in range(len(names) - 1, 0, -1):  # start from the longest prefix cached
+        cached = _chunks.peek(names[k])
+        if cached is not None:
+            posterior, done = cached, k
+            break
+    for k in range(done + 1, len(names)):
+        rows = slice((k - 1) * CHUNK, k * CHUNK)
+        posterior = _chunks.get(names[k], partial(posterior.condition, x[rows], y[rows]))
+    whole = (len(names) - 1) * CHUNK
+    posterior = posterior.condition(x[whole:], y[whole:])
     return replace(
         base,
         surrogate=replace(surrogate, posterior=posterior, best=best),
@@ -72,3 +103,4 @@ def extended(base: GPProposer, space: SearchSpace, extra: Sequence[Observation])
 def clear_cache() -> None:
     """Forget every base model (tests use it to show results do not depend on the cache)."""
     _bases.clear()
+    _chunks.clear()

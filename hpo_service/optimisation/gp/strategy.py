@@ -94,8 +94,9 @@ class GPStrategy:
 
         key = repr((space, self.config, self.options, seed))
         try:
-            base = shared.base_model(prefix.completed, key, build)
-            proposer = shared.extended(base, space, observations[cut:])
+            name = shared.digest(prefix.completed, key)
+            base = shared.base_model(name, build)
+            proposer = shared.extended(base, space, observations[cut:], name)
         except NumericalError:  # e.g. an extra point the base cannot absorb: refit as usual
             return self._single(space, history, seed, fallback).with_prepared(history.pending)
         proposer = replace(proposer, taken=fallback.taken, fallback=fallback)
