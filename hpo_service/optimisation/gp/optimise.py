@@ -130,7 +130,7 @@ def maximise(
         starts = snap(
             surface.space, _local_continuous(polish or surface, starts, cols, maxiter, batched)
         )
-    starts = np.vstack([_local_discrete(surface.near(row), row) for row in starts])
+    starts = np.vstack([_local_discrete(surface, row) for row in starts])
     found = surface.score(starts)
     candidates = np.vstack([starts, pool[order]])
     scores = np.concatenate([found, values[order]])
@@ -183,6 +183,9 @@ def _lbfgsb(surface: Scored, starts: Array, cols: NDArray[np.intp], maxiter: int
 
 
 def _local_discrete(surface: Scored, point: Array) -> Array:
+    if not len(_neighbours(surface.space, point)):
+        return point  # no integer or categorical coordinate to move
+    surface = surface.near(point)
     current, value = point, float(surface.score(point[None, :])[0])
     for _ in range(MAX_DISCRETE_ROUNDS):
         neighbours = _neighbours(surface.space, current)

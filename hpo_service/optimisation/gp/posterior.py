@@ -34,7 +34,7 @@ from hpo_service.optimisation.gp.model import (
 )
 
 MIN_VARIANCE = 1e-12
-LOCAL_FROM = 1024
+LOCAL_FROM = 2048
 LOCAL_SIZE = 512
 
 
