@@ -19,7 +19,6 @@ observations returns exactly what a refit would: correctness never depends on it
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
@@ -32,6 +31,7 @@ from sklearn.ensemble import RandomForestRegressor
 from hpo_service.domain import CategoricalParam, Observation, SearchSpace
 from hpo_service.errors import NotEnoughTrials
 from hpo_service.optimisation.encoding import encode, to_features
+from hpo_service.optimisation.gp.memo import content_digests
 
 MIN_COMPLETE = 2
 MAX_FIT_POINTS = 2000
@@ -109,10 +109,7 @@ def _per_parameter(space: SearchSpace, per_column: NDArray[np.float64]) -> dict[
 
 def observations_digest(observations: Sequence[Observation]) -> str:
     """A digest of the observations that a cached result must match to be reused."""
-    digest = hashlib.sha256()
-    for observation in observations:
-        digest.update(repr((sorted(observation.params.items()), observation.value)).encode())
-    return digest.hexdigest()
+    return content_digests(observations)[0]
 
 
 class ImportanceCache:

@@ -100,8 +100,8 @@ def test_chunked_conditioning_gives_the_same_proposal_whatever_the_cache_holds(
     strategy = build_strategy(config.normalise({"name": "gp"}, space))
     assert isinstance(strategy, GPStrategy)
     monkeypatch.setattr(shared, "CHUNK", 4)
-    observations = _history(512 + 29)  # base on 512, then 7 whole chunks of 4 and 1
-    assert shared.checkpoint(len(observations)) == 512
+    observations = _history(512 + 29)  # the base of 496, then 11 whole chunks of 4 and 1
+    assert shared.base_sizes(len(observations)) == (496, 512)
     conditionings: list[int] = []
     original = Posterior.condition
 
@@ -119,11 +119,11 @@ def test_chunked_conditioning_gives_the_same_proposal_whatever_the_cache_holds(
     shared.clear_cache()
     conditionings.clear()
     cold = propose(len(observations))
-    assert len(conditionings) == 8  # every chunk, then the remainder
+    assert len(conditionings) == 12  # every chunk, then the remainder
     shared.clear_cache()
-    for n in range(512 + 4, len(observations), 4):  # as a study closes them, chunk by chunk
+    for n in (516, 528, 540):  # chunks closed by earlier requests, out of step with this one
         propose(n)
     conditionings.clear()
     warm = propose(len(observations))
-    assert conditionings == [512 + 28]  # the cached 7 chunks, then the remainder alone
+    assert conditionings == [496 + 44]  # the cached 11 chunks, then the remainder alone
     assert warm == cold

@@ -9,13 +9,32 @@ is cached, so the next request tries again.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Generic, TypeVar
 
+from hpo_service.domain import Observation
+
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
+
+
+def content_digests(
+    observations: Sequence[Observation], key: str = "", ends: Sequence[int] | None = None
+) -> list[str]:
+    """Digests of ``key`` and the first ``end`` observations for each of the increasing
+    ``ends`` (default: all of them), in one pass over the observations."""
+    running, start, out = hashlib.sha256(key.encode()), 0, []
+    for end in [len(observations)] if ends is None else ends:
+        for o in observations[start:end]:
+            running.update(repr((sorted(o.params.items()), o.value)).encode())
+        out.append(running.copy().hexdigest())
+        start = end
+    return out
 
 
 class SingleFlight(Generic[T]):
@@ -50,6 +69,20 @@ class SingleFlight(Generic[T]):
                 self._done.popitem(last=False)
             self._running.pop(key).set_result(value)
         return value
+
+    def prefetch(self, key: str, compute: Callable[[], T]) -> None:
+        """Start computing ``key`` in a background thread, unless it is cached or running;
+        a later ``get`` waits for that computation instead of starting its own."""
+        with self._lock:
+            if key in self._done or key in self._running:
+                return
+        threading.Thread(target=self._quietly, args=(key, compute), daemon=True).start()
+
+    def _quietly(self, key: str, compute: Callable[[], T]) -> None:
+        try:
+            self.get(key, compute)
+        except Exception:  # the request that needs it will compute it again and see why
+            logger.exception("background computation failed")
 
     def peek(self, key: str) -> T | None:
         """The cached value for ``key``, or None (never computes, never waits)."""

@@ -3,16 +3,19 @@
 With ``SHARE_FROM`` or more observations a suggestion no longer refits the GP and searches
 the whole candidate pool for itself. The *base model* - fitted hyperparameters, posterior,
 the pool search and its shortlist of good, diverse candidates - is built on the first c
-observations, c = n rounded down to a multiple of 2^(floor(log2 n) - 4): a new base every 16
-observations from 256 to 511, every 32 up to 1023, and so on. It is memoised by content with
-single flight, so all the requests that arrive while a base is built wait for that one
-build, and later requests until the next checkpoint reuse it. Because a base is a function
-of the history prefix, the options and the seed only, every service process builds the same
-one: the fitted state is shared across processes by determinism, without shared memory.
+observations, c a *checkpoint*: n rounded down to a multiple of 2^(floor(log2 n) - 4), so a new
+checkpoint every 16 observations from 256 to 511, every 32 up to 1023, and so on. A request
+uses the base of the checkpoint *before* the newest one (``base_sizes``), and starts building
+the newest one in a background thread: by the time the history reaches the next checkpoint,
+that base is ready, so no request waits for a build (17.5 s at 10,000 observations) unless
+requests outrun it, and then they wait for that one build. Bases are memoised by content
+with single flight. Because the base a request uses is a function of the history prefix, the
+options and the seed only, every service process builds the same one: the fitted state is
+shared across processes by determinism, without shared memory.
 
 Each request then conditions the base posterior *exactly* on the observations after c with
 the base's hyperparameters (block Cholesky: the posterior a fit with those hyperparameters
-gives; only the hyperparameters lag by fewer than n/16 observations) and climbs the
+gives; only the hyperparameters lag, by fewer than n/8 observations) and climbs the
 acquisition from the base shortlist (GPProposer.with_quick_prepared). The cost per
 suggestion, shared vs refit, is measured in docs/benchmarks/scale_out.md (bench/scale_gpcost.py).
 
@@ -26,7 +29,6 @@ then the remainder), so the answer is still a function of the history alone.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -36,7 +38,7 @@ import numpy as np
 
 from hpo_service.domain import Observation, SearchSpace
 from hpo_service.optimisation.encoding import to_features
-from hpo_service.optimisation.gp.memo import SingleFlight
+from hpo_service.optimisation.gp.memo import SingleFlight, content_digests
 from hpo_service.optimisation.gp.posterior import Posterior
 from hpo_service.optimisation.gp.proposer import GPProposer
 from hpo_service.optimisation.gp.surrogate import cube_of
@@ -45,7 +47,9 @@ SHARE_FROM = 256
 CACHE_SIZE = 16
 CHUNK = 32
 _bases: SingleFlight[GPProposer] = SingleFlight(CACHE_SIZE)
-_chunks: SingleFlight[Posterior] = SingleFlight(CACHE_SIZE)
+# only the longest cached chain of a base is read (each holds a c x p block: 40 MB at 10,000
+# observations and p = 512), so a few entries per busy study suffice
+_chunks: SingleFlight[Posterior] = SingleFlight(CACHE_SIZE // 2)
 
 
 def checkpoint(n: int) -> int:
@@ -54,16 +58,21 @@ def checkpoint(n: int) -> int:
     return n - n % step
 
 
-def digest(observations: Sequence[Observation], key: str) -> str:
-    """A content digest of observations and a key (the strategy's configuration)."""
-    content = repr([(sorted(o.params.items()), o.value) for o in observations]) + key
-    return hashlib.sha256(content.encode()).hexdigest()
+def base_sizes(n: int) -> tuple[int, int]:
+    """(the checkpoint whose base a request with ``n`` observations uses, the newest one)."""
+    newest = checkpoint(n)
+    return checkpoint(newest - 1), newest
 
 
 def base_model(name: str, build: Callable[[], GPProposer]) -> GPProposer:
     """The base model whose content digest is ``name`` (``build`` runs once per content,
     single flight)."""
     return _bases.get(name, build)
+
+
+def prefetch(name: str, build: Callable[[], GPProposer]) -> None:
+    """Start building the base model ``name`` in the background (no-op if built or running)."""
+    _bases.prefetch(name, build)
 
 
 def extended(
@@ -78,10 +87,8 @@ def extended(
     y = (np.array([o.value for o in extra], dtype=np.float64) - surrogate.y_mean) / surrogate.y_sd
     best = max(surrogate.best, float(y.max()))
     # names[k]: the base conditioned on the first k whole chunks
-    names, prefix = [key], hashlib.sha256(key.encode())
-    for end in range(CHUNK, len(extra) - len(extra) % CHUNK + 1, CHUNK):
-        prefix.update(digest(extra[end - CHUNK : end], "").encode())
-        names.append(prefix.hexdigest())
+    ends = range(CHUNK, len(extra) - len(extra) % CHUNK + 1, CHUNK)
+    names = [key, *content_digests(extra, key, ends)]
     posterior, done = surrogate.posterior, 0
     for k in range(len(names) - 1, 0, -1):  # start from the longest prefix cached
         cached = _chunks.peek(names[k])

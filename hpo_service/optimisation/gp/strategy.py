@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -18,6 +18,7 @@ from hpo_service.optimisation.gp import config as gp_config
 from hpo_service.optimisation.gp import shared
 from hpo_service.optimisation.gp.acquisition import Acquisition
 from hpo_service.optimisation.gp.config import GPConfig
+from hpo_service.optimisation.gp.memo import content_digests
 from hpo_service.optimisation.gp.model import NumericalError
 from hpo_service.optimisation.gp.options import EngineOptions
 from hpo_service.optimisation.gp.outcome_proposer import OutcomeProposer, build_outcome_proposer
@@ -84,19 +85,24 @@ class GPStrategy:
         seed: int,
         fallback: RandomProposer,
     ) -> GPProposer:
-        """Large histories: the checkpoint's shared base model, conditioned on the rest."""
-        cut = shared.checkpoint(len(observations))
-        prefix = History(completed=tuple(observations[:cut]))
-
-        def build() -> GPProposer:
-            base_fallback = RandomStrategy().prepare(space, prefix, seed)
-            return self._single(space, prefix, seed, base_fallback).with_prepared(())
-
+        """Large histories: a checkpoint's shared base model, conditioned on the rest."""
+        used, newest = shared.base_sizes(len(observations))
         key = repr((space, self.config, self.options, seed))
+        names = content_digests(observations, key, (used, newest))
+
+        def builder(cut: int) -> Callable[[], GPProposer]:
+            prefix = History(completed=tuple(observations[:cut]))
+
+            def build() -> GPProposer:
+                base_fallback = RandomStrategy().prepare(space, prefix, seed)
+                return self._single(space, prefix, seed, base_fallback).with_prepared(())
+
+            return build
+
+        shared.prefetch(names[1], builder(newest))  # ready when the history reaches the next
         try:
-            name = shared.digest(prefix.completed, key)
-            base = shared.base_model(name, build)
-            proposer = shared.extended(base, space, observations[cut:], name)
+            base = shared.base_model(names[0], builder(used))
+            proposer = shared.extended(base, space, observations[used:], names[0])
         except NumericalError:  # e.g. an extra point the base cannot absorb: refit as usual
             return self._single(space, history, seed, fallback).with_prepared(history.pending)
         proposer = replace(proposer, taken=fallback.taken, fallback=fallback)
