@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -123,7 +125,50 @@ def test_chunked_conditioning_gives_the_same_proposal_whatever_the_cache_holds(
     shared.clear_cache()
     for n in (516, 528, 540):  # chunks closed by earlier requests, out of step with this one
         propose(n)
+    _background_done()
     conditionings.clear()
     warm = propose(len(observations))
     assert conditionings == [496 + 44]  # the cached 11 chunks, then the remainder alone
     assert warm == cold
+
+
+def test_the_first_request_on_a_new_base_finds_it_built_and_conditioned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    space = space_from_json([{"name": n, "type": "float", "low": 0, "high": 1} for n in "ab"])
+    strategy = build_strategy(config.normalise({"name": "gp"}, space))
+    assert isinstance(strategy, GPStrategy)
+    monkeypatch.setattr(shared, "CHUNK", 4)
+    observations = _history(544)
+    surrogate.clear_cache()
+    shared.clear_cache()
+    for n in range(512, 544):  # a study between two checkpoints, request by request
+        strategy.prepare(space, History(completed=tuple(observations[:n])), 7).propose([], 1)
+        _background_done()
+    builds: list[int] = []
+    conditionings: list[int] = []
+    single, condition = GPStrategy._single, Posterior.condition
+
+    def counted_build(self: GPStrategy, space: object, history: History, *args: object) -> object:
+        builds.append(len(history.completed))
+        return single(self, space, history, *args)  # type: ignore[arg-type]
+
+    def counted(self: Posterior, *args: object, **kwargs: object) -> Posterior:
+        conditionings.append(len(self.x))
+        return condition(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(GPStrategy, "_single", counted_build)
+    monkeypatch.setattr(Posterior, "condition", counted)
+    assert shared.base_sizes(544) == (512, 544)
+    history = History(completed=tuple(observations))
+    strategy.prepare(space, history, 7).propose([], 1)
+    assert 512 not in builds  # built in the background while the study was below 544
+    # conditioned in the background on 7 of the 8 chunks: this request adds the last one
+    assert conditionings and min(conditionings) >= 512 + 28
+    _background_done()
+
+
+def _background_done() -> None:
+    for thread in threading.enumerate():
+        if thread.daemon and thread is not threading.current_thread():
+            thread.join(timeout=120)

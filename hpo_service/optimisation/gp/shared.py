@@ -8,7 +8,9 @@ checkpoint every 16 observations from 256 to 511, every 32 up to 1023, and so on
 uses the base of the checkpoint *before* the newest one (``base_sizes``), and starts building
 the newest one in a background thread: by the time the history reaches the next checkpoint,
 that base is ready, so no request waits for a build (17.5 s at 10,000 observations) unless
-requests outrun it, and then they wait for that one build. Bases are memoised by content
+requests outrun it, and then they wait for that one build. Once built, the newest base is
+also conditioned in the background on each chunk of observations (below) as requests close
+it, so the first request that uses it finds those conditionings done too. Bases are memoised by content
 with single flight. Because the base a request uses is a function of the history prefix, the
 options and the seed only, every service process builds the same one: the fitted state is
 shared across processes by determinism, without shared memory.
@@ -29,7 +31,9 @@ then the remainder), so the answer is still a function of the history alone.
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
@@ -43,6 +47,7 @@ from hpo_service.optimisation.gp.posterior import Posterior
 from hpo_service.optimisation.gp.proposer import GPProposer
 from hpo_service.optimisation.gp.surrogate import cube_of
 
+logger = logging.getLogger(__name__)
 SHARE_FROM = 256
 CACHE_SIZE = 16
 CHUNK = 32
@@ -52,10 +57,14 @@ _bases: SingleFlight[GPProposer] = SingleFlight(CACHE_SIZE)
 _chunks: SingleFlight[Posterior] = SingleFlight(CACHE_SIZE // 2)
 
 
+def step(n: int) -> int:
+    """Observations between two checkpoints around ``n``: 2^(floor(log2 n) - 4)."""
+    return 1 << max(int(math.log2(n)) - 4, 0)
+
+
 def checkpoint(n: int) -> int:
-    """How many of ``n`` observations the shared base model is built on."""
-    step = 1 << max(int(math.log2(n)) - 4, 0)
-    return n - n % step
+    """The newest checkpoint of ``n`` observations: n rounded down to a multiple of step(n)."""
+    return n - n % step(n)
 
 
 def base_sizes(n: int) -> tuple[int, int]:
@@ -70,9 +79,29 @@ def base_model(name: str, build: Callable[[], GPProposer]) -> GPProposer:
     return _bases.get(name, build)
 
 
-def prefetch(name: str, build: Callable[[], GPProposer]) -> None:
-    """Start building the base model ``name`` in the background (no-op if built or running)."""
-    _bases.prefetch(name, build)
+def prefetch(
+    name: str, build: Callable[[], GPProposer], space: SearchSpace, extra: Sequence[Observation]
+) -> None:
+    """Prepare the base model ``name`` (of the newest checkpoint) in the background: build it
+    unless it is built or being built; once built, condition it on the whole chunks of
+    ``extra`` each time a request closes one, so that the first request using it (at the
+    next checkpoint, a step of observations later) does not condition on them all itself."""
+    base = _bases.peek(name)
+    if base is None:
+        _bases.prefetch(name, build)
+    elif extra and len(extra) % CHUNK == 0:
+        threading.Thread(
+            target=_extend_quietly, args=(base, space, extra, name), daemon=True
+        ).start()
+
+
+def _extend_quietly(
+    base: GPProposer, space: SearchSpace, extra: Sequence[Observation], name: str
+) -> None:
+    try:
+        extended(base, space, extra, name)
+    except Exception:  # a request that needs these chunks conditions on them and sees why
+        logger.exception("background conditioning failed")
 
 
 def extended(

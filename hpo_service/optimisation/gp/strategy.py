@@ -99,7 +99,8 @@ class GPStrategy:
 
             return build
 
-        shared.prefetch(names[1], builder(newest))  # ready when the history reaches the next
+        # ready when the history reaches the next checkpoint
+        shared.prefetch(names[1], builder(newest), space, observations[newest:])
         try:
             base = shared.base_model(names[0], builder(used))
             proposer = shared.extended(base, space, observations[used:], names[0])
