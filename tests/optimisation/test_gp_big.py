@@ -11,6 +11,7 @@ from hpo_service.domain import History, Observation, Params
 from hpo_service.optimisation import build_strategy
 from hpo_service.optimisation.gp import config, posterior, shared, surrogate
 from hpo_service.optimisation.gp.acquisition import Acquisition
+from hpo_service.optimisation.gp.memo import BACKGROUND
 from hpo_service.optimisation.gp.model import Hyperparameters
 from hpo_service.optimisation.gp.optimise import Surface, maximise
 from hpo_service.optimisation.gp.posterior import LOCAL_FROM, LOCAL_SIZE, Posterior
@@ -170,5 +171,5 @@ def test_the_first_request_on_a_new_base_finds_it_built_and_conditioned(
 
 def _background_done() -> None:
     for thread in threading.enumerate():
-        if thread.daemon and thread is not threading.current_thread():
+        if thread.name == BACKGROUND:
             thread.join(timeout=120)

@@ -12,6 +12,7 @@ from hpo_service.domain import History, Observation, Params, SearchSpace
 from hpo_service.optimisation import build_strategy
 from hpo_service.optimisation.encoding import to_features
 from hpo_service.optimisation.gp import config, shared, surrogate
+from hpo_service.optimisation.gp.memo import BACKGROUND
 from hpo_service.optimisation.gp.posterior import Posterior
 from hpo_service.optimisation.gp.proposer import GPProposer
 from hpo_service.optimisation.gp.strategy import GPStrategy
@@ -134,7 +135,7 @@ def test_concurrent_requests_between_checkpoints_build_one_base_model(
 
 def _background_builds_done() -> None:
     for thread in threading.enumerate():
-        if thread.daemon and thread is not threading.current_thread():
+        if thread.name == BACKGROUND:
             thread.join(timeout=120)
 
 

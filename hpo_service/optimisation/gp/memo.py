@@ -21,6 +21,9 @@ from hpo_service.domain import Observation
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
+# Background computations run in threads of this name. They are not daemons: a daemon thread
+# still inside LAPACK when the interpreter exits aborts the process, so exit waits for them.
+BACKGROUND = "gp-background"
 
 
 def content_digests(
@@ -76,7 +79,7 @@ class SingleFlight(Generic[T]):
         with self._lock:
             if key in self._done or key in self._running:
                 return
-        threading.Thread(target=self._quietly, args=(key, compute), daemon=True).start()
+        threading.Thread(target=self._quietly, args=(key, compute), name=BACKGROUND).start()
 
     def _quietly(self, key: str, compute: Callable[[], T]) -> None:
         try:

@@ -10,10 +10,10 @@ the newest one in a background thread: by the time the history reaches the next 
 that base is ready, so no request waits for a build (17.5 s at 10,000 observations) unless
 requests outrun it, and then they wait for that one build. Once built, the newest base is
 also conditioned in the background on each chunk of observations (below) as requests close
-it, so the first request that uses it finds those conditionings done too. Bases are memoised by content
-with single flight. Because the base a request uses is a function of the history prefix, the
-options and the seed only, every service process builds the same one: the fitted state is
-shared across processes by determinism, without shared memory.
+it, so the first request that uses it finds those conditionings done too. Bases are
+memoised by content with single flight. Because the base a request uses is a function of
+the history prefix, the options and the seed only, every service process builds the same
+one: the fitted state is shared across processes by determinism, without shared memory.
 
 Each request then conditions the base posterior *exactly* on the observations after c with
 the base's hyperparameters (block Cholesky: the posterior a fit with those hyperparameters
@@ -42,7 +42,7 @@ import numpy as np
 
 from hpo_service.domain import Observation, SearchSpace
 from hpo_service.optimisation.encoding import to_features
-from hpo_service.optimisation.gp.memo import SingleFlight, content_digests
+from hpo_service.optimisation.gp.memo import BACKGROUND, SingleFlight, content_digests
 from hpo_service.optimisation.gp.posterior import Posterior
 from hpo_service.optimisation.gp.proposer import GPProposer
 from hpo_service.optimisation.gp.surrogate import cube_of
@@ -90,9 +90,10 @@ def prefetch(
     if base is None:
         _bases.prefetch(name, build)
     elif extra and len(extra) % CHUNK == 0:
-        threading.Thread(
-            target=_extend_quietly, args=(base, space, extra, name), daemon=True
-        ).start()
+        worker = threading.Thread(
+            target=_extend_quietly, args=(base, space, extra, name), name=BACKGROUND
+        )
+        worker.start()
 
 
 def _extend_quietly(
