@@ -39,6 +39,11 @@ SECTIONS = [
         "bench/gp_big_rest.py",
     ),
     (
+        "gp_big_regret",
+        "Bayesian optimisation engine: big studies, local climb against the exact GP (regret)",
+        "bench/gp_big_regret.py",
+    ),
+    (
         "conditional",
         "Bayesian optimisation engine: conditional vs flat search space",
         "bench/conditional_space.py",

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
 
-from hpo_service.domain import History, Observation, Params
+from hpo_service.domain import History, Observation, Params, SearchSpace
 from hpo_service.optimisation import build_strategy
 from hpo_service.optimisation.gp import config, posterior, shared, surrogate
 from hpo_service.optimisation.gp.acquisition import Acquisition
-from hpo_service.optimisation.gp.memo import BACKGROUND
+from hpo_service.optimisation.gp.memo import join_background
 from hpo_service.optimisation.gp.model import Hyperparameters
 from hpo_service.optimisation.gp.optimise import Surface, maximise
 from hpo_service.optimisation.gp.posterior import LOCAL_FROM, LOCAL_SIZE, Posterior
@@ -96,15 +94,16 @@ def _history(count: int) -> list[Observation]:
     return out
 
 
-def test_chunked_conditioning_gives_the_same_proposal_whatever_the_cache_holds(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def chunked(monkeypatch: pytest.MonkeyPatch) -> tuple[SearchSpace, GPStrategy, list[int]]:
+    """A 2-D space, its default gp strategy, chunks of 4 observations, empty caches, and the
+    list of the row counts of every posterior conditioned from then on."""
     space = space_from_json([{"name": n, "type": "float", "low": 0, "high": 1} for n in "ab"])
     strategy = build_strategy(config.normalise({"name": "gp"}, space))
     assert isinstance(strategy, GPStrategy)
     monkeypatch.setattr(shared, "CHUNK", 4)
-    observations = _history(512 + 29)  # the base of 496, then 11 whole chunks of 4 and 1
-    assert shared.base_sizes(len(observations)) == (496, 512)
+    surrogate.clear_cache()
+    shared.clear_cache()
     conditionings: list[int] = []
     original = Posterior.condition
 
@@ -113,63 +112,54 @@ def test_chunked_conditioning_gives_the_same_proposal_whatever_the_cache_holds(
         return original(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Posterior, "condition", counted)
+    return space, strategy, conditionings
 
-    def propose(n: int) -> list[Params]:
-        history = History(completed=tuple(observations[:n]))
-        return list(strategy.prepare(space, history, 7).propose([], 1))
 
-    surrogate.clear_cache()
-    shared.clear_cache()
-    conditionings.clear()
-    cold = propose(len(observations))
+def _propose(
+    space: SearchSpace, strategy: GPStrategy, observations: list[Observation]
+) -> list[Params]:
+    history = History(completed=tuple(observations))
+    return list(strategy.prepare(space, history, 7).propose([], 1))
+
+
+def test_chunked_conditioning_gives_the_same_proposal_whatever_the_cache_holds(
+    chunked: tuple[SearchSpace, GPStrategy, list[int]],
+) -> None:
+    space, strategy, conditionings = chunked
+    observations = _history(512 + 29)  # the base of 496, then 11 whole chunks of 4 and 1
+    assert shared.base_sizes(len(observations)) == (496, 512)
+    cold = _propose(space, strategy, observations)
     assert len(conditionings) == 12  # every chunk, then the remainder
     shared.clear_cache()
     for n in (516, 528, 540):  # chunks closed by earlier requests, out of step with this one
-        propose(n)
-    _background_done()
+        _propose(space, strategy, observations[:n])
+    join_background(120)
     conditionings.clear()
-    warm = propose(len(observations))
+    warm = _propose(space, strategy, observations)
     assert conditionings == [496 + 44]  # the cached 11 chunks, then the remainder alone
     assert warm == cold
 
 
 def test_the_first_request_on_a_new_base_finds_it_built_and_conditioned(
-    monkeypatch: pytest.MonkeyPatch,
+    chunked: tuple[SearchSpace, GPStrategy, list[int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    space = space_from_json([{"name": n, "type": "float", "low": 0, "high": 1} for n in "ab"])
-    strategy = build_strategy(config.normalise({"name": "gp"}, space))
-    assert isinstance(strategy, GPStrategy)
-    monkeypatch.setattr(shared, "CHUNK", 4)
+    space, strategy, conditionings = chunked
     observations = _history(544)
-    surrogate.clear_cache()
-    shared.clear_cache()
     for n in range(512, 544):  # a study between two checkpoints, request by request
-        strategy.prepare(space, History(completed=tuple(observations[:n])), 7).propose([], 1)
-        _background_done()
+        _propose(space, strategy, observations[:n])
+        join_background(120)
     builds: list[int] = []
-    conditionings: list[int] = []
-    single, condition = GPStrategy._single, Posterior.condition
+    single = GPStrategy._single
 
     def counted_build(self: GPStrategy, space: object, history: History, *args: object) -> object:
         builds.append(len(history.completed))
         return single(self, space, history, *args)  # type: ignore[arg-type]
 
-    def counted(self: Posterior, *args: object, **kwargs: object) -> Posterior:
-        conditionings.append(len(self.x))
-        return condition(self, *args, **kwargs)  # type: ignore[arg-type]
-
     monkeypatch.setattr(GPStrategy, "_single", counted_build)
-    monkeypatch.setattr(Posterior, "condition", counted)
+    conditionings.clear()
     assert shared.base_sizes(544) == (512, 544)
-    history = History(completed=tuple(observations))
-    strategy.prepare(space, history, 7).propose([], 1)
+    _propose(space, strategy, observations)
     assert 512 not in builds  # built in the background while the study was below 544
     # conditioned in the background on 7 of the 8 chunks: this request adds the last one
     assert conditionings and min(conditionings) >= 512 + 28
-    _background_done()
-
-
-def _background_done() -> None:
-    for thread in threading.enumerate():
-        if thread.name == BACKGROUND:
-            thread.join(timeout=120)
+    join_background(120)

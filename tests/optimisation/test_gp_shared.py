@@ -12,7 +12,7 @@ from hpo_service.domain import History, Observation, Params, SearchSpace
 from hpo_service.optimisation import build_strategy
 from hpo_service.optimisation.encoding import to_features
 from hpo_service.optimisation.gp import config, shared, surrogate
-from hpo_service.optimisation.gp.memo import BACKGROUND
+from hpo_service.optimisation.gp.memo import join_background
 from hpo_service.optimisation.gp.posterior import Posterior
 from hpo_service.optimisation.gp.proposer import GPProposer
 from hpo_service.optimisation.gp.strategy import GPStrategy
@@ -122,21 +122,15 @@ def test_concurrent_requests_between_checkpoints_build_one_base_model(
         thread.start()
     for thread in threads:
         thread.join()
-    _background_builds_done()
+    join_background(120)
     # 16 requests with 288..303 observations: each uses the base of the checkpoint before
     # (272), built once, and one background build of the newest (288)
     assert sorted(builds) == [272, 288]
     assert len(results) == 16
     builds.clear()
     _strategy().prepare(SPACE, History(completed=tuple(observations)), 1).propose([], 1)
-    _background_builds_done()
+    join_background(120)
     assert builds == [304]  # the request at 304 used 288, built already; 304 in the background
-
-
-def _background_builds_done() -> None:
-    for thread in threading.enumerate():
-        if thread.name == BACKGROUND:
-            thread.join(timeout=120)
 
 
 def test_small_histories_do_not_use_the_shared_model(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -26,6 +26,13 @@ logger = logging.getLogger(__name__)
 BACKGROUND = "gp-background"
 
 
+def join_background(timeout: float | None = None) -> None:
+    """Wait for this process's background computations to finish (tests, orderly exits)."""
+    for thread in threading.enumerate():
+        if thread.name == BACKGROUND:
+            thread.join(timeout)
+
+
 def content_digests(
     observations: Sequence[Observation], key: str = "", ends: Sequence[int] | None = None
 ) -> list[str]:
