@@ -20,10 +20,19 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from hpo_service.api import create_app
+from hpo_service.optimisation.gp.memo import join_background
 
 PG_ADMIN_URL = os.environ.get("HPO_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _no_background_gp_work_left() -> Iterator[None]:
+    """A big-history GP suggestion may leave a base model building in the background; wait
+    for it, so that it never runs into the next test (and its monkeypatches)."""
+    yield
+    join_background(120)
 
 
 def _pg_admin() -> Any:
