@@ -70,7 +70,7 @@ def test_conditioning_the_base_on_later_observations_is_the_exact_posterior() ->
     grown = shared.extended(base, SPACE, observations[288:], "base")
     s = base.surrogate
     x = to_features(SPACE, cube_of(SPACE, [o.params for o in observations])) * s.scale
-    y = (np.array([o.value for o in observations]) - s.y_mean) / s.y_sd
+    y = s.standardised(np.array([o.value for o in observations]))  # warped like the base's
     direct = Posterior.fit(x, y, s.posterior.hyper)
     probe = x[::7] + 0.01
     for got, want in zip(

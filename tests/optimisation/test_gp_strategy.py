@@ -114,7 +114,10 @@ def test_parallel_proposals_are_spread_out() -> None:
     proposals = suggest(build_strategy({"name": "gp", **_defaults()}), FLOAT_SPACE, history, 4, 0)
     cube = np.array([encode(FLOAT_SPACE, p) for p in proposals])
     distances = [np.linalg.norm(a - b) for i, a in enumerate(cube) for b in cube[i + 1 :]]
-    assert min(distances) > 0.01  # kriging believer: no two proposals on top of each other
+    # kriging believer: no two proposals on top of each other (without believing the pending
+    # points the 4 collapse to distance 0 on 12 of 12 such histories; with it the closest pair
+    # was 0.005-0.075 apart, the output warp sharpening the peak the pairs crowd around)
+    assert min(distances) > 0.001
 
 
 def _defaults() -> dict[str, object]:

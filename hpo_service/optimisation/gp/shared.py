@@ -114,7 +114,7 @@ def extended(
         return base
     surrogate = base.surrogate
     x = to_features(space, cube_of(space, [o.params for o in extra])) * surrogate.scale
-    y = (np.array([o.value for o in extra], dtype=np.float64) - surrogate.y_mean) / surrogate.y_sd
+    y = surrogate.standardised(np.array([o.value for o in extra], dtype=np.float64))
     best = max(surrogate.best, float(y.max()))
     # names[k]: the base conditioned on the first k whole chunks
     ends = range(CHUNK, len(extra) - len(extra) % CHUNK + 1, CHUNK)

@@ -126,7 +126,9 @@ class GPStrategy:
     ) -> GPProposer:
         """One objective, no constraints: EI, UCB or PI of one GP."""
         observations = finite(history.completed)
-        surrogate = build_surrogate(space, observations, seed, self.options)
+        surrogate = build_surrogate(
+            space, observations, seed, self.options, self.options.warp_output
+        )
         rng = np.random.default_rng([seed, len(history.completed), len(history.failed), 1])
         values = np.array([o.value for o in observations])
         best = np.argsort(-values, kind="stable")[:INCUMBENTS]

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import yeojohnson, yeojohnson_normmax
 
 from hpo_service.domain import FloatParam, IntParam, Observation, Params, SearchSpace
 from hpo_service.optimisation.encoding import encode, feature_width, to_features
@@ -34,8 +35,35 @@ from hpo_service.optimisation.gp.options import EngineOptions
 from hpo_service.optimisation.gp.posterior import Posterior
 
 CACHE_SIZE = 128
+WARP_EXPONENT = 5.0  # bound on the fitted Yeo-Johnson exponent, for numerical safety only
 FIRST_CHECKPOINT = 8
 _fits: SingleFlight[Hyperparameters] = SingleFlight(CACHE_SIZE)
+
+
+@dataclass(frozen=True)
+class OutputWarp:
+    """Yeo-Johnson warping of standardised values, (v - mean) / sd, with the exponent that
+    makes them most normal (maximum likelihood; Yeo & Johnson 2000, as in HEBO, Cowen-Rivers
+    et al. 2022). Monotone, so it keeps the order of the values and the incumbent."""
+
+    mean: float
+    sd: float
+    exponent: float
+
+    @classmethod
+    def fit(cls, values: Array) -> OutputWarp | None:
+        """The warp for these values, or None when they are (nearly) constant."""
+        mean, sd = _standardisation(values, True)
+        z = (values - mean) / sd
+        if len(values) < 3 or float(z.std()) < 1e-9:
+            return None
+        exponent = float(np.clip(yeojohnson_normmax(z), -WARP_EXPONENT, WARP_EXPONENT))
+        return cls(mean, sd, exponent)
+
+    def __call__(self, values: Array) -> Array:
+        """The warped values."""
+        warped = yeojohnson((values - self.mean) / self.sd, self.exponent)
+        return np.asarray(warped, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -47,6 +75,12 @@ class Surrogate:
     y_mean: float
     y_sd: float
     best: float  # best standardised observation (the incumbent y*)
+    warp: OutputWarp | None = None  # applied to raw values before y_mean and y_sd
+
+    def standardised(self, values: Array) -> Array:
+        """Raw (maximised) values in the units of the GP's targets."""
+        warped = values if self.warp is None else self.warp(values)
+        return (warped - self.y_mean) / self.y_sd
 
 
 def feature_scale(space: SearchSpace, options: EngineOptions) -> Array:
@@ -71,17 +105,29 @@ def cube_of(space: SearchSpace, params: Sequence[Params]) -> Array:
 
 
 def build_surrogate(
-    space: SearchSpace, observations: Sequence[Observation], seed: int, options: EngineOptions
+    space: SearchSpace,
+    observations: Sequence[Observation],
+    seed: int,
+    options: EngineOptions,
+    warp: bool = False,
 ) -> Surrogate:
-    """Fit the GP to finite observations; raises NumericalError if that fails."""
+    """Fit the GP to finite observations; raises NumericalError if that fails.
+
+    ``warp``: model Yeo-Johnson-warped values (``OutputWarp``), for proposals only: a long
+    tail of bad values (Goldstein-Price spans 3 to 10^6) otherwise sets the length scales
+    and the noise. Posterior means for users (recommend, slice) stay unwarped.
+    """
     scale = feature_scale(space, options)
     x = to_features(space, cube_of(space, [o.params for o in observations])) * scale
     raw = np.array([o.value for o in observations], dtype=np.float64)
+    output_warp = OutputWarp.fit(raw) if warp else None
+    if output_warp is not None:
+        raw = output_warp(raw)
     y_mean, y_sd = _standardisation(raw, options.standardise)
     y = (raw - y_mean) / y_sd
     hyper = _hyperparameters(space, seed, x, raw, options)
     posterior = Posterior.fit(x, y, hyper)
-    return Surrogate(posterior, scale, y_mean, y_sd, float(y.max()))
+    return Surrogate(posterior, scale, y_mean, y_sd, float(y.max()), output_warp)
 
 
 def _standardisation(values: Array, standardise: bool) -> tuple[float, float]:
