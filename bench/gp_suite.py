@@ -33,7 +33,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gp_problems import Problem
-from gp_runners import Runner, bayes_opt_runner, engine_runner, optuna_runner, random_runner
+from gp_runners import (
+    Runner,
+    ablation,
+    bayes_opt_runner,
+    engine_runner,
+    optuna_runner,
+    random_runner,
+)
 from gp_suite_problems import DEVELOPMENT, HELD_OUT, PROBLEMS, budgets_of, half_of
 from machine import describe
 
@@ -54,6 +61,11 @@ METHODS: dict[str, tuple[str, Runner]] = {
     "optuna-tpe": ("Optuna TPESampler", optuna_runner("tpe")),
     "bayes_opt": ("bayes_opt default (UCB)", bayes_opt_runner("ucb")),
     "random": ("random (Sobol)", random_runner),
+    # the ablation of the output warp, run on the development half only
+    "engine-nowarp": (
+        "engine default without output warping",
+        engine_runner(None, ablation(warp_output=False)),
+    ),
 }
 PEERS = ("optuna-gp", "optuna-tpe", "bayes_opt", "random")
 # The engine's default configuration is one of its acquisitions: the same runs, bit for bit

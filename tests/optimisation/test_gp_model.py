@@ -138,7 +138,7 @@ def _warm_gap(seed: int, options: EngineOptions) -> tuple[float, np.ndarray]:
     of the five one-hot category columns."""
     x, raw = _mixed_history(seed)
     clear_cache()
-    warm = _hyperparameters(MIXED, 0, x, raw, options)
+    warm = _hyperparameters(MIXED, 0, x, raw, options, False)
     cold = fit_hyperparameters(x, (raw - raw.mean()) / raw.std(), options.model)
     return warm.objective - cold.objective, warm.lengthscales[:5]
 

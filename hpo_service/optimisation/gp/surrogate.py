@@ -120,14 +120,21 @@ def build_surrogate(
     scale = feature_scale(space, options)
     x = to_features(space, cube_of(space, [o.params for o in observations])) * scale
     raw = np.array([o.value for o in observations], dtype=np.float64)
-    output_warp = OutputWarp.fit(raw) if warp else None
-    if output_warp is not None:
-        raw = output_warp(raw)
-    y_mean, y_sd = _standardisation(raw, options.standardise)
-    y = (raw - y_mean) / y_sd
-    hyper = _hyperparameters(space, seed, x, raw, options)
+    y, y_mean, y_sd, output_warp = _targets(raw, options, warp)
+    hyper = _hyperparameters(space, seed, x, raw, options, warp)
     posterior = Posterior.fit(x, y, hyper)
     return Surrogate(posterior, scale, y_mean, y_sd, float(y.max()), output_warp)
+
+
+def _targets(
+    raw: Array, options: EngineOptions, warp: bool
+) -> tuple[Array, float, float, OutputWarp | None]:
+    """The GP's targets for raw values (warped when asked, then standardised), with the
+    standardisation and the warp that produce them."""
+    output_warp = OutputWarp.fit(raw) if warp else None
+    values = raw if output_warp is None else output_warp(raw)
+    y_mean, y_sd = _standardisation(values, options.standardise)
+    return (values - y_mean) / y_sd, y_mean, y_sd, output_warp
 
 
 def _standardisation(values: Array, standardise: bool) -> tuple[float, float]:
@@ -145,21 +152,25 @@ def _checkpoint(n: int) -> int | None:
 
 
 def _hyperparameters(
-    space: SearchSpace, seed: int, x: Array, raw: Array, options: EngineOptions
+    space: SearchSpace, seed: int, x: Array, raw: Array, options: EngineOptions, warp: bool
 ) -> Hyperparameters:
-    """The fitted hyperparameters of (x, raw values), warm-started from a history prefix."""
-    y_mean, y_sd = _standardisation(raw, options.standardise)
-    y = (raw - y_mean) / y_sd
+    """The fitted hyperparameters of (x, raw values), warm-started from a history prefix.
+
+    Every prefix is warped with its own warp, so a prefix's fit is a function of the prefix
+    alone and stays cached while the history grows (one fit per suggestion, not one per
+    prefix, the warp being refitted on every new observation).
+    """
+    y, _, _, _ = _targets(raw, options, warp)
     prefix = _checkpoint(len(x)) if options.model.warm_start else None
     digest = hashlib.sha256(
-        x.tobytes() + y.tobytes() + repr((space, options, seed)).encode()
+        x.tobytes() + y.tobytes() + repr((space, options, seed, warp)).encode()
     ).hexdigest()
 
     def fit() -> Hyperparameters:
         warm = (
             None
             if prefix is None
-            else _hyperparameters(space, seed, x[:prefix], raw[:prefix], options)
+            else _hyperparameters(space, seed, x[:prefix], raw[:prefix], options, warp)
         )
         xs, ys = _fit_subset(x, y, seed, options.model.max_fit_points)
         return fit_hyperparameters(xs, ys, options.model, warm)
