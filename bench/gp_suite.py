@@ -127,6 +127,12 @@ def run_one(method: str, name: str, seed: int, budget: int) -> dict[str, object]
     }
 
 
+def ratio_summary(ratios: list[float]) -> str:
+    """'geometric mean G, worst W, best B' of ratios (lower is better)."""
+    mean = float(np.exp(np.mean(np.log(ratios))))
+    return f"geometric mean {mean:.2f}, worst {max(ratios):.2f}, best {min(ratios):.2f}"
+
+
 def _seeds(text: str) -> list[int]:
     """'0-2' or '0,3,5' -> seeds."""
     if "-" in text:
