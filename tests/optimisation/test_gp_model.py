@@ -21,7 +21,7 @@ from hpo_service.optimisation.gp.model import (
 )
 from hpo_service.optimisation.gp.options import EngineOptions
 from hpo_service.optimisation.gp.posterior import Posterior
-from hpo_service.optimisation.gp.surrogate import _hyperparameters, clear_cache, cube_of
+from hpo_service.optimisation.gp.surrogate import _hyperparameters, _targets, clear_cache, cube_of
 from hpo_service.wire import space_from_json
 
 RNG = np.random.default_rng(1)
@@ -138,7 +138,7 @@ def _warm_gap(seed: int, options: EngineOptions) -> tuple[float, np.ndarray]:
     of the five one-hot category columns."""
     x, raw = _mixed_history(seed)
     clear_cache()
-    warm = _hyperparameters(MIXED, 0, x, raw, options, False)
+    warm = _hyperparameters(MIXED, 0, x, raw, _targets(raw, options, False)[0], options, False)
     cold = fit_hyperparameters(x, (raw - raw.mean()) / raw.std(), options.model)
     return warm.objective - cold.objective, warm.lengthscales[:5]
 

@@ -64,8 +64,9 @@ class Surface:
     def near(self, point: Array) -> Surface:
         """This surface with the posterior of the neighbourhood of ``point`` (a cube row)
         on a big history, else itself (``Posterior.near``)."""
-        posterior = self.posterior.near(self.features(point[None, :]))
-        return self if posterior is self.posterior else replace(self, posterior=posterior)
+        if not self.posterior.big:
+            return self
+        return replace(self, posterior=self.posterior.near(self.features(point[None, :])))
 
     def score_with_gradient(self, cube: Array, cols: NDArray[np.intp]) -> tuple[Array, Array]:
         """Values and gradients in the float coordinates ``cols`` of the cube."""

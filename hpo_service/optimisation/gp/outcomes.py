@@ -28,7 +28,6 @@ d psi / d sigma = phi(z_l) - phi(z_u), chained through each posterior's input gr
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -84,12 +83,14 @@ class OutcomeSurface:
     def near(self, point: Array) -> OutcomeSurface:
         """Each output's posterior of the neighbourhood of ``point`` on a big history
         (``Posterior.near``), else this surface."""
-        features = to_features(self.space, point[None, :]) * self.scale
-        objectives = tuple(p.near(features) for p in self.objectives)
-        slacks = tuple(p.near(features) for p in self.slacks)
-        if all(map(operator.is_, (*objectives, *slacks), (*self.objectives, *self.slacks))):
+        if not any(p.big for p in (*self.objectives, *self.slacks)):
             return self
-        return replace(self, objectives=objectives, slacks=slacks)
+        features = to_features(self.space, point[None, :]) * self.scale
+        return replace(
+            self,
+            objectives=tuple(p.near(features) for p in self.objectives),
+            slacks=tuple(p.near(features) for p in self.slacks),
+        )
 
     def score_with_gradient(self, cube: Array, cols: NDArray[np.intp]) -> tuple[Array, Array]:
         """Values and gradients in the float coordinates ``cols`` of the cube."""

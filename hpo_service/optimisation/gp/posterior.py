@@ -176,10 +176,15 @@ class Posterior:
         """The noise variance of each training row (zero for a kriging belief)."""
         return self.noise_ if self.noise_ is not None else np.full(len(self.x), self.hyper.noise)
 
+    @property
+    def big(self) -> bool:
+        """More than ``LOCAL_FROM`` rows: ``near`` answers with a local posterior."""
+        return len(self.x) > LOCAL_FROM
+
     def near(self, z: Array) -> Posterior:
         """This posterior up to ``LOCAL_FROM`` rows; above, the posterior of the
         ``LOCAL_SIZE`` rows nearest to the point z (one row), same hyperparameters."""
-        if len(self.x) <= LOCAL_FROM:
+        if not self.big:
             return self
         distance = scaled_distance(z, self.x, self.hyper.lengthscales)[0]
         rows = np.sort(np.argpartition(distance, LOCAL_SIZE)[:LOCAL_SIZE])

@@ -121,7 +121,7 @@ def build_surrogate(
     x = to_features(space, cube_of(space, [o.params for o in observations])) * scale
     raw = np.array([o.value for o in observations], dtype=np.float64)
     y, y_mean, y_sd, output_warp = _targets(raw, options, warp)
-    hyper = _hyperparameters(space, seed, x, raw, options, warp)
+    hyper = _hyperparameters(space, seed, x, raw, y, options, warp)
     posterior = Posterior.fit(x, y, hyper)
     return Surrogate(posterior, scale, y_mean, y_sd, float(y.max()), output_warp)
 
@@ -152,26 +152,32 @@ def _checkpoint(n: int) -> int | None:
 
 
 def _hyperparameters(
-    space: SearchSpace, seed: int, x: Array, raw: Array, options: EngineOptions, warp: bool
+    space: SearchSpace,
+    seed: int,
+    x: Array,
+    raw: Array,
+    y: Array,
+    options: EngineOptions,
+    warp: bool,
 ) -> Hyperparameters:
-    """The fitted hyperparameters of (x, raw values), warm-started from a history prefix.
+    """The fitted hyperparameters of (x, y), y the targets of the raw values (``_targets``),
+    warm-started from a history prefix.
 
     Every prefix is warped with its own warp, so a prefix's fit is a function of the prefix
     alone and stays cached while the history grows (one fit per suggestion, not one per
     prefix, the warp being refitted on every new observation).
     """
-    y, _, _, _ = _targets(raw, options, warp)
     prefix = _checkpoint(len(x)) if options.model.warm_start else None
     digest = hashlib.sha256(
         x.tobytes() + y.tobytes() + repr((space, options, seed, warp)).encode()
     ).hexdigest()
 
     def fit() -> Hyperparameters:
-        warm = (
-            None
-            if prefix is None
-            else _hyperparameters(space, seed, x[:prefix], raw[:prefix], options, warp)
-        )
+        warm = None
+        if prefix is not None:
+            head = raw[:prefix]
+            targets = _targets(head, options, warp)[0]
+            warm = _hyperparameters(space, seed, x[:prefix], head, targets, options, warp)
         xs, ys = _fit_subset(x, y, seed, options.model.max_fit_points)
         return fit_hyperparameters(xs, ys, options.model, warm)
 
