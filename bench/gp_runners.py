@@ -36,20 +36,25 @@ def curve(problem: Problem, values: list[float]) -> list[float]:
     return [problem.regret(v) for v in np.minimum.accumulate(values)]
 
 
-def engine_runner(acquisition: str | None, options: EngineOptions | None = None) -> Runner:
+def engine_runner(
+    acquisition: str | None,
+    options: EngineOptions | None = None,
+    strategy: type[GPStrategy] = GPStrategy,
+) -> Runner:
     """Sequential runs of this engine (n_initial from the documented default); acquisition
-    None leaves it to the engine's default configuration."""
+    None leaves it to the engine's default configuration; ``strategy``: the engine or one
+    of its ablations (gp_ablations.py)."""
 
     def run(problem: Problem, seed: int, budget: int) -> list[float]:
         clear_cache()
         space = problem.space
         chosen = {} if acquisition is None else {"acquisition": acquisition}
         config = GPFactory().normalise({"name": "gp", **chosen}, space)
-        strategy = GPStrategy(GPConfig.from_mapping(config), options or EngineOptions())
+        engine = strategy(GPConfig.from_mapping(config), options or EngineOptions())
         observations: list[Observation] = []
         for _ in range(budget):
             history = History(completed=tuple(observations))
-            params = strategy.prepare(space, history, seed).propose([], 1)[0]
+            params = engine.prepare(space, history, seed).propose([], 1)[0]
             observations.append(Observation(params, -problem(params)))
         return curve(problem, [-o.value for o in observations])
 

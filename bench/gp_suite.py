@@ -32,10 +32,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from gp_ablations import UnwarpedGPStrategy
 from gp_problems import Problem
 from gp_runners import (
     Runner,
-    ablation,
     bayes_opt_runner,
     engine_runner,
     optuna_runner,
@@ -64,7 +64,7 @@ METHODS: dict[str, tuple[str, Runner]] = {
     # the ablation of the output warp, run on the development half only
     "engine-nowarp": (
         "engine default without output warping",
-        engine_runner(None, ablation(warp_output=False)),
+        engine_runner(None, strategy=UnwarpedGPStrategy),
     ),
 }
 PEERS = ("optuna-gp", "optuna-tpe", "bayes_opt", "random")

@@ -18,8 +18,6 @@ class EngineOptions:
     model: ModelOptions = field(default_factory=ModelOptions)
     unit_cube: bool = True
     standardise: bool = True
-    # Yeo-Johnson output warping for proposals (surrogate.OutputWarp); docs/benchmarks/gp_suite.md
-    warp_output: bool = True
     sobol_initial: bool = True
     local_search: bool = True
     log_acquisition: bool = True

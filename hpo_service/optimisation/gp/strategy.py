@@ -23,7 +23,7 @@ from hpo_service.optimisation.gp.model import NumericalError
 from hpo_service.optimisation.gp.options import EngineOptions
 from hpo_service.optimisation.gp.outcome_proposer import OutcomeProposer, build_outcome_proposer
 from hpo_service.optimisation.gp.proposer import GPProposer, candidate_pool
-from hpo_service.optimisation.gp.surrogate import build_surrogate, cube_of, finite
+from hpo_service.optimisation.gp.surrogate import Surrogate, build_surrogate, cube_of, finite
 from hpo_service.optimisation.gp.threads import single_threaded_blas
 from hpo_service.optimisation.random_search import RandomProposer, RandomStrategy
 
@@ -87,7 +87,7 @@ class GPStrategy:
     ) -> GPProposer:
         """Large histories: a checkpoint's shared base model, conditioned on the rest."""
         used, newest = shared.base_sizes(len(observations))
-        key = repr((space, self.config, self.options, seed))
+        key = repr((type(self).__qualname__, space, self.config, self.options, seed))
         names = content_digests(observations, key, (used, newest))
 
         def builder(cut: int) -> Callable[[], GPProposer]:
@@ -126,9 +126,7 @@ class GPStrategy:
     ) -> GPProposer:
         """One objective, no constraints: EI, UCB or PI of one GP."""
         observations = finite(history.completed)
-        surrogate = build_surrogate(
-            space, observations, seed, self.options, self.options.warp_output
-        )
+        surrogate = self.surrogate(space, observations, seed)
         rng = np.random.default_rng([seed, len(history.completed), len(history.failed), 1])
         values = np.array([o.value for o in observations])
         best = np.argsort(-values, kind="stable")[:INCUMBENTS]
@@ -144,6 +142,13 @@ class GPStrategy:
         return GPProposer(
             space, surrogate, acquisition, pool, fallback.taken, self.options, fallback
         )
+
+    def surrogate(
+        self, space: SearchSpace, observations: Sequence[Observation], seed: int
+    ) -> Surrogate:
+        """The GP of one objective's finite observations, on Yeo-Johnson-warped outputs
+        (``surrogate.OutputWarp``); benchmark ablations override it (bench/gp_ablations.py)."""
+        return build_surrogate(space, observations, seed, self.options, warp=True)
 
 
 def several_outcomes(observations: Sequence[Observation]) -> bool:
