@@ -27,4 +27,4 @@ class UnwarpedGPStrategy(GPStrategy):
         self, space: SearchSpace, observations: Sequence[Observation], seed: int
     ) -> Surrogate:
         """The GP of the observations, unwarped."""
-        return build_surrogate(space, observations, seed, self.options, warp=False)
+        return build_surrogate(space, observations, seed, warp=False)

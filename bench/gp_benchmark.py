@@ -1,8 +1,10 @@
-"""Benchmark of the gp strategy: regret vs anchors, ablations, latency, parallel workers.
+"""Benchmark of the gp strategy: regret vs anchors, latency, parallel workers.
 
 Run:  .venv/bin/python bench/gp_benchmark.py --quick      (a few minutes)
       .venv/bin/python bench/gp_benchmark.py              (full, ~30-40 min on 2 cores)
 Writes docs/benchmarks/gp.md after every section; raw rows go to --raw (JSON lines).
+The ablation table in that page ran on engine switches since removed (see its notes);
+ablations are now built in gp_ablations.py and run by gp_suite.py.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gp_latency import latency_rows
 from gp_problems import PROBLEMS
 from gp_report import write_report
-from gp_runners import ABLATIONS, METHODS, PARALLEL
+from gp_runners import METHODS, PARALLEL
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,7 +42,7 @@ def _init_worker() -> None:
 
 def _run(task: tuple[str, str, str, int, int]) -> dict[str, object]:
     section, method, problem, seed, budget = task
-    runner = {**METHODS, **ABLATIONS, **PARALLEL}[method]
+    runner = {**METHODS, **PARALLEL}[method]
     start = time.perf_counter()
     regrets = runner(PROBLEMS[problem], seed, budget)
     return {
@@ -82,7 +84,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="2 seeds, fewer methods/sizes")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--sections", default="regret,ablation,parallel,latency")
+    parser.add_argument("--sections", default="regret,parallel,latency")
     parser.add_argument("--raw", default="/tmp/gp_benchmark_raw.jsonl")
     parser.add_argument("--out", default=str(ROOT / "docs/benchmarks/gp.md"))
     parser.add_argument(
@@ -128,8 +130,6 @@ def main() -> None:
         quick = ["engine EI", "random (Sobol)", "Optuna GPSampler"]
         methods = _selected(args, quick if args.quick else list(METHODS))
         run_section("regret", methods, args, rows, 50)
-    if "ablation" in sections and not args.quick:
-        run_section("ablation", _selected(args, list(ABLATIONS)), args, rows, 50)
     if "parallel" in sections:
         run_section("parallel", _selected(args, list(PARALLEL)), args, rows, 48)
     if "latency" in sections:

@@ -7,7 +7,6 @@ import io
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -23,8 +22,7 @@ from hpo_service.domain import (
     Params,
     ParamValue,
 )
-from hpo_service.optimisation.gp import EngineOptions, GPConfig, GPFactory, GPStrategy
-from hpo_service.optimisation.gp.model import ModelOptions
+from hpo_service.optimisation.gp import GPConfig, GPFactory, GPStrategy
 from hpo_service.optimisation.gp.surrogate import clear_cache
 from hpo_service.optimisation.random_search import RandomStrategy
 
@@ -36,11 +34,7 @@ def curve(problem: Problem, values: list[float]) -> list[float]:
     return [problem.regret(v) for v in np.minimum.accumulate(values)]
 
 
-def engine_runner(
-    acquisition: str | None,
-    options: EngineOptions | None = None,
-    strategy: type[GPStrategy] = GPStrategy,
-) -> Runner:
+def engine_runner(acquisition: str | None, strategy: type[GPStrategy] = GPStrategy) -> Runner:
     """Sequential runs of this engine (n_initial from the documented default); acquisition
     None leaves it to the engine's default configuration; ``strategy``: the engine or one
     of its ablations (gp_ablations.py)."""
@@ -50,7 +44,7 @@ def engine_runner(
         space = problem.space
         chosen = {} if acquisition is None else {"acquisition": acquisition}
         config = GPFactory().normalise({"name": "gp", **chosen}, space)
-        engine = strategy(GPConfig.from_mapping(config), options or EngineOptions())
+        engine = strategy(GPConfig.from_mapping(config))
         observations: list[Observation] = []
         for _ in range(budget):
             history = History(completed=tuple(observations))
@@ -171,9 +165,7 @@ def optuna_runner(kind: str) -> Runner:
     return run
 
 
-def parallel_runner(
-    acquisition: str, workers: int, options: EngineOptions | None = None, jitter: float = 0.0
-) -> Runner:
+def parallel_runner(acquisition: str, workers: int, jitter: float = 0.0) -> Runner:
     """Asynchronous workers: each finished trial is replaced by a new suggestion made with
     the other ``workers - 1`` trials pending. Trial durations are 1 + U(-jitter, jitter)
     (seeded), and the trial that finishes first is reported first, so with ``jitter > 0``
@@ -183,7 +175,7 @@ def parallel_runner(
         clear_cache()
         space = problem.space
         config = GPFactory().normalise({"name": "gp", "acquisition": acquisition}, space)
-        strategy = GPStrategy(GPConfig.from_mapping(config), options or EngineOptions())
+        strategy = GPStrategy(GPConfig.from_mapping(config))
         rng = np.random.default_rng([seed, 7])
         observations: list[Observation] = []
         pending: list[Params] = []
@@ -203,14 +195,14 @@ def parallel_runner(
     return run
 
 
-def batch_runner(acquisition: str, batch: int, options: EngineOptions | None = None) -> Runner:
+def batch_runner(acquisition: str, batch: int) -> Runner:
     """Synchronous batches: one suggest call with count = ``batch``, all evaluated, repeat."""
 
     def run(problem: Problem, seed: int, budget: int) -> list[float]:
         clear_cache()
         space = problem.space
         config = GPFactory().normalise({"name": "gp", "acquisition": acquisition}, space)
-        strategy = GPStrategy(GPConfig.from_mapping(config), options or EngineOptions())
+        strategy = GPStrategy(GPConfig.from_mapping(config))
         observations: list[Observation] = []
         while len(observations) < budget:
             history = History(completed=tuple(observations))
@@ -220,14 +212,6 @@ def batch_runner(acquisition: str, batch: int, options: EngineOptions | None = N
         return curve(problem, [-o.value for o in observations])
 
     return run
-
-
-def ablation(**changes: object) -> EngineOptions:
-    """Default engine options with some model or engine fields changed."""
-    model_fields = set(ModelOptions.__dataclass_fields__)
-    model = replace(ModelOptions(), **{k: v for k, v in changes.items() if k in model_fields})
-    engine = {k: v for k, v in changes.items() if k not in model_fields}
-    return replace(EngineOptions(model=model), **engine)  # type: ignore[arg-type]
 
 
 METHODS: dict[str, Runner] = {
@@ -241,45 +225,9 @@ METHODS: dict[str, Runner] = {
     "Optuna TPESampler": optuna_runner("tpe"),
 }
 
-ABLATIONS: dict[str, Runner] = {
-    "EI without unit cube (raw units)": engine_runner("ei", ablation(unit_cube=False)),
-    "EI without output standardisation": engine_runner("ei", ablation(standardise=False)),
-    "EI isotropic (no ARD)": engine_runner("ei", ablation(ard=False)),
-    "EI without noise term": engine_runner("ei", ablation(noise=False)),
-    "EI pure ML-II (no prior)": engine_runner("ei", ablation(prior=False)),
-    "EI no noise prior": engine_runner("ei", ablation(noise_prior=False)),
-    "EI without the short-length-scale prior term": engine_runner(
-        "ei", ablation(short_lengthscale_prior=False)
-    ),
-    "EI noise floor 1e-6 (not 1e-8)": engine_runner("ei", ablation(noise_bounds=(1e-6, 1.0))),
-    "EI fixed hyperparameters (no fit)": engine_runner("ei", ablation(fit=False)),
-    "EI cold start (no warm start)": engine_runner("ei", ablation(warm_start=False)),
-    "EI uniform random initial design": engine_runner("ei", ablation(sobol_initial=False)),
-    "EI without multi-start L-BFGS-B": engine_runner("ei", ablation(local_search=False)),
-    "EI plain (not log EI)": engine_runner("ei", ablation(log_acquisition=False)),
-    "EI log-EI polish (one L-BFGS-B run per start)": engine_runner(
-        "ei", ablation(batched_local=False, polish_plain=False)
-    ),
-    "EI log-EI polish (one batched L-BFGS-B run)": engine_runner(
-        "ei", ablation(polish_plain=False)
-    ),
-}
-
 PARALLEL: dict[str, Runner] = {
     "EI sequential": engine_runner("ei"),
     "EI 4 async workers (kriging believer)": parallel_runner("ei", 4),
     "EI batches of 4 (count=4)": batch_runner("ei", 4),
-    "EI batches of 4 (full re-optimisation under the lock)": batch_runner(
-        "ei", 4, ablation(quick_under_lock=False)
-    ),
-    "EI 4 async workers (incumbent not believed)": parallel_runner(
-        "ei", 4, ablation(believe_incumbent=False)
-    ),
     "EI 4 async workers random durations (kriging believer)": parallel_runner("ei", 4, jitter=0.5),
-    "EI 4 async workers (pending believed as noisy observations)": parallel_runner(
-        "ei", 4, ablation(noisy_belief=True)
-    ),
-    "EI batches of 4 (pending believed as noisy observations)": batch_runner(
-        "ei", 4, ablation(noisy_belief=True)
-    ),
 }

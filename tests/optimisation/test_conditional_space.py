@@ -36,7 +36,6 @@ from hpo_service.optimisation.encoding import (
     snap,
     to_features,
 )
-from hpo_service.optimisation.gp.options import EngineOptions
 from hpo_service.optimisation.gp.proposer import candidate_pool
 from hpo_service.optimisation.gp.surrogate import build_surrogate
 from hpo_service.optimisation.grid_search import GridStrategy
@@ -168,9 +167,9 @@ def test_grid_size_counts_without_enumerating_large_grids() -> None:
 
 def test_gp_pool_is_snapped_and_has_one_row_per_configuration() -> None:
     history = history_of(SPACE, 12)
-    surrogate = build_surrogate(SPACE, history.completed, 0, EngineOptions())
+    surrogate = build_surrogate(SPACE, history.completed, 0)
     rng = np.random.default_rng(0)
-    pool = candidate_pool(SPACE, surrogate, np.empty((0, 8)), rng, EngineOptions())
+    pool = candidate_pool(SPACE, surrogate, np.empty((0, 8)), rng)
     assert np.allclose(snap(SPACE, pool), pool)
     keys = [SPACE.key(decode(SPACE, row)) for row in pool]
     assert len(set(keys)) == len(keys)

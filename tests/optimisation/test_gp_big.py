@@ -74,7 +74,7 @@ def test_the_local_climb_finds_what_the_exact_climb_finds(monkeypatch: pytest.Mo
     y = _f(x)
     fitted = Posterior.fit(x, y, HYPER)
     acquisition = Acquisition("ei", float(y.max()), 0.0, 2.0, log=False)
-    surface = Surface(space, fitted, acquisition, np.ones(3))
+    surface = Surface(space, fitted, acquisition)
     pool = np.vstack([RNG.random((64, 3)), x[np.argsort(-y)[:6]] + 0.01])
     _, local_scores = maximise(surface, pool, 6, 100)
     monkeypatch.setattr(posterior, "LOCAL_FROM", 10**9)  # the exact climb

@@ -11,7 +11,6 @@ from flask.testing import FlaskClient
 from hpo_service.api import create_app
 from hpo_service.domain import FloatParam, Observation, SearchSpace
 from hpo_service.optimisation.gp import surrogate
-from hpo_service.optimisation.gp.options import EngineOptions
 
 SPACE = [
     {"name": "x", "type": "float", "low": -2.0, "high": 2.0},
@@ -75,9 +74,7 @@ def test_concurrent_fits_of_one_history_run_once() -> None:
         results: list[Any] = []
         threads = [
             threading.Thread(
-                target=lambda: results.append(
-                    surrogate.build_surrogate(space, observations, 3, EngineOptions())
-                )
+                target=lambda: results.append(surrogate.build_surrogate(space, observations, 3))
             )
             for _ in range(6)
         ]

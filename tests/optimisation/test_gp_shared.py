@@ -69,7 +69,7 @@ def test_conditioning_the_base_on_later_observations_is_the_exact_posterior() ->
     base = strategy._single(SPACE, base_history, 1, fallback)  # type: ignore[arg-type]
     grown = shared.extended(base, SPACE, observations[288:], "base")
     s = base.surrogate
-    x = to_features(SPACE, cube_of(SPACE, [o.params for o in observations])) * s.scale
+    x = to_features(SPACE, cube_of(SPACE, [o.params for o in observations]))
     y = s.standardised(np.array([o.value for o in observations]))  # warped like the base's
     direct = Posterior.fit(x, y, s.posterior.hyper)
     probe = x[::7] + 0.01

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from hpo_service.optimisation.gp.config import GPConfig
-from hpo_service.optimisation.gp.options import EngineOptions
 from hpo_service.optimisation.gp.recommend import posterior_at
 from hpo_service.optimisation.gp.slice import posterior_slice
 from hpo_service.optimisation.gp.strategy import GPFactory, GPStrategy
 
 __all__ = [
-    "EngineOptions",
     "GPConfig",
     "GPFactory",
     "GPStrategy",

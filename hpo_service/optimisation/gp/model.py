@@ -20,28 +20,16 @@ from hpo_service.optimisation.gp.kernel import Array, matern52, radial_factor, s
 
 JITTER = 1e-8
 LOG_2PI = math.log(2.0 * math.pi)
+# bounds of the fitted hyperparameters (natural units; inputs in the unit cube, outputs
+# standardised): length scales, signal variance s2, noise variance sn2 (floor 1e-8)
+LENGTHSCALE_BOUNDS = (5e-3, 20.0)
+VARIANCE_BOUNDS = (1e-2, 1e2)
+NOISE_BOUNDS = (1e-8, 1.0)
+FIT_MAXITER = 200
 
 
 class NumericalError(ArithmeticError):
     """The GP could not be fitted or conditioned (not positive definite, not finite)."""
-
-
-@dataclass(frozen=True)
-class ModelOptions:
-    """Modelling choices; every field is one of the measured improvements (see docs)."""
-
-    ard: bool = True
-    noise: bool = True
-    prior: bool = True
-    short_lengthscale_prior: bool = True
-    noise_prior: bool = True
-    fit: bool = True
-    warm_start: bool = True
-    lengthscale_bounds: tuple[float, float] = (5e-3, 20.0)
-    variance_bounds: tuple[float, float] = (1e-2, 1e2)
-    noise_bounds: tuple[float, float] = (1e-8, 1.0)
-    fit_maxiter: int = 200
-    max_fit_points: int = 256
 
 
 @dataclass(frozen=True)
@@ -64,25 +52,20 @@ class Hyperparameters:
 class _Problem:
     x: Array
     y: Array
-    options: ModelOptions
     dim: int = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dim", self.x.shape[1])
 
     def unpack(self, theta: Array) -> tuple[Array, float, float]:
-        ls = (
-            np.exp(theta[: self.dim]) if self.options.ard else np.full(self.dim, math.exp(theta[0]))
-        )
-        return ls, math.exp(theta[-2]), math.exp(theta[-1])
+        return np.exp(theta[: self.dim]), math.exp(theta[-2]), math.exp(theta[-1])
 
 
-def initial_hyperparameters(dim: int, options: ModelOptions) -> Hyperparameters:
+def initial_hyperparameters(dim: int) -> Hyperparameters:
     """Default start: length scale 0.3 * sqrt(D) in the unit cube, unit signal, small noise."""
-    low, high = options.lengthscale_bounds
+    low, high = LENGTHSCALE_BOUNDS
     scale = min(max(0.3 * math.sqrt(dim), low), high)
-    noise = 1e-3 if options.noise else options.noise_bounds[0]
-    return Hyperparameters(np.full(dim, scale), 1.0, noise)
+    return Hyperparameters(np.full(dim, scale), 1.0, 1e-3)
 
 
 def neg_log_posterior(theta: Array, problem: _Problem) -> tuple[float, Array]:
@@ -106,16 +89,15 @@ def neg_log_posterior(theta: Array, problem: _Problem) -> tuple[float, Array]:
             for j in range(problem.dim)
         ]
     )
-    if not problem.options.ard:
-        grad_ls = np.array([grad_ls.sum()])
     grad = np.concatenate(
         [grad_ls, [0.5 * float((w * kernel).sum())], [0.5 * noise * float(np.trace(w))]]
     )
-    prior, prior_grad = _log_prior(ls, var, noise, problem.options)
+    prior, prior_grad = log_prior(ls, var, noise)
     return -(lml + prior), -(grad + prior_grad)
 
 
-def _log_prior(ls: Array, var: float, noise: float, options: ModelOptions) -> tuple[float, Array]:
+def log_prior(ls: Array, var: float, noise: float) -> tuple[float, Array]:
+    """The weak log prior of the hyperparameters and its gradient in theta."""
     # Weak priors as in Optuna's GPSampler: log p(l) = -0.1 (l^2 + 1 / l^2) per length scale
     # (mode at l = 1 in the unit cube), s2 ~ Gamma(2, 1), sn2 ~ Gamma(1.1, 30); gradients are
     # with respect to the logs. The 1 / l^2 term keeps a length scale off its lower bound:
@@ -123,20 +105,12 @@ def _log_prior(ls: Array, var: float, noise: float, options: ModelOptions) -> tu
     # category column: categories uncorrelated), where the likelihood is flat in it, and
     # every warm-started fit after it stayed there (measured on a concrete study: at 45
     # points the warm-started fit reached a log posterior 7.4 below a cold fit's).
-    size = len(ls) if options.ard else 1
-    if not options.prior:
-        return 0.0, np.zeros(size + 2)
-    scales = ls if options.ard else ls[:1]
-    value = -0.1 * float((scales**2).sum()) + (math.log(var) - var)
-    grad_ls = -0.2 * scales**2
-    if options.short_lengthscale_prior:
-        value -= 0.1 * float((1.0 / scales**2).sum())
-        grad_ls = grad_ls + 0.2 / scales**2
-    noise_grad = 0.0
-    if options.noise_prior:
-        value += 0.1 * math.log(noise) - 30.0 * noise
-        noise_grad = 0.1 - 30.0 * noise
-    grad = np.concatenate([grad_ls, [1.0 - var], [noise_grad]])
+    value = -0.1 * float((ls**2).sum()) + (math.log(var) - var)
+    grad_ls = -0.2 * ls**2
+    value -= 0.1 * float((1.0 / ls**2).sum())
+    grad_ls = grad_ls + 0.2 / ls**2
+    value += 0.1 * math.log(noise) - 30.0 * noise
+    grad = np.concatenate([grad_ls, [1.0 - var], [0.1 - 30.0 * noise]])
     return value, grad
 
 
@@ -150,37 +124,24 @@ def cholesky_factor(matrix: Array) -> Array:
         raise NumericalError(f"the kernel matrix is not positive definite: {error}") from error
 
 
-def _bounds(dim: int, options: ModelOptions) -> list[tuple[float, float]]:
-    size = dim if options.ard else 1
-    ls = (math.log(options.lengthscale_bounds[0]), math.log(options.lengthscale_bounds[1]))
-    var = (math.log(options.variance_bounds[0]), math.log(options.variance_bounds[1]))
-    low_noise = math.log(options.noise_bounds[0])
-    noise = (low_noise, math.log(options.noise_bounds[1]) if options.noise else low_noise)
-    return [ls] * size + [var, noise]
+def _bounds(dim: int) -> list[tuple[float, float]]:
+    ls, var, noise = (
+        (math.log(low), math.log(high))
+        for low, high in (LENGTHSCALE_BOUNDS, VARIANCE_BOUNDS, NOISE_BOUNDS)
+    )
+    return [ls] * dim + [var, noise]
 
 
-def fit_hyperparameters(
-    x: Array, y: Array, options: ModelOptions, warm: Hyperparameters | None = None
-) -> Hyperparameters:
-    """Maximise the (log) posterior of the hyperparameters from the default and warm starts."""
-    problem = _Problem(x, y, options)
-    starts = [initial_hyperparameters(problem.dim, options)]
-    if warm is not None and options.warm_start and len(warm.lengthscales) == problem.dim:
-        starts = [warm]  # warm start: one local run from the previous optimum
-    bounds = _bounds(problem.dim, options)
-    best: Hyperparameters | None = None
-    for start in starts:
-        theta0 = start.theta() if options.ard else start.theta()[[0, -2, -1]]
-        theta0 = np.clip(theta0, [b[0] for b in bounds], [b[1] for b in bounds])
-        if not options.fit:
-            value, _ = neg_log_posterior(theta0, problem)
-            found = _pack(theta0, value, problem)
-        else:
-            found = _minimise(theta0, bounds, problem)
-        if best is None or found.objective < best.objective:
-            best = found
-    assert best is not None
-    return best
+def fit_hyperparameters(x: Array, y: Array, warm: Hyperparameters | None = None) -> Hyperparameters:
+    """Maximise the (log) posterior of the hyperparameters by one L-BFGS-B run from the
+    default start, or from ``warm`` (a previous optimum) when it has the right dimension."""
+    problem = _Problem(x, y)
+    start = initial_hyperparameters(problem.dim)
+    if warm is not None and len(warm.lengthscales) == problem.dim:
+        start = warm
+    bounds = _bounds(problem.dim)
+    theta0 = np.clip(start.theta(), [b[0] for b in bounds], [b[1] for b in bounds])
+    return _minimise(theta0, bounds, problem)
 
 
 def _minimise(
@@ -193,7 +154,7 @@ def _minimise(
         jac=True,
         method="L-BFGS-B",
         bounds=bounds,
-        options={"maxiter": problem.options.fit_maxiter},
+        options={"maxiter": FIT_MAXITER},
     )
     if not np.all(np.isfinite(result.x)) or not math.isfinite(float(result.fun)):
         raise NumericalError(f"the hyperparameter fit diverged: {result.message}")

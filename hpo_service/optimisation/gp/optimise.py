@@ -50,11 +50,10 @@ class Surface:
     space: SearchSpace
     posterior: Posterior
     acquisition: Acquisition
-    scale: Array  # feature scale (all ones in the unit cube; raw widths in the ablation)
 
     def features(self, cube: Array) -> Array:
         """Model inputs of snapped unit-cube points."""
-        return to_features(self.space, cube) * self.scale
+        return to_features(self.space, cube)
 
     def score(self, cube: Array) -> Array:
         """Acquisition values (log for EI/PI) of snapped unit-cube points."""
@@ -73,10 +72,10 @@ class Surface:
         mapping = numeric_feature_columns(self.space)
         feature_cols = np.array([mapping[int(c)] for c in cols], dtype=np.intp)
         active = active_mask(self.space, cube)
-        features = to_features(self.space, cube, active) * self.scale
+        features = to_features(self.space, cube, active)
         mean, std, d_mean, d_std = self.posterior.predict_with_gradient(features, feature_cols)
         value, da_dm, da_ds = self.acquisition.evaluate(mean, std)
-        grad = (da_dm[:, None] * d_mean + da_ds[:, None] * d_std) * self.scale[feature_cols]
+        grad = da_dm[:, None] * d_mean + da_ds[:, None] * d_std
         # an inactive coordinate does not move the features (all ones without conditions)
         return value, grad * active[:, cols]
 

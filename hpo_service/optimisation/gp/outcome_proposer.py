@@ -18,9 +18,16 @@ from hpo_service.domain import Observation, Params, SearchSpace
 from hpo_service.optimisation.encoding import to_features
 from hpo_service.optimisation.gp.kernel import Array
 from hpo_service.optimisation.gp.optimise import maximise
-from hpo_service.optimisation.gp.options import EngineOptions
 from hpo_service.optimisation.gp.outcomes import OutcomeModels, OutcomeSurface
-from hpo_service.optimisation.gp.proposer import PreparedProposals, _shortlist, candidate_pool
+from hpo_service.optimisation.gp.proposer import (
+    LOCAL_MAXITER,
+    LOCK_STARTS,
+    N_STARTS,
+    SHORTLIST_SIZE,
+    PreparedProposals,
+    _shortlist,
+    candidate_pool,
+)
 from hpo_service.optimisation.gp.surrogate import build_surrogate, cube_of
 from hpo_service.optimisation.pareto import acquisition_reference, boxes, nondominated
 from hpo_service.optimisation.random_search import RandomProposer
@@ -38,7 +45,6 @@ class OutcomeProposer(PreparedProposals):
     reference: Array  # maximised: the declared one, else ``acquisition_reference``
     pool: Array
     taken: frozenset[tuple[Any, ...]]
-    options: EngineOptions
     fallback: RandomProposer
     prepared_for: frozenset[tuple[Any, ...]] = frozenset()
     prepared: Params | None = None
@@ -49,16 +55,15 @@ class OutcomeProposer(PreparedProposals):
         """A copy holding the proposal for ``pending`` and a shortlist (run outside locks)."""
         candidates = self.candidates(list(pending), under_lock=False)
         return self._prepared_copy(
-            pending, candidates, shortlist=_shortlist(candidates, self.options.shortlist_size)
+            pending, candidates, shortlist=_shortlist(candidates, SHORTLIST_SIZE)
         )
 
     def candidates(self, pending: list[Params], under_lock: bool) -> Array:
         """Believe ``pending``; under the lock climb from the shortlist when there is one."""
         quick = under_lock and len(self.shortlist) > 0
         pool = self.shortlist if quick else self.pool
-        starts = self.options.lock_starts if quick else self.options.n_starts
-        maxiter = self.options.local_maxiter if self.options.local_search else 0
-        candidates, _ = maximise(self.surface(pending), pool, starts, maxiter, batched=False)
+        starts = LOCK_STARTS if quick else N_STARTS
+        candidates, _ = maximise(self.surface(pending), pool, starts, LOCAL_MAXITER, batched=False)
         return candidates
 
     def surface(self, pending: Sequence[Params]) -> OutcomeSurface:
@@ -66,11 +71,10 @@ class OutcomeProposer(PreparedProposals):
         pending points predicted feasible join the front."""
         objectives = [s.posterior for s in self.models.objectives]
         slacks = [s.posterior for s in self.models.slacks]
-        scale = self.models.objectives[0].scale
         thresholds = self.models.thresholds()
         front = self.models.standardised(self.feasible) if len(self.feasible) else None
         if pending:
-            x = to_features(self.space, cube_of(self.space, list(pending))) * scale
+            x = to_features(self.space, cube_of(self.space, list(pending)))
             believed_obj = [p.predict(x)[0] for p in objectives]
             believed_slack = [p.predict(x)[0] for p in slacks]
             objectives = [p.condition(x, b) for p, b in zip(objectives, believed_obj, strict=True)]
@@ -84,7 +88,7 @@ class OutcomeProposer(PreparedProposals):
         if front is not None:
             lower, upper = boxes(front, self.models.standardised(self.reference[None, :])[0])
         return OutcomeSurface(
-            self.space, tuple(objectives), tuple(slacks), thresholds, lower, upper, scale
+            self.space, tuple(objectives), tuple(slacks), thresholds, lower, upper
         )
 
 
@@ -94,18 +98,17 @@ def build_outcome_proposer(
     reference: Sequence[float] | None,
     seed: int,
     rng: np.random.Generator,
-    options: EngineOptions,
     fallback: RandomProposer,
 ) -> OutcomeProposer:
     """Fit one GP per objective and per slack, and the candidate pool around the front."""
     m = len(observations[0].objectives)
     n_slacks = len(observations[0].slacks)
     objectives = tuple(
-        build_surrogate(space, [_single(o, o.objectives[i]) for o in observations], seed, options)
+        build_surrogate(space, [_single(o, o.objectives[i]) for o in observations], seed)
         for i in range(m)
     )
     slacks = tuple(
-        build_surrogate(space, [_single(o, o.slacks[j]) for o in observations], seed, options)
+        build_surrogate(space, [_single(o, o.slacks[j]) for o in observations], seed)
         for j in range(n_slacks)
     )
     models = OutcomeModels(objectives, slacks)
@@ -113,7 +116,7 @@ def build_outcome_proposer(
     values = np.array([o.objectives for o in feasible], dtype=np.float64).reshape(-1, m)
     observed = np.array([o.objectives for o in observations], dtype=np.float64).reshape(-1, m)
     incumbents = _incumbents(space, observations, feasible, values)
-    pool = candidate_pool(space, objectives[0], incumbents, rng, options)
+    pool = candidate_pool(space, objectives[0], incumbents, rng)
     # resolved once per fit, not per acquisition surface (surfaces are rebuilt under the
     # lock for every pending trial): the declared point, else one between the feasible front
     # and the worst observation, feasible or not (derived from the feasible ones alone it
@@ -124,14 +127,14 @@ def build_outcome_proposer(
         ref = acquisition_reference(values, observed, payoff)
     else:
         ref = np.asarray(reference, dtype=np.float64)
-    return OutcomeProposer(space, models, values, ref, pool, fallback.taken, options, fallback)
+    return OutcomeProposer(space, models, values, ref, pool, fallback.taken, fallback)
 
 
 def _payoff(space: SearchSpace, models: OutcomeModels, pool: Array) -> Array:
     """The payoff table (m x m, maximised objective units): row i holds every objective's
     posterior mean at the pool point with the best mean of objective i, among the points
     predicted feasible (all of them when none is)."""
-    x = to_features(space, pool) * models.objectives[0].scale
+    x = to_features(space, pool)
     means = np.column_stack([s.posterior.mean(x) * s.y_sd + s.y_mean for s in models.objectives])
     ok = np.ones(len(pool), dtype=bool)
     for slack, threshold in zip(models.slacks, models.thresholds(), strict=True):

@@ -71,11 +71,10 @@ class OutcomeSurface:
     thresholds: Array
     lower: Array | None  # boxes in standardised objective units; None: feasibility only
     upper: Array | None
-    scale: Array
 
     def score(self, cube: Array) -> Array:
         """The acquisition (in log space) of snapped unit-cube points."""
-        features = to_features(self.space, cube) * self.scale
+        features = to_features(self.space, cube)
         predictions = [p.predict(features) for p in (*self.objectives, *self.slacks)]
         value, _, _ = self._terms([m for m, _ in predictions], [s for _, s in predictions])
         return value
@@ -85,7 +84,7 @@ class OutcomeSurface:
         (``Posterior.near``), else this surface."""
         if not any(p.big for p in (*self.objectives, *self.slacks)):
             return self
-        features = to_features(self.space, point[None, :]) * self.scale
+        features = to_features(self.space, point[None, :])
         return replace(
             self,
             objectives=tuple(p.near(features) for p in self.objectives),
@@ -97,7 +96,7 @@ class OutcomeSurface:
         mapping = numeric_feature_columns(self.space)
         feature_cols = np.array([mapping[int(c)] for c in cols], dtype=np.intp)
         active = active_mask(self.space, cube)
-        features = to_features(self.space, cube, active) * self.scale
+        features = to_features(self.space, cube, active)
         outs = [
             p.predict_with_gradient(features, feature_cols)
             for p in (*self.objectives, *self.slacks)
@@ -106,7 +105,6 @@ class OutcomeSurface:
         grad = np.zeros((len(cube), len(cols)))
         for k, out in enumerate(outs):
             grad += d_mean[k][:, None] * out[2] + d_std[k][:, None] * out[3]
-        grad *= self.scale[feature_cols]
         return value, grad * active[:, cols]
 
     def _terms(

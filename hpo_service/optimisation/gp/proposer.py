@@ -27,12 +27,22 @@ from hpo_service.optimisation.encoding import decode, snap, to_features
 from hpo_service.optimisation.gp.acquisition import Acquisition
 from hpo_service.optimisation.gp.kernel import Array
 from hpo_service.optimisation.gp.optimise import Surface, maximise
-from hpo_service.optimisation.gp.options import EngineOptions
 from hpo_service.optimisation.gp.surrogate import Surrogate, cube_of
 from hpo_service.optimisation.gp.threads import single_threaded_blas
 from hpo_service.optimisation.random_search import RandomProposer
 
 logger = logging.getLogger(__name__)
+# The acquisition search (optimise.maximise): a pool of POOL_SIZE scrambled Sobol points
+# (fewer on long histories) and PERTURBATIONS Gaussian perturbations of the best observations;
+# the best N_STARTS climb for up to LOCAL_MAXITER L-BFGS-B iterations. Under the lock, new
+# pending trials are handled by rescoring a SHORTLIST_SIZE shortlist from LOCK_STARTS starts.
+N_STARTS = 6
+POOL_SIZE = 1024
+LOCAL_MAXITER = 100
+PERTURBATIONS = 128
+SHORTLIST_SIZE = 64
+LOCK_STARTS = 2
+MAX_BELIEVED = 64  # kriging believer: the most recent pending points only
 
 
 class PreparedProposals:
@@ -105,7 +115,6 @@ class GPProposer(PreparedProposals):
     acquisition: Acquisition
     pool: Array
     taken: frozenset[tuple[Any, ...]]
-    options: EngineOptions
     fallback: RandomProposer
     prepared_for: frozenset[tuple[Any, ...]] = frozenset()
     prepared: Params | None = None
@@ -119,52 +128,49 @@ class GPProposer(PreparedProposals):
         """
         candidates = self.candidates(list(pending), under_lock=False)
         return self._prepared_copy(
-            pending, candidates, shortlist=_shortlist(candidates, self.options.shortlist_size)
+            pending, candidates, shortlist=_shortlist(candidates, SHORTLIST_SIZE)
         )
 
     def with_quick_prepared(self, pending: Sequence[Params]) -> GPProposer:
         """Like ``with_prepared``, but climbing from the existing shortlist instead of the
         whole pool (a shared base model's shortlist, see gp/shared.py); keeps the shortlist."""
-        maxiter = min(self.options.local_maxiter, 50) if self.options.local_search else 0
         surface = self._surface(list(pending))
-        candidates = self._search(surface, self.shortlist, self.options.n_starts, maxiter)
+        candidates = self._search(surface, self.shortlist, N_STARTS, min(LOCAL_MAXITER, 50))
         return self._prepared_copy(pending, candidates)
 
     def candidates(self, pending: list[Params], under_lock: bool) -> Array:
         """Believe ``pending``; under the lock search the shortlist (cheap) when there is
         one, else the whole pool."""
         surface = self._surface(pending)
-        maxiter = self.options.local_maxiter if self.options.local_search else 0
-        if under_lock and self.options.quick_under_lock and len(self.shortlist):
-            return self._search(surface, self.shortlist, self.options.lock_starts, min(maxiter, 25))
-        return self._search(surface, self.pool, self.options.n_starts, maxiter)
+        if under_lock and len(self.shortlist):
+            return self._search(surface, self.shortlist, LOCK_STARTS, min(LOCAL_MAXITER, 25))
+        return self._search(surface, self.pool, N_STARTS, LOCAL_MAXITER)
 
     def _surface(self, pending: list[Params]) -> Surface:
         """The acquisition surface after believing ``pending`` (kriging believer)."""
         posterior, acquisition = self.surrogate.posterior, self.acquisition
         # Believing p points costs O(n^2 p + p^3) per request: a fleet of a thousand workers
-        # would pay seconds. The most recent ``max_believed`` spread the proposals; older
+        # would pay seconds. The most recent ``MAX_BELIEVED`` spread the proposals; older
         # pending configurations are still never proposed again (``taken``).
-        pending = pending[-self.options.max_believed :] if self.options.max_believed else []
+        pending = pending[-MAX_BELIEVED:]
         if pending:
-            features = to_features(self.space, cube_of(self.space, pending)) * self.surrogate.scale
+            features = to_features(self.space, cube_of(self.space, pending))
             believed, _ = posterior.predict(features)
-            posterior = posterior.condition(features, believed, self.options.noisy_belief)
+            # believed as the latent function: the variance at a pending point drops to zero
+            # (as a noisy observation it would only drop to the noise, and batch proposals
+            # landed on top of each other; docs/benchmarks/gp.md)
+            posterior = posterior.condition(features, believed, noisy=False)
             # believing the fantasies includes believing a new incumbent, else EI stays
             # positive right next to a pending point predicted above the best observation
-            if self.options.believe_incumbent:
-                best = max(acquisition.best, float(believed.max()))
-                acquisition = replace(acquisition, best=best)
-        return Surface(self.space, posterior, acquisition, self.surrogate.scale)
+            best = max(acquisition.best, float(believed.max()))
+            acquisition = replace(acquisition, best=best)
+        return Surface(self.space, posterior, acquisition)
 
     def _search(self, surface: Surface, pool: Array, n_starts: int, maxiter: int) -> Array:
-        polish = None
-        if self.options.polish_plain:  # plain EI/PI: far starts have ~0 gradient, so one
-            # batched L-BFGS-B run is not steered by them (their log-EI gradients are huge)
-            polish = replace(surface, acquisition=replace(surface.acquisition, log=False))
-        candidates, _ = maximise(
-            surface, pool, n_starts, maxiter, self.options.batched_local, polish
-        )
+        # the climb polishes plain EI / PI: far starts have ~0 gradient there, so one batched
+        # L-BFGS-B run is not steered by them (their log-EI gradients are huge)
+        polish = replace(surface, acquisition=replace(surface.acquisition, log=False))
+        candidates, _ = maximise(surface, pool, n_starts, maxiter, polish=polish)
         return candidates
 
 
@@ -194,19 +200,18 @@ def candidate_pool(
     surrogate: Surrogate,
     incumbents: Array,
     rng: np.random.Generator,
-    options: EngineOptions,
 ) -> Array:
     """Scrambled Sobol points plus Gaussian perturbations of the best observed points."""
     n = len(surrogate.posterior.x)
     # fewer pool points for large n, where each prediction costs O(n^2); a power of two
     # keeps the Sobol sample balanced
-    size = int(np.clip(options.pool_size * 256 / max(n, 256), 256, options.pool_size))
+    size = int(np.clip(POOL_SIZE * 256 / max(n, 256), 256, POOL_SIZE))
     sampler = qmc.Sobol(d=len(space.params), scramble=True, rng=rng)
     sobol = sampler.random_base2(int(np.log2(size)))
-    if not len(incumbents) or options.perturbations == 0:
+    if not len(incumbents):
         return _distinct(space, snap(space, sobol))
-    picks = incumbents[rng.integers(len(incumbents), size=options.perturbations)]
-    widths = rng.choice([0.01, 0.05, 0.2], size=(options.perturbations, 1))
+    picks = incumbents[rng.integers(len(incumbents), size=PERTURBATIONS)]
+    widths = rng.choice([0.01, 0.05, 0.2], size=(PERTURBATIONS, 1))
     local = np.clip(picks + widths * rng.standard_normal(picks.shape), 0.0, 1.0)
     # discrete coordinates: re-draw each with probability 1 / dimension
     redraw = rng.random(local.shape) < 1.0 / len(space.params)

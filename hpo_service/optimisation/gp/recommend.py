@@ -23,7 +23,6 @@ from hpo_service.domain import History, Params, SearchSpace
 from hpo_service.errors import SurrogateUnavailable
 from hpo_service.optimisation.encoding import to_features
 from hpo_service.optimisation.gp.model import NumericalError
-from hpo_service.optimisation.gp.options import EngineOptions
 from hpo_service.optimisation.gp.strategy import MIN_OBSERVATIONS, SEED_MODULUS
 from hpo_service.optimisation.gp.surrogate import build_surrogate, cube_of, finite
 from hpo_service.optimisation.gp.threads import single_threaded_blas
@@ -50,8 +49,8 @@ def posterior_at(
         )
     try:
         with single_threaded_blas():
-            surrogate = build_surrogate(space, observations, seed % SEED_MODULUS, EngineOptions())
-            x = to_features(space, cube_of(space, points)) * surrogate.scale
+            surrogate = build_surrogate(space, observations, seed % SEED_MODULUS)
+            x = to_features(space, cube_of(space, points))
             mean, std = surrogate.posterior.predict(x)
     except NumericalError as error:
         raise SurrogateUnavailable(

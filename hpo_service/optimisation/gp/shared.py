@@ -113,7 +113,7 @@ def extended(
     if not extra:
         return base
     surrogate = base.surrogate
-    x = to_features(space, cube_of(space, [o.params for o in extra])) * surrogate.scale
+    x = to_features(space, cube_of(space, [o.params for o in extra]))
     y = surrogate.standardised(np.array([o.value for o in extra], dtype=np.float64))
     best = max(surrogate.best, float(y.max()))
     # names[k]: the base conditioned on the first k whole chunks

@@ -27,7 +27,6 @@ from hpo_service.optimisation.gp import config as gp_config
 from hpo_service.optimisation.gp.acquisition import Acquisition
 from hpo_service.optimisation.gp.config import GPConfig
 from hpo_service.optimisation.gp.model import NumericalError
-from hpo_service.optimisation.gp.options import EngineOptions
 from hpo_service.optimisation.gp.strategy import MIN_OBSERVATIONS, SEED_MODULUS, GPStrategy
 from hpo_service.optimisation.gp.surrogate import Surrogate, build_surrogate, finite
 from hpo_service.optimisation.gp.threads import single_threaded_blas
@@ -75,7 +74,7 @@ def posterior_slice(
     seed = (normalised.seed if normalised.seed is not None else seed) % SEED_MODULUS
     try:
         with single_threaded_blas():
-            surrogate = build_surrogate(space, observations, seed, EngineOptions())
+            surrogate = build_surrogate(space, observations, seed)
     except NumericalError as error:
         raise SurrogateUnavailable(
             f"the GP could not be fitted to this history: {error}"
@@ -160,7 +159,7 @@ def _evaluate(
     cube[:, column] = [encode_value(param, v) for v in grid]
     cube = snap(space, cube)  # a parent's value switches its children on or off
     with single_threaded_blas():
-        mean, std = surrogate.posterior.predict(to_features(space, cube) * surrogate.scale)
+        mean, std = surrogate.posterior.predict(to_features(space, cube))
     acquisition = Acquisition(config.acquisition, surrogate.best, config.xi, config.kappa)
     values = acquisition.closed_form(mean, std)
     if config.acquisition != "pi":  # EI and UCB scale like the objective

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
-from hpo_service.domain import History, Observation, Params, SearchSpace
+from hpo_service.domain import History, Observation, SearchSpace
 from hpo_service.errors import HpoError
 from hpo_service.optimisation.base import Proposer
-from hpo_service.optimisation.encoding import decode
 from hpo_service.optimisation.gp import config as gp_config
 from hpo_service.optimisation.gp import shared
 from hpo_service.optimisation.gp.acquisition import Acquisition
 from hpo_service.optimisation.gp.config import GPConfig
 from hpo_service.optimisation.gp.memo import content_digests
 from hpo_service.optimisation.gp.model import NumericalError
-from hpo_service.optimisation.gp.options import EngineOptions
 from hpo_service.optimisation.gp.outcome_proposer import OutcomeProposer, build_outcome_proposer
 from hpo_service.optimisation.gp.proposer import GPProposer, candidate_pool
 from hpo_service.optimisation.gp.surrogate import Surrogate, build_surrogate, cube_of, finite
@@ -38,7 +35,6 @@ class GPStrategy:
     """Gaussian-process Bayesian optimisation with EI, UCB or PI."""
 
     config: GPConfig
-    options: EngineOptions = field(default_factory=EngineOptions)
 
     def prepare(self, space: SearchSpace, history: History, seed: int) -> Proposer:
         """Fit the GP on the snapshot and pre-compute the proposal for its pending set."""
@@ -50,7 +46,7 @@ class GPStrategy:
                 "gp: ignored %d non-finite observations", len(history.completed) - len(observations)
             )
         if not self._use_model(space, len(observations), len(history.pending)):
-            return self._initial(space, history, seed, fallback)
+            return fallback  # the initial design: scrambled Sobol points (random search)
         try:
             with single_threaded_blas():
                 if len(observations) >= shared.SHARE_FROM and not several_outcomes(observations):
@@ -67,16 +63,6 @@ class GPStrategy:
         initial = self.config.initial_design_size(space)
         return completed >= MIN_OBSERVATIONS and completed + pending >= initial
 
-    def _initial(
-        self, space: SearchSpace, history: History, seed: int, fallback: RandomProposer
-    ) -> Proposer:
-        if self.options.sobol_initial:
-            return fallback
-        # ablation: plain uniform random initial design
-        rng = np.random.default_rng([seed, history.size])
-        points = rng.random((1, len(space.params)))
-        return _UniformProposer(space, points[0], fallback)
-
     def _shared(
         self,
         space: SearchSpace,
@@ -87,7 +73,7 @@ class GPStrategy:
     ) -> GPProposer:
         """Large histories: a checkpoint's shared base model, conditioned on the rest."""
         used, newest = shared.base_sizes(len(observations))
-        key = repr((type(self).__qualname__, space, self.config, self.options, seed))
+        key = repr((type(self).__qualname__, space, self.config, seed))
         names = content_digests(observations, key, (used, newest))
 
         def builder(cut: int) -> Callable[[], GPProposer]:
@@ -116,9 +102,7 @@ class GPStrategy:
         if several_outcomes(observations):
             rng = np.random.default_rng([seed, len(history.completed), len(history.failed), 1])
             reference = history.reference_point
-            return build_outcome_proposer(
-                space, observations, reference, seed, rng, self.options, fallback
-            )
+            return build_outcome_proposer(space, observations, reference, seed, rng, fallback)
         return self._single(space, history, seed, fallback)
 
     def _single(
@@ -131,46 +115,23 @@ class GPStrategy:
         values = np.array([o.value for o in observations])
         best = np.argsort(-values, kind="stable")[:INCUMBENTS]
         incumbents = cube_of(space, [observations[i].params for i in best])
-        pool = candidate_pool(space, surrogate, incumbents, rng, self.options)
+        pool = candidate_pool(space, surrogate, incumbents, rng)
         acquisition = Acquisition(
-            self.config.acquisition,
-            surrogate.best,
-            self.config.xi,
-            self.config.kappa,
-            self.options.log_acquisition,
+            self.config.acquisition, surrogate.best, self.config.xi, self.config.kappa
         )
-        return GPProposer(
-            space, surrogate, acquisition, pool, fallback.taken, self.options, fallback
-        )
+        return GPProposer(space, surrogate, acquisition, pool, fallback.taken, fallback)
 
     def surrogate(
         self, space: SearchSpace, observations: Sequence[Observation], seed: int
     ) -> Surrogate:
         """The GP of one objective's finite observations, on Yeo-Johnson-warped outputs
         (``surrogate.OutputWarp``); benchmark ablations override it (bench/gp_ablations.py)."""
-        return build_surrogate(space, observations, seed, self.options, warp=True)
+        return build_surrogate(space, observations, seed, warp=True)
 
 
 def several_outcomes(observations: Sequence[Observation]) -> bool:
     """Whether the observations carry several objectives or constraint slacks."""
     return any(len(o.objectives) > 1 or o.slacks for o in observations)
-
-
-@dataclass(frozen=True)
-class _UniformProposer:
-    """Ablation only: a uniform random initial design instead of the Sobol one."""
-
-    space: SearchSpace
-    point: NDArray[np.float64]
-    fallback: RandomProposer
-
-    def propose(self, pending: Sequence[Params], count: int) -> list[Params]:
-        """The uniform point if it is free, else the Sobol fallback."""
-        params = decode(self.space, self.point)
-        taken = self.fallback.taken | {self.space.key(p) for p in pending}
-        if count == 1 and self.space.key(params) not in taken:
-            return [params]
-        return self.fallback.propose(pending, count)
 
 
 class GPFactory:

@@ -26,17 +26,17 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import yeojohnson, yeojohnson_normmax
 
-from hpo_service.domain import FloatParam, IntParam, Observation, Params, SearchSpace
-from hpo_service.optimisation.encoding import encode, feature_width, to_features
+from hpo_service.domain import Observation, Params, SearchSpace
+from hpo_service.optimisation.encoding import encode, to_features
 from hpo_service.optimisation.gp.kernel import Array
 from hpo_service.optimisation.gp.memo import SingleFlight
 from hpo_service.optimisation.gp.model import Hyperparameters, fit_hyperparameters
-from hpo_service.optimisation.gp.options import EngineOptions
 from hpo_service.optimisation.gp.posterior import Posterior
 
 CACHE_SIZE = 128
 WARP_EXPONENT = 5.0  # bound on the fitted Yeo-Johnson exponent, for numerical safety only
 FIRST_CHECKPOINT = 8
+MAX_FIT_POINTS = 256  # above this, hyperparameters are fitted on a subset (``_fit_subset``)
 _fits: SingleFlight[Hyperparameters] = SingleFlight(CACHE_SIZE)
 
 
@@ -53,7 +53,7 @@ class OutputWarp:
     @classmethod
     def fit(cls, values: Array) -> OutputWarp | None:
         """The warp for these values, or None when they are (nearly) constant."""
-        mean, sd = _standardisation(values, True)
+        mean, sd = _standardisation(values)
         z = (values - mean) / sd
         if len(values) < 3 or float(z.std()) < 1e-9:
             return None
@@ -71,7 +71,6 @@ class Surrogate:
     """A posterior on the completed observations and how to map values back."""
 
     posterior: Posterior
-    scale: Array
     y_mean: float
     y_sd: float
     best: float  # best standardised observation (the incumbent y*)
@@ -81,21 +80,6 @@ class Surrogate:
         """Raw (maximised) values in the units of the GP's targets."""
         warped = values if self.warp is None else self.warp(values)
         return (warped - self.y_mean) / self.y_sd
-
-
-def feature_scale(space: SearchSpace, options: EngineOptions) -> Array:
-    """Ones in the unit cube; raw parameter widths when the unit-cube ablation is off."""
-    scale = np.ones(feature_width(space))
-    if options.unit_cube:
-        return scale
-    column = 0
-    for param in space.params:
-        if isinstance(param, FloatParam | IntParam):
-            scale[column] = float(param.high - param.low)
-            column += 1
-        else:
-            column += len(param.choices)
-    return scale
 
 
 def cube_of(space: SearchSpace, params: Sequence[Params]) -> Array:
@@ -108,7 +92,6 @@ def build_surrogate(
     space: SearchSpace,
     observations: Sequence[Observation],
     seed: int,
-    options: EngineOptions,
     warp: bool = False,
 ) -> Surrogate:
     """Fit the GP to finite observations; raises NumericalError if that fails.
@@ -117,29 +100,24 @@ def build_surrogate(
     tail of bad values (Goldstein-Price spans 3 to 10^6) otherwise sets the length scales
     and the noise. Posterior means for users (recommend, slice) stay unwarped.
     """
-    scale = feature_scale(space, options)
-    x = to_features(space, cube_of(space, [o.params for o in observations])) * scale
+    x = to_features(space, cube_of(space, [o.params for o in observations]))
     raw = np.array([o.value for o in observations], dtype=np.float64)
-    y, y_mean, y_sd, output_warp = _targets(raw, options, warp)
-    hyper = _hyperparameters(space, seed, x, raw, y, options, warp)
+    y, y_mean, y_sd, output_warp = _targets(raw, warp)
+    hyper = _hyperparameters(space, seed, x, raw, y, warp)
     posterior = Posterior.fit(x, y, hyper)
-    return Surrogate(posterior, scale, y_mean, y_sd, float(y.max()), output_warp)
+    return Surrogate(posterior, y_mean, y_sd, float(y.max()), output_warp)
 
 
-def _targets(
-    raw: Array, options: EngineOptions, warp: bool
-) -> tuple[Array, float, float, OutputWarp | None]:
+def _targets(raw: Array, warp: bool) -> tuple[Array, float, float, OutputWarp | None]:
     """The GP's targets for raw values (warped when asked, then standardised), with the
     standardisation and the warp that produce them."""
     output_warp = OutputWarp.fit(raw) if warp else None
     values = raw if output_warp is None else output_warp(raw)
-    y_mean, y_sd = _standardisation(values, options.standardise)
+    y_mean, y_sd = _standardisation(values)
     return (values - y_mean) / y_sd, y_mean, y_sd, output_warp
 
 
-def _standardisation(values: Array, standardise: bool) -> tuple[float, float]:
-    if not standardise:
-        return 0.0, 1.0
+def _standardisation(values: Array) -> tuple[float, float]:
     sd = float(values.std())
     return float(values.mean()), sd if sd > 1e-12 * max(1.0, abs(float(values.mean()))) else 1.0
 
@@ -157,7 +135,6 @@ def _hyperparameters(
     x: Array,
     raw: Array,
     y: Array,
-    options: EngineOptions,
     warp: bool,
 ) -> Hyperparameters:
     """The fitted hyperparameters of (x, y), y the targets of the raw values (``_targets``),
@@ -167,21 +144,19 @@ def _hyperparameters(
     alone and stays cached while the history grows (one fit per suggestion, not one per
     prefix, the warp being refitted on every new observation).
     """
-    prefix = _checkpoint(len(x)) if options.model.warm_start else None
-    digest = hashlib.sha256(
-        x.tobytes() + y.tobytes() + repr((space, options, seed, warp)).encode()
-    ).hexdigest()
+    prefix = _checkpoint(len(x))
+    digest = hashlib.sha256(x.tobytes() + y.tobytes() + repr((space, seed, warp)).encode())
 
     def fit() -> Hyperparameters:
         warm = None
         if prefix is not None:
             head = raw[:prefix]
-            targets = _targets(head, options, warp)[0]
-            warm = _hyperparameters(space, seed, x[:prefix], head, targets, options, warp)
-        xs, ys = _fit_subset(x, y, seed, options.model.max_fit_points)
-        return fit_hyperparameters(xs, ys, options.model, warm)
+            targets = _targets(head, warp)[0]
+            warm = _hyperparameters(space, seed, x[:prefix], head, targets, warp)
+        xs, ys = _fit_subset(x, y, seed, MAX_FIT_POINTS)
+        return fit_hyperparameters(xs, ys, warm)
 
-    return _fits.get(digest, fit)
+    return _fits.get(digest.hexdigest(), fit)
 
 
 def _fit_subset(x: Array, y: Array, seed: int, limit: int) -> tuple[Array, Array]:
