@@ -1,6 +1,6 @@
 """A bounded, thread-safe memo with single flight: one computation per key at a time.
 
-Fits are pure functions of their inputs (history, space, options, seed), so caching them by a
+Fits are pure functions of their inputs (history, space, warp, seed), so caching them by a
 content digest never changes an answer; it only saves work. While a value is being computed,
 other threads asking for the same key wait for it instead of computing it again (concurrent
 suggestions on one snapshot pay for one fit). An error is passed to every waiter and nothing

@@ -1,10 +1,12 @@
-"""Gaussian-process surrogate: hyperparameter fit (ML-II / MAP) on standardised outputs.
+"""Gaussian-process surrogate: hyperparameter fit (MAP-II) on standardised outputs.
 
 Hyperparameters theta = (log l_1..l_D, log s2, log sn2) of an ARD Matern 5/2 kernel plus a
 Gaussian noise term, fitted by maximising the log marginal likelihood (GPML eq. 5.8) plus a
-weak log prior (the BoTorch / Optuna choice), with its analytic gradient (GPML eq. 5.9),
-by L-BFGS-B within bounds. All linear algebra goes through one Cholesky factor (GPML
-Algorithm 2.1). Nothing here touches the warnings module, so fits are thread-safe.
+weak log prior (as in Optuna's GPSampler: log p(l) = -0.1 (l^2 + 1/l^2) per length scale,
+s2 ~ Gamma(2, 1), sn2 ~ Gamma(1.1, 30)), with its analytic gradient (GPML eq. 5.9), by one
+L-BFGS-B run within bounds from a default or warm start. All linear algebra goes through
+one Cholesky factor (GPML Algorithm 2.1). Nothing here touches the warnings module, so
+fits are thread-safe.
 """
 
 from __future__ import annotations

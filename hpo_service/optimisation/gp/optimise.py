@@ -1,13 +1,13 @@
 """Acquisition maximisation over the unit cube of a (possibly mixed) search space.
 
 A pool of scrambled Sobol points and perturbations of the best observations is scored in
-one batch (log EI / log PI, which never underflow); the best ``n_starts`` seed a multi-start
-L-BFGS-B over the continuous (float) coordinates with analytic gradients, run as one batched
-problem (the objective is a sum over independent starts, so its gradient separates) on the
-plain acquisition, where a start far from the incumbent has a near-zero gradient and cannot
-steer the others (in log space it would: measured in docs/benchmarks/gp.md); integer and
-categorical coordinates are then improved by a greedy neighbourhood search (integers +-1,
-every other category).
+one batch (log EI / log PI, which never underflow); the best ``n_starts`` (proposer.N_STARTS)
+seed a multi-start L-BFGS-B over the continuous (float) coordinates with analytic gradients,
+run as one batched problem (the objective is a sum over independent starts, so its gradient
+separates) on the plain acquisition, where a start far from the incumbent has a near-zero
+gradient and cannot steer the others (in log space it would: measured in
+docs/benchmarks/gp.md); integer and categorical coordinates are then improved by a greedy
+neighbourhood search (integers +-1, every other category).
 On a big history (posterior.LOCAL_FROM observations and more) each start climbs, alone, the
 posterior of its own neighbourhood (``near``: a local approximate GP), so a climb step no
 longer solves against the full Cholesky factor; the climbed points are then ranked with the

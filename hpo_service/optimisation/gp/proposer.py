@@ -2,10 +2,12 @@
 
 Pending configurations (and earlier proposals of the same call) are handled by the
 "kriging believer" heuristic (Ginsbourger et al. 2010): each is added to the GP as if it
-had been observed at its posterior mean. The mean surface is unchanged, but the variance
-around pending points collapses, so EI, PI and UCB move away from them; this works for
-mixed spaces because conditioning happens in feature space. Only the most recent
-``max_believed`` (64) pending points are believed, which bounds the cost per request when a
+had been observed at its posterior mean, as the latent function (the variance there drops
+to zero, not to the noise), and the incumbent y* becomes the best of the observed and the
+believed values. The mean surface is unchanged, but the variance around pending points
+collapses, so EI, PI and UCB move away from them; this works for mixed spaces because
+conditioning happens in feature space. Only the most recent ``MAX_BELIEVED`` (64) pending
+points are believed, which bounds the cost per request when a
 large fleet holds hundreds of trials; older ones are still never proposed again. The
 proposal for the pending set seen when the snapshot was taken is computed during
 ``prepare`` (outside the lock), so the common case under the lock is a set comparison.

@@ -8,8 +8,10 @@ nearby configurations and shrinks a lucky value towards what its neighbours say.
 evaluated configurations by that mean is the "best posterior mean" recommendation used by
 Vizier and BoTorch for noisy problems (recommending only configurations that were run).
 
-The fit is the one ``suggest`` uses for the same history and seed (same options, same content
-digest, so the memoised fit is shared), which keeps the ranking and the proposals consistent.
+The fit is ``suggest``'s surrogate fitted to the unwarped values (``suggest`` models
+Yeo-Johnson-warped ones), so the posterior mean is in the objective's own units; like every
+fit it is a function of the history and the seed, memoised by content, so every process gives
+the same ranking.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ requests outrun it, and then they wait for that one build. Once built, the newes
 also conditioned in the background on each chunk of observations (below) as requests close
 it, so the first request that uses it finds those conditionings done too. Bases are
 memoised by content with single flight. Because the base a request uses is a function of
-the history prefix, the options and the seed only, every service process builds the same
+the history prefix, the configuration and the seed only, every service process builds the same
 one: the fitted state is shared across processes by determinism, without shared memory.
 
 Each request then conditions the base posterior *exactly* on the observations after c with

@@ -1,4 +1,21 @@
-"""Stage one of a gp suggestion (outside any lock): fit the GP to a history snapshot."""
+"""Stage one of a gp suggestion (outside any lock): fit the GP to a history snapshot.
+
+The method, module by module:
+
+1. Initial design: scrambled Sobol points (random_search) until ``n_initial`` trials.
+2. Surrogate (surrogate, model, kernel, posterior): inputs in the unit cube (log-scaled
+   parameters in log space, categoricals one-hot), outputs Yeo-Johnson-warped and
+   standardised (Yeo & Johnson 2000, as in HEBO); a GP with an ARD Matern 5/2 kernel and a
+   Gaussian noise term, hyperparameters by MAP-II (log marginal likelihood, GPML eq. 5.8,
+   plus weak priors as in Optuna's GPSampler), warm-started from a history prefix.
+3. Acquisition (acquisition, optimise): log EI (Ament et al. 2023), UCB or log PI, ranked
+   over a Sobol pool plus perturbations of the incumbents, the best starts climbed by
+   L-BFGS-B on the plain acquisition, then a neighbourhood search of discrete coordinates.
+4. Pending trials (proposer): kriging believer (Ginsbourger et al. 2010), the believed
+   values taken as the latent function, the believed incumbent raised accordingly.
+5. Several objectives or constraints (outcomes, outcome_proposer): log EHVI x probability
+   of feasibility over independent GPs; big histories (shared): a base model per checkpoint.
+"""
 
 from __future__ import annotations
 

@@ -1,15 +1,21 @@
-"""From a history snapshot to a fitted posterior: features, standardised targets, ML-II fit.
+"""From a history snapshot to a fitted posterior: features, warped targets, MAP-II fit.
 
-Outputs are standardised, y' = (y - mean) / sd (sd = 1 for a constant objective), so the
+Inputs are unit-cube features (encoding.to_features: numeric coordinates in [0, 1], log
+scale for log parameters, categoricals one-hot). For proposals the outputs are standardised
+and warped by Yeo-Johnson (``OutputWarp``; Yeo & Johnson 2000, as in HEBO, Cowen-Rivers et al.
+2022), psi(v; lambda) = ((v + 1)^lambda - 1) / lambda for v >= 0 and
+-((1 - v)^(2 - lambda) - 1) / (2 - lambda) for v < 0 (logs at lambda = 0, 2), lambda the ML
+exponent, so a long tail of bad values does not set the length scales. Outputs are then
+standardised, y' = (y - mean) / sd (sd = 1 for a constant objective), so the
 hyperparameter bounds and priors mean the same on every problem. Above
-``max_fit_points`` observations the hyperparameters are fitted on a deterministic subset
+``MAX_FIT_POINTS`` observations the hyperparameters are fitted on a deterministic subset
 (the best quarter plus a seeded random sample) and the posterior then conditions on all
 points: the O(n^3) fit loop stays bounded while the model still sees every observation.
 
 Warm start without hidden state: the fit on n observations starts from the fit on the
 first c of them, c the largest power of two with 8 <= c < n (that fit is warm-started the
 same way, down to a cold start). So fitted hyperparameters are a function of the history,
-the space, the options and the seed only: the same history and seed give the same proposal
+the space, the warp and the seed only: the same history and seed give the same proposal
 whichever process answers and whatever that process fitted before (another study with the
 same space and seed included). Fits are memoised by content in a small in-process cache,
 and a fit already running for the same content is waited for, not repeated (single flight):
