@@ -32,7 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gp_ablations import UnwarpedGPStrategy
+from gp_ablations import HedgeGPStrategy, UnwarpedGPStrategy
 from gp_problems import Problem
 from gp_runners import (
     Runner,
@@ -65,6 +65,11 @@ METHODS: dict[str, tuple[str, Runner]] = {
     "engine-nowarp": (
         "engine default without output warping",
         engine_runner(None, strategy=UnwarpedGPStrategy),
+    ),
+    # a portfolio candidate for the default (GP-Hedge over EI, PI, UCB), development half first
+    "engine-hedge": (
+        "engine GP-Hedge (EI, PI, UCB)",
+        engine_runner(None, strategy=HedgeGPStrategy),
     ),
 }
 PEERS = ("optuna-gp", "optuna-tpe", "bayes_opt", "random")
