@@ -263,8 +263,8 @@ class Repository:
         states: Iterable[TrialState] | None = None,
         changed_after: int | None = None,
     ) -> list[Trial]:
-        """Number, state, value(s), feasibility and params only: of every trial, or of those
-        in ``states`` or changed after a seq (either), without building ORM objects."""
+        """Number, state, value(s), feasibility, params and finish time only: of every trial,
+        or of those in ``states`` or changed after a seq (either), without ORM objects."""
         study = self._row(study_name)
         columns = (
             TrialRow.number,
@@ -273,6 +273,7 @@ class Repository:
             TrialRow.params,
             TrialRow.metric_values,
             TrialRow.feasible,
+            TrialRow.finished_at,
         )
         query = select(*columns).where(
             _selected(study, states, changed_after, TrialRow.state.expression)
@@ -286,8 +287,11 @@ class Repository:
                 value=value,
                 values=values,
                 feasible=feasible,
+                finished_at=aware(finished_at),
             )
-            for number, state, value, params, values, feasible in self.session.execute(query)
+            for number, state, value, params, values, feasible, finished_at in self.session.execute(
+                query
+            )
         ]
 
     def page(

@@ -67,23 +67,36 @@ def history_of(study: Study, trials: Sequence[Trial], pruned_as: str = PRUNED_AS
     """
     if study.multi_objective or study.constraints:
         return outcome_history(study, trials)
-    completed = [
-        Observation(t.params, study.direction.to_maximise(t.value))
-        for t in trials
-        if t.state is TrialState.COMPLETE and t.value is not None
-    ]
+    ended = in_finishing_order(trials)
+    complete = [t.value for t in ended if t.state is TrialState.COMPLETE and t.value is not None]
+    worst = min((study.direction.to_maximise(v) for v in complete), default=None)
+    completed: list[Observation] = []
     failed = [t.params for t in trials if t.state is TrialState.FAILED]
-    pruned = [t for t in trials if t.state is TrialState.PRUNED]
-    worst = min((o.value for o in completed), default=None)
-    for trial in pruned:
-        if pruned_as == PrunedAs.LAST and trial.value is not None:
-            completed.append(Observation(trial.params, study.direction.to_maximise(trial.value)))
-        elif pruned_as == PrunedAs.WORST and worst is not None:
-            completed.append(Observation(trial.params, worst))
-        else:
+    for trial in ended:
+        value = None if trial.value is None else study.direction.to_maximise(trial.value)
+        if trial.state is TrialState.PRUNED and pruned_as != PrunedAs.LAST:
+            value = worst if pruned_as == PrunedAs.WORST else None
+        if value is not None:
+            completed.append(Observation(trial.params, value))
+        elif trial.state is TrialState.PRUNED:
             failed.append(trial.params)
     pending = tuple(t.params for t in trials if not t.state.finished)
     return History(completed=tuple(completed), pending=pending, failed=tuple(failed))
+
+
+def in_finishing_order(trials: Sequence[Trial]) -> list[Trial]:
+    """The complete and pruned trials in the order they finished (ties, and trials without a
+    finish time, by number). A history in this order only grows at its end, so the prefixes
+    the GP fits once and shares (checkpoints, warm starts) stay the same while stragglers
+    finish; in number order every late trial shifted each prefix it fell in, and with many
+    workers the shared base model was rebuilt on most suggestions."""
+    ended = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+    return sorted(ended, key=_finished)
+
+
+def _finished(trial: Trial) -> tuple[bool, float, int]:
+    at = trial.finished_at
+    return (at is None, 0.0 if at is None else at.timestamp(), trial.number)
 
 
 def outcome_history(study: Study, trials: Sequence[Trial]) -> History:
@@ -93,7 +106,7 @@ def outcome_history(study: Study, trials: Sequence[Trial]) -> History:
     """
     completed: list[Observation] = []
     failed = [t.params for t in trials if t.state in (TrialState.FAILED, TrialState.PRUNED)]
-    for trial in trials:
+    for trial in in_finishing_order(trials):
         values = values_of(study, trial) if trial.state is TrialState.COMPLETE else None
         if trial.state is TrialState.COMPLETE and values is None:
             failed.append(trial.params)  # cannot happen through the API; never re-proposed

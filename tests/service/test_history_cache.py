@@ -131,3 +131,27 @@ def test_pending_under_the_lock_is_the_snapshot_s_plus_what_changed_in_number_or
         assert pending == [first[0].params, first[1].params, later[0].params, later[1].params]
     finally:
         service.database.dispose()
+
+
+def test_the_history_is_in_finishing_order_so_it_only_grows_at_its_end(
+    database_url: str,
+) -> None:
+    """Trials finishing out of number order (many workers) must not shift a history's
+    prefixes, which the GP fits once and shares (gp/shared.py checkpoints)."""
+    upgrade(database_url)
+    clock = FakeClock()
+    service = Service(Database(database_url), clock)
+    try:
+        service.create_study(P, study_body(max_trials=None))
+        trials = service.suggest(P, "cancer-mlp", "w", count=5)
+        seen = []
+        for number, value in ((3, 0.3), (0, 0.0), (4, 0.4), (1, 0.1)):
+            clock.advance(1)
+            service.report(P, "cancer-mlp", trials[number].number, value)
+            history = take_snapshot(service.database, P, "cancer-mlp", service.history).history
+            assert history.completed[: len(seen)] == tuple(seen), "an earlier prefix moved"
+            seen = list(history.completed)
+        assert [o.value for o in seen] == [0.3, 0.0, 0.4, 0.1]
+        assert history.pending == (trials[2].params,)
+    finally:
+        service.database.dispose()
