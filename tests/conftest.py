@@ -81,7 +81,8 @@ def _empty_postgres(url: str) -> None:
 
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
-            "TRUNCATE studies, trials, intermediate_values, api_tokens RESTART IDENTITY CASCADE"
+            "TRUNCATE studies, trials, intermediate_values, api_tokens, model_fits "
+            "RESTART IDENTITY CASCADE"
         )
 
 

@@ -9,9 +9,11 @@ from typing import Any
 
 from hpo_service.domain import ParetoFront, Study, StudySummary, Trial, TrialPage, TrialState
 from hpo_service.errors import NotEnoughTrials
+from hpo_service.optimisation.gp import fit_store
 from hpo_service.optimisation.gp.threads import limit_blas_threads
 from hpo_service.optimisation.pruners import Decision
 from hpo_service.persistence import Database, Repository
+from hpo_service.persistence.fits import DatabaseFitStore
 from hpo_service.service import analysis, pruning, studies, suggestions, trials
 from hpo_service.service.history_cache import HistoryCache
 from hpo_service.service.pareto import pareto_front
@@ -66,6 +68,10 @@ class Service:
         self.clock = clock
         self.history = HistoryCache()
         self.tokens = Tokens(database, clock)
+        # on PostgreSQL (several processes or hosts) big GP fits are shared through the
+        # database; an SQLite service is one host, whose processes each fit for themselves
+        postgres = database.dialect == "postgresql"
+        self.fits = DatabaseFitStore(database) if postgres else None
         limit_blas_threads()  # once per process, before any request fits a GP
 
     def database_ping(self) -> None:
@@ -102,9 +108,10 @@ class Service:
         self, project: str, name: str, worker_id: str | None, count: int = 1
     ) -> list[Trial]:
         """Hand out ``count`` trials to a worker (re-offers, then queued, then new)."""
-        return suggestions.suggest(
-            self.database, project, name, worker_id, count, self.clock, self.history
-        )
+        with fit_store.using(self.fits):
+            return suggestions.suggest(
+                self.database, project, name, worker_id, count, self.clock, self.history
+            )
 
     def report(
         self,
@@ -217,7 +224,8 @@ class Service:
 
     def surrogate(self, project: str, name: str, param: str, points: int = 100) -> dict[str, Any]:
         """The GP posterior and acquisition along one parameter."""
-        return analysis.surrogate(self.database, project, name, param, points, self.history)
+        with fit_store.using(self.fits):
+            return analysis.surrogate(self.database, project, name, param, points, self.history)
 
     def pareto(self, project: str, name: str) -> ParetoFront:
         """The feasible complete trials no other dominates, hypervolume and its history."""
@@ -267,4 +275,5 @@ class Service:
 
     def ranking(self, project: str, name: str) -> list[analysis.Ranked]:
         """Complete trials ranked by the GP posterior mean of their objective, best first."""
-        return analysis.posterior_ranking(self.database, project, name, self.history)
+        with fit_store.using(self.fits):
+            return analysis.posterior_ranking(self.database, project, name, self.history)

@@ -9,6 +9,7 @@ is cached, so the next request tries again.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import logging
 import threading
@@ -86,7 +87,11 @@ class SingleFlight(Generic[T]):
         with self._lock:
             if key in self._done or key in self._running:
                 return
-        threading.Thread(target=self._quietly, args=(key, compute), name=BACKGROUND).start()
+        # in a copy of the caller's context: the build sees the request's fit store
+        context = contextvars.copy_context()
+        threading.Thread(
+            target=context.run, args=(self._quietly, key, compute), name=BACKGROUND
+        ).start()
 
     def _quietly(self, key: str, compute: Callable[[], T]) -> None:
         try:

@@ -34,6 +34,7 @@ from scipy.stats import yeojohnson, yeojohnson_normmax
 
 from hpo_service.domain import Observation, Params, SearchSpace
 from hpo_service.optimisation.encoding import encode, to_features
+from hpo_service.optimisation.gp import fit_store
 from hpo_service.optimisation.gp.kernel import Array
 from hpo_service.optimisation.gp.memo import SingleFlight
 from hpo_service.optimisation.gp.model import Hyperparameters, fit_hyperparameters
@@ -148,7 +149,8 @@ def _hyperparameters(
 
     Every prefix is warped with its own warp, so a prefix's fit is a function of the prefix
     alone and stays cached while the history grows (one fit per suggestion, not one per
-    prefix, the warp being refitted on every new observation).
+    prefix, the warp being refitted on every new observation). Big fits are shared with the
+    service's other processes through the current ``fit_store``.
     """
     prefix = _checkpoint(len(x))
     digest = hashlib.sha256(x.tobytes() + y.tobytes() + repr((space, seed, warp)).encode())
@@ -162,7 +164,8 @@ def _hyperparameters(
         xs, ys = _fit_subset(x, y, seed, MAX_FIT_POINTS)
         return fit_hyperparameters(xs, ys, warm)
 
-    return _fits.get(digest.hexdigest(), fit)
+    name = digest.hexdigest()
+    return _fits.get(name, lambda: fit_store.shared(name, len(x), fit))
 
 
 def _fit_subset(x: Array, y: Array, seed: int, limit: int) -> tuple[Array, Array]:
