@@ -72,18 +72,31 @@ class RandomStrategy:
     """Seeded quasi-random search."""
 
     def prepare(self, space: SearchSpace, history: History, seed: int) -> RandomProposer:
-        """Bind the snapshot: unless every configuration has a float, remember what was tried.
-
-        With an unconditional float parameter a repeat of a finished configuration has
+        """Bind the snapshot: if the space ``can_repeat`` a configuration, remember what was
+        tried. With an unconditional float parameter a repeat of a finished configuration has
         probability zero, so only pending configurations (checked in ``propose``) need
         excluding. A conditional float may be inactive, leaving a discrete configuration.
         """
         taken: set[tuple[Any, ...]] = set()
-        if not any(isinstance(p, FloatParam) and p.condition is None for p in space.params):
+        if can_repeat(space):
             taken = {space.key(o.params) for o in history.completed}
             taken |= {space.key(p) for p in history.failed}
         start = len(history.completed) + len(history.failed)
         return RandomProposer(space, seed, start, frozenset(taken))
+
+    def at(self, space: SearchSpace, seed: int, handed_out: int) -> RandomProposer:
+        """The proposer after ``handed_out`` configurations, for a space that cannot repeat
+        one (``can_repeat`` is False): no history is needed, only how far the sequence went
+        (the same position ``prepare`` reaches with every trial finished or pending)."""
+        if can_repeat(space):
+            raise ValueError("a space that can repeat a configuration needs the history")
+        return RandomProposer(space, seed, handed_out, frozenset())
+
+
+def can_repeat(space: SearchSpace) -> bool:
+    """Whether a Sobol point can decode to a configuration already tried: only when some
+    configuration has no float (with an unconditional float a repeat has probability 0)."""
+    return not any(isinstance(p, FloatParam) and p.condition is None for p in space.params)
 
 
 class RandomFactory:

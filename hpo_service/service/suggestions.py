@@ -20,7 +20,7 @@ from hpo_service.domain import History, Observation, Params, Study, StudyState, 
 from hpo_service.errors import BudgetExhausted, HpoError, StudyNotRunning
 from hpo_service.objectives import slacks_of
 from hpo_service.optimisation import Proposer, Strategy, build_strategy
-from hpo_service.optimisation.random_search import RandomStrategy
+from hpo_service.optimisation.random_search import RandomStrategy, can_repeat
 from hpo_service.persistence import Database, LockedStudy, Repository
 from hpo_service.service import lifecycle
 from hpo_service.service.history_cache import HistoryCache, View
@@ -149,6 +149,7 @@ class Handout:
     study: Study
     worker_id: str | None
     now: datetime
+    handed_out: int = 0  # trials the study has had so far (its next trial number)
 
 
 def suggest(
@@ -172,14 +173,15 @@ def suggest(
     def propose(out: Handout, need: int) -> list[Trial]:
         proposer = prepared or _prepare(strategy, snapshot)
         pending = _pending_since(out.repo, name, snapshot)
-        return _propose(out, proposer, pending, need, snapshot)
+        return _propose(out, proposer, pending, need, snapshot.history)
 
     return _hand_out(database, project, name, worker_id, count, clock, propose)
 
 
 # Strategies whose preparation costs less than a second transaction would: their history is
 # read under the lock, so a suggest is one transaction (the study's strategy never changes;
-# a study seen for the first time takes the two-transaction path once).
+# a study seen for the first time takes the two-transaction path once). Random search in a
+# space with a float reads no history at all: its next point is the next in the sequence.
 IN_ONE_TRANSACTION = frozenset({"random"})
 
 
@@ -192,14 +194,19 @@ def _suggest_in_one_transaction(
     clock: Callable[[], datetime],
     cache: HistoryCache,
 ) -> list[Trial]:
-    """Suggest as one locked transaction: the history is read (incrementally) under the lock."""
+    """Suggest as one locked transaction: the history, if needed, is read (incrementally)
+    under the lock."""
     views: list[View] = []
 
     def propose(out: Handout, need: int) -> list[Trial]:
+        study = out.study
+        if not can_repeat(study.space):  # the position in the sequence is all it needs
+            sequence = RandomStrategy().at(study.space, study.seed, out.handed_out)
+            return _propose(out, sequence, [], need, History())
         views.append(cache.view(out.repo, name))
         snapshot = _snapshot(views[0].study, views[0].ordered(), views[0].seq)
-        proposer = _prepare(build_strategy(out.study.strategy), snapshot)
-        return _propose(out, proposer, list(snapshot.history.pending), need, snapshot)
+        proposer = _prepare(build_strategy(study.strategy), snapshot)
+        return _propose(out, proposer, list(snapshot.history.pending), need, snapshot.history)
 
     def committed() -> None:
         if views:  # only a committed history is safe to remember
@@ -225,7 +232,7 @@ def _hand_out(
         repo = Repository(session, project)
         locked = repo.lock_study(name)
         _check_running(locked.study)
-        out = Handout(repo, locked.study, worker_id, clock())
+        out = Handout(repo, locked.study, worker_id, clock(), locked.next_number)
         repo.expire_leases(name, out.now)
         handed = _reoffer(out, count)
         need = _within_budget(locked, count - len(handed))
@@ -353,11 +360,11 @@ def _prepare(strategy: Strategy, snapshot: Snapshot) -> Proposer:
 
 
 def _propose(
-    out: Handout, proposer: Proposer, pending: list[Params], need: int, snapshot: Snapshot
+    out: Handout, proposer: Proposer, pending: list[Params], need: int, history: History
 ) -> list[Trial]:
     """Ask the proposer for ``need`` configurations and insert them as running trials."""
     try:
-        configs = _safe_propose(proposer, pending, need, out.study, snapshot.history)
+        configs = _safe_propose(proposer, pending, need, out.study, history)
     except BudgetExhausted:
         return []
     study = out.study

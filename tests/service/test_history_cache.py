@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hpo_service.optimisation.random_search import RandomStrategy
 from hpo_service.persistence import Database, Repository
 from hpo_service.persistence.migrate import upgrade
 from hpo_service.service import Service, suggestions
@@ -153,5 +154,41 @@ def test_the_history_is_in_finishing_order_so_it_only_grows_at_its_end(
             seen = list(history.completed)
         assert [o.value for o in seen] == [0.3, 0.0, 0.4, 0.1]
         assert history.pending == (trials[2].params,)
+    finally:
+        service.database.dispose()
+
+
+def test_random_search_with_a_float_reads_no_history_and_proposes_as_from_it(
+    database_url: str,
+) -> None:
+    """Its next configuration is the next Sobol point: the same one the full history gives,
+    found without reading a single trial (the cost does not grow with the study)."""
+    from sqlalchemy import event
+
+    upgrade(database_url)
+    service = Service(Database(database_url))
+    statements: list[str] = []
+    event.listen(
+        service.database.engine,
+        "before_cursor_execute",
+        lambda _c, _cur, sql, *_rest: statements.append(sql),
+    )
+    try:
+        service.create_study(P, _random_body())
+        first = service.suggest(P, "cancer-mlp", "w", count=3)
+        service.report(P, "cancer-mlp", first[0].number, 0.5)
+        service.fail(P, "cancer-mlp", first[1].number, "oom")
+        snapshot = take_snapshot(service.database, P, "cancer-mlp")
+        study = snapshot.study
+        expected = (
+            RandomStrategy()
+            .prepare(study.space, snapshot.history, study.seed)
+            .propose(list(snapshot.history.pending), 2)
+        )
+        statements.clear()
+        trials = service.suggest(P, "cancer-mlp", "w", count=2)
+        assert [t.params for t in trials] == expected
+        history_reads = [s for s in statements if "SELECT trials.number, trials.state" in s]
+        assert statements and history_reads == []
     finally:
         service.database.dispose()
