@@ -153,3 +153,25 @@ def test_a_thousand_pending_trials_are_never_proposed_and_only_the_recent_are_be
     keys = {SPACE.key(o.params) for o in observations}
     proposals = proposer.propose(history.pending, 3)
     assert len({SPACE.key(p) for p in proposals} - keys) == 3
+
+
+def test_a_busy_study_defers_the_search_to_the_lock_with_the_same_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hpo_service.optimisation.gp import strategy as gp_strategy
+
+    observations = _observations(320)
+    pending = tuple(o.params for o in _observations(330)[320:])  # 10 pending: busy
+    history = History(completed=tuple(observations), pending=pending)
+    newer = [*pending, {"x": 0.5, "n": 2, "c": "a"}]
+    _forget()
+    deferred = _strategy().prepare(SPACE, history, 4)
+    assert isinstance(deferred, GPProposer)
+    assert deferred.deferred and deferred.prepared is None, "no search outside the lock"
+    monkeypatch.setattr(gp_strategy, "BUSY_PENDING", 10**6)
+    _forget()
+    eager = _strategy().prepare(SPACE, history, 4)
+    assert isinstance(eager, GPProposer)
+    assert not eager.deferred and eager.prepared is not None
+    assert deferred.propose(list(pending), 1) == eager.propose(list(pending), 1)
+    assert deferred.propose(newer, 2) == eager.propose(newer, 2)

@@ -78,6 +78,12 @@ class PreparedProposals:
             logger.exception("%s proposal failed; falling back to random search", self.label)
             return self.fallback.propose(pending, count)
 
+    def _prepared_for(self, pending: list[Params]) -> Params | None:
+        """The prepared proposal, if it was prepared for this very pending set."""
+        if self.prepared_for != frozenset(self._keys(pending)):
+            return None
+        return self.prepared
+
     def _keys(self, configs: Sequence[Params]) -> set[tuple[Any, ...]]:
         return {self.space.key(p) for p in configs}
 
@@ -95,9 +101,10 @@ class PreparedProposals:
     def _propose(self, pending: list[Params], count: int) -> list[Params]:
         taken = set(self.taken) | self._keys(pending)
         out: list[Params] = []
-        if self.prepared is not None and self.prepared_for == frozenset(self._keys(pending)):
-            out.append(self.prepared)
-            taken.add(self.space.key(self.prepared))
+        first = self._prepared_for(pending)
+        if first is not None:
+            out.append(first)
+            taken.add(self.space.key(first))
         while len(out) < count:
             candidates = self.candidates(pending + out, under_lock=True)
             proposal = _first_free(self.space, candidates, taken)
@@ -121,6 +128,7 @@ class GPProposer(PreparedProposals):
     prepared_for: frozenset[tuple[Any, ...]] = frozenset()
     prepared: Params | None = None
     shortlist: Array = field(default_factory=lambda: np.empty((0, 0)))
+    deferred: bool = False  # the search for ``prepared_for`` runs only if it is still current
 
     def with_prepared(self, pending: Sequence[Params]) -> GPProposer:
         """A copy that has already computed the proposal for ``pending`` (run outside locks).
@@ -139,6 +147,18 @@ class GPProposer(PreparedProposals):
         surface = self._surface(list(pending))
         candidates = self._search(surface, self.shortlist, N_STARTS, min(LOCAL_MAXITER, 50))
         return self._prepared_copy(pending, candidates)
+
+    def with_deferred(self, pending: Sequence[Params]) -> GPProposer:
+        """Like ``with_quick_prepared``, but searching only under the lock, and only if
+        ``pending`` is still the pending set then: the same answer, for a busy study whose
+        pending set almost always changes before the lock (and the search is wasted)."""
+        keys = frozenset(self._keys(pending))
+        return replace(self, prepared_for=keys, prepared=None, deferred=True)
+
+    def _prepared_for(self, pending: list[Params]) -> Params | None:
+        if self.deferred and self.prepared_for == frozenset(self._keys(pending)):
+            return self.with_quick_prepared(pending).prepared
+        return super()._prepared_for(pending)
 
     def candidates(self, pending: list[Params], under_lock: bool) -> Array:
         """Believe ``pending``; under the lock search the shortlist (cheap) when there is

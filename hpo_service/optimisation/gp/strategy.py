@@ -45,6 +45,11 @@ logger = logging.getLogger(__name__)
 MIN_OBSERVATIONS = 2
 SEED_MODULUS = 2**63  # numpy seed sequences take non-negative integers
 INCUMBENTS = 8
+# A big study with this many pending trials in its snapshot is busy: some other worker's
+# suggestion almost always lands between the snapshot and the lock, so the proposal is
+# searched under the lock only if the pending set is still the snapshot's (GPProposer.
+# with_deferred: the same answer, without a search that the next request would waste)
+BUSY_PENDING = 8
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,8 @@ class GPStrategy:
         except NumericalError:  # e.g. an extra point the base cannot absorb: refit as usual
             return self._single(space, history, seed, fallback).with_prepared(history.pending)
         proposer = replace(proposer, taken=fallback.taken, fallback=fallback)
+        if len(history.pending) >= BUSY_PENDING:
+            return proposer.with_deferred(history.pending)
         return proposer.with_quick_prepared(history.pending)
 
     def _proposer(
