@@ -175,3 +175,25 @@ def test_a_busy_study_defers_the_search_to_the_lock_with_the_same_answers(
     assert not eager.deferred and eager.prepared is not None
     assert deferred.propose(list(pending), 1) == eager.propose(list(pending), 1)
     assert deferred.propose(newer, 2) == eager.propose(newer, 2)
+
+
+def test_believing_the_newer_pending_trials_only_gives_the_posterior_of_believing_all() -> None:
+    observations = _observations(120)
+    space_history = History(completed=tuple(observations))
+    _forget()
+    proposer = _strategy().prepare(SPACE, space_history, 2)
+    assert isinstance(proposer, GPProposer)
+    snapshot = [o.params for o in _observations(130)[120:]]
+    newer = [*snapshot, {"x": -1.5, "n": 4, "c": "c"}, {"x": 1.9, "n": 1, "c": "a"}]
+    held = proposer.believing(snapshot)
+    assert held.belief is not None and len(held.belief.keys) == len(snapshot)
+    step = held._surface(newer)  # conditions on the two newer ones only
+    whole = proposer._surface(newer)  # believes all twelve at once
+    probe = to_features(SPACE, cube_of(SPACE, [o.params for o in _observations(160)[130:]]))
+    for a, b in zip(step.posterior.predict(probe), whole.posterior.predict(probe), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
+    assert step.acquisition.best == pytest.approx(whole.acquisition.best)
+    finished = newer[1:]  # the first one finished: not an extension of the held belief
+    fresh = proposer._surface(finished).posterior.predict(probe)
+    for a, b in zip(held._surface(finished).posterior.predict(probe), fresh, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)

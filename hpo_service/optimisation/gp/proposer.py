@@ -29,6 +29,7 @@ from hpo_service.optimisation.encoding import decode, snap, to_features
 from hpo_service.optimisation.gp.acquisition import Acquisition
 from hpo_service.optimisation.gp.kernel import Array
 from hpo_service.optimisation.gp.optimise import Surface, maximise
+from hpo_service.optimisation.gp.posterior import Posterior
 from hpo_service.optimisation.gp.surrogate import Surrogate, cube_of
 from hpo_service.optimisation.gp.threads import single_threaded_blas
 from hpo_service.optimisation.random_search import RandomProposer
@@ -116,6 +117,16 @@ class PreparedProposals:
 
 
 @dataclass(frozen=True)
+class Belief:
+    """Pending configurations (by key, in order) believed by ``posterior`` (the proposer's
+    surrogate posterior conditioned on them); ``best`` is the incumbent after believing them."""
+
+    keys: tuple[tuple[Any, ...], ...]
+    posterior: Posterior
+    best: float
+
+
+@dataclass(frozen=True)
 class GPProposer(PreparedProposals):
     """Proposes by maximising the acquisition of a fitted GP, conditioned on pending trials."""
 
@@ -129,31 +140,45 @@ class GPProposer(PreparedProposals):
     prepared: Params | None = None
     shortlist: Array = field(default_factory=lambda: np.empty((0, 0)))
     deferred: bool = False  # the search for ``prepared_for`` runs only if it is still current
+    belief: Belief | None = None
 
     def with_prepared(self, pending: Sequence[Params]) -> GPProposer:
         """A copy that has already computed the proposal for ``pending`` (run outside locks).
 
         It also keeps a shortlist of good, diverse candidates, so that conditioning on
-        pending trials that arrive later only rescores the shortlist under the lock.
+        pending trials that arrive later only rescores the shortlist under the lock, and
+        the belief in ``pending``, so that only the newer pending trials are believed then.
         """
-        candidates = self.candidates(list(pending), under_lock=False)
-        return self._prepared_copy(
-            pending, candidates, shortlist=_shortlist(candidates, SHORTLIST_SIZE)
-        )
+        believing = self.believing(pending)
+        candidates = believing.candidates(list(pending), under_lock=False)
+        shortlist = _shortlist(candidates, SHORTLIST_SIZE)
+        return believing._prepared_copy(pending, candidates, shortlist=shortlist)
 
     def with_quick_prepared(self, pending: Sequence[Params]) -> GPProposer:
         """Like ``with_prepared``, but climbing from the existing shortlist instead of the
         whole pool (a shared base model's shortlist, see gp/shared.py); keeps the shortlist."""
-        surface = self._surface(list(pending))
+        believing = self.believing(pending)
+        surface = believing._surface(list(pending))
         candidates = self._search(surface, self.shortlist, N_STARTS, min(LOCAL_MAXITER, 50))
-        return self._prepared_copy(pending, candidates)
+        return believing._prepared_copy(pending, candidates)
 
     def with_deferred(self, pending: Sequence[Params]) -> GPProposer:
         """Like ``with_quick_prepared``, but searching only under the lock, and only if
         ``pending`` is still the pending set then: the same answer, for a busy study whose
-        pending set almost always changes before the lock (and the search is wasted)."""
+        pending set almost always changes before the lock (and the search is wasted). The
+        belief in ``pending`` is computed now, outside the lock."""
         keys = frozenset(self._keys(pending))
-        return replace(self, prepared_for=keys, prepared=None, deferred=True)
+        believing = self.believing(pending)
+        return replace(believing, prepared_for=keys, prepared=None, deferred=True)
+
+    def believing(self, pending: Sequence[Params]) -> GPProposer:
+        """A copy holding the posterior that believes ``pending`` (``Belief``)."""
+        window = list(pending)[-MAX_BELIEVED:]
+        if not window:
+            return self
+        posterior, best = self._believe(window)
+        keys = tuple(self.space.key(p) for p in window)
+        return replace(self, belief=Belief(keys, posterior, best))
 
     def _prepared_for(self, pending: list[Params]) -> Params | None:
         if self.deferred and self.prepared_for == frozenset(self._keys(pending)):
@@ -170,23 +195,38 @@ class GPProposer(PreparedProposals):
 
     def _surface(self, pending: list[Params]) -> Surface:
         """The acquisition surface after believing ``pending`` (kriging believer)."""
-        posterior, acquisition = self.surrogate.posterior, self.acquisition
         # Believing p points costs O(n^2 p + p^3) per request: a fleet of a thousand workers
         # would pay seconds. The most recent ``MAX_BELIEVED`` spread the proposals; older
         # pending configurations are still never proposed again (``taken``).
-        pending = pending[-MAX_BELIEVED:]
-        if pending:
-            features = to_features(self.space, cube_of(self.space, pending))
-            believed, _ = posterior.predict(features)
-            # believed as the latent function: the variance at a pending point drops to zero
-            # (as a noisy observation it would only drop to the noise, and batch proposals
-            # landed on top of each other; docs/benchmarks/gp.md)
+        window = pending[-MAX_BELIEVED:]
+        if not window:
+            return Surface(self.space, self.surrogate.posterior, self.acquisition)
+        posterior, best = self._believe(window)
+        return Surface(self.space, posterior, replace(self.acquisition, best=best))
+
+    def _believe(self, window: list[Params]) -> tuple[Posterior, float]:
+        """The posterior believing every configuration of ``window`` and the incumbent then.
+
+        Each is believed at the posterior mean of the model before any belief, as the
+        latent function: the variance at a pending point drops to zero (as a noisy
+        observation it would only drop to the noise, and batch proposals landed on top of
+        each other; docs/benchmarks/gp.md). Believing the fantasies includes believing a
+        new incumbent, else EI stays positive right next to a pending point predicted above
+        the best observation. When the window extends the held ``belief`` (the pending set
+        of the snapshot, believed outside the lock), only the newer points are conditioned
+        on: block conditioning gives the same posterior as believing all at once.
+        """
+        posterior, best, done = self.surrogate.posterior, self.acquisition.best, 0
+        belief, keys = self.belief, tuple(self.space.key(p) for p in window)
+        if belief is not None and keys[: len(belief.keys)] == belief.keys:
+            posterior, best, done = belief.posterior, belief.best, len(belief.keys)
+        rest = window[done:]
+        if rest:
+            features = to_features(self.space, cube_of(self.space, rest))
+            believed, _ = self.surrogate.posterior.predict(features)
             posterior = posterior.condition(features, believed, noisy=False)
-            # believing the fantasies includes believing a new incumbent, else EI stays
-            # positive right next to a pending point predicted above the best observation
-            best = max(acquisition.best, float(believed.max()))
-            acquisition = replace(acquisition, best=best)
-        return Surface(self.space, posterior, acquisition)
+            best = max(best, float(believed.max()))
+        return posterior, best
 
     def _search(self, surface: Surface, pool: Array, n_starts: int, maxiter: int) -> Array:
         # the climb polishes plain EI / PI: far starts have ~0 gradient there, so one batched
