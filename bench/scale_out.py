@@ -15,6 +15,7 @@ re-measured without the others. Run under ``nice -n 5`` on a shared machine:
 
     nice -n 5 .venv/bin/python bench/scale_out.py [--parts throughput] [--seconds 20]
         [--processes 1,8,32,128] [--strategies random,gp] [--observations 500]
+        [--server-workers 2]
         [--workers 1000] [--time-scale 1.0]
 """
 
@@ -48,7 +49,11 @@ def _measure(part: str, args: argparse.Namespace) -> Any:
         import scale_throughput
 
         return scale_throughput.run(
-            args.processes, args.strategies.split(","), args.seconds, args.observations
+            args.processes,
+            args.strategies.split(","),
+            args.seconds,
+            args.observations,
+            args.server_workers,
         )
     if part == "async":
         import scale_async
@@ -73,6 +78,9 @@ def main() -> None:
     parser.add_argument("--processes", type=_ints, default=[1, 8, 32, 128])
     parser.add_argument("--strategies", default="random,gp")
     parser.add_argument("--observations", type=int, default=500)
+    parser.add_argument(
+        "--server-workers", type=int, default=2, help="gunicorn processes (4 threads each)"
+    )
     parser.add_argument("--workers", type=int, default=1000, help="simulated async workers")
     parser.add_argument("--time-scale", type=float, default=1.0, help="x trial durations")
     parser.add_argument("--async-seconds", type=float, default=60.0)

@@ -17,6 +17,7 @@ def header(record: dict[str, Any]) -> str:
 def _throughput(record: dict[str, Any]) -> list[str]:
     args = record["args"]
     rows = record["result"]
+    workers = args.get("server_workers", 4)  # runs before the option existed used 4
     lines = [
         "## Cycles/s of N worker processes on one study (PostgreSQL)",
         "",
@@ -24,12 +25,14 @@ def _throughput(record: dict[str, Any]) -> list[str]:
         f"{args['seconds']:g} s per cell; one cycle = ask for a configuration, evaluate a "
         "trivial objective (3 parameters: log-uniform float, int, categorical), report. Every "
         "worker is an OS process on this machine; server, PostgreSQL and workers share the "
-        "2 cores. hpo-service: `hpo serve --workers 4` (gunicorn 4 x 4 threads), each worker "
+        f"2 cores. hpo-service: `hpo serve --workers {workers}` (gunicorn {workers} x 4 "
+        "threads), each worker "
         "POSTs suggestions then report over HTTP. Optuna: each worker process has its own "
         "`RDBStorage` on the same PostgreSQL server and loops `ask` + 3 `suggest_*` + `tell`. "
         f"GP rows start from {args['observations']} complete trials (so every proposal is made "
         "on 500+ observations); Optuna's model-based row uses its TPESampler (its GPSampler "
-        "needs PyTorch, not installed here). Suggest latency = the suggestions request "
+        "needs PyTorch, which the service's environment does not install). Suggest latency = "
+        "the suggestions request "
         "(hpo-service) or `ask` + the 3 `suggest_*` calls (Optuna). Errors: failed requests "
         "(hpo-service) or failed calls (Optuna; a worker process that cannot connect counts "
         "one and stops). The server runs the code of the commit measured; CPU per GP "

@@ -3,7 +3,8 @@
 One cycle = ask for a configuration, evaluate a trivial objective, report the value. Each
 worker is its own OS process (forked here), all on one study, for a fixed time:
 
-- hpo-service: ``hpo serve --workers 4`` (gunicorn, 4 processes x 4 threads) on a fresh
+- hpo-service: ``hpo serve --workers W`` (gunicorn, W processes x 4 threads; W = 2 by
+  default, one per core) on a fresh
   PostgreSQL database; each worker process loops POST .../suggestions, POST .../report over
   HTTP (httpx, keep-alive).
 - Optuna: ``optuna.load_study`` on an ``RDBStorage`` in a fresh PostgreSQL database; each
@@ -276,9 +277,14 @@ def measure_optuna(url: str, strategy: str, processes: int, seconds: float) -> C
 
 
 def run(
-    processes: list[int], strategies: list[str], seconds: float, observations: int
+    processes: list[int],
+    strategies: list[str],
+    seconds: float,
+    observations: int,
+    server_workers: int = 2,
 ) -> list[dict[str, Any]]:
-    """Every (processes, strategy) cell for both systems, side by side; returns table rows."""
+    """Every (processes, strategy) cell for both systems, side by side; returns table rows
+    (hpo-service as ``hpo serve --workers server_workers``)."""
     OBSERVATIONS[0] = observations
     rows: list[dict[str, Any]] = []
     with postgres_database("hpo_scale") as hpo_url, postgres_database("optuna_scale") as opt_url:
@@ -291,7 +297,7 @@ def run(
             capture_output=True,
         )
         optuna_url = "postgresql+psycopg://" + opt_url.split("://", 1)[1]
-        server = ServerProcess(hpo_url, workers=4).start()
+        server = ServerProcess(hpo_url, workers=server_workers).start()
         try:
             for n in processes:
                 for strategy in strategies:
@@ -300,6 +306,7 @@ def run(
                         measure_optuna(optuna_url, strategy, n, seconds),
                     ):
                         row = cell.as_dict()
+                        row["server_workers"] = server_workers
                         row["load"] = os.getloadavg()[0]
                         print(row, flush=True)
                         rows.append(row)
