@@ -164,3 +164,17 @@ def test_background_builds_use_the_store_of_the_request_that_started_them() -> N
     join_background(10)
     assert seen == [store]
     assert shared.SHARE_FROM <= 300  # the tests above exercise the shared-base path
+
+
+def test_a_claim_that_cannot_be_released_still_answers_with_the_fit() -> None:
+    class LostConnection(DictStore):
+        @contextmanager
+        def claim(self, digest: str) -> Iterator[None]:
+            yield
+            raise ConnectionError("terminated while fitting")
+
+    store = LostConnection()
+    result = Hyperparameters(np.ones(3), 1.0, 1e-6, 0.0)
+    with fit_store.using(store):
+        assert _equal(fit_store.shared("d", 500, lambda: result), result)
+    assert len(store.rows) == 1

@@ -28,7 +28,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from contextvars import ContextVar
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -101,11 +101,28 @@ def shared(digest: str, observations: int, fit: Callable[[], Hyperparameters]) -
     # result (a fit's warm start is a shorter prefix, so claims nest one way only)
     with ExitStack() as held:
         try:
-            held.enter_context(store.claim(key))
+            held.enter_context(_Tolerant(store.claim(key)))
         except Exception:  # the claim failed or timed out: fit without it
             logger.warning("could not claim a GP fit; fitting it here", exc_info=True)
         found = _load(store, key)
         return found if found is not None else _fit_and_save(store, key, fit)
+
+
+class _Tolerant(AbstractContextManager[None]):
+    """A claim that cannot be released (its connection was terminated, say) is only logged:
+    a claim only makes other processes wait, so losing it loses nothing."""
+
+    def __init__(self, claim: AbstractContextManager[None]) -> None:
+        self.claim = claim
+
+    def __enter__(self) -> None:
+        self.claim.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            self.claim.__exit__(*exc)
+        except Exception:
+            logger.warning("could not release a GP fit claim", exc_info=True)
 
 
 def _load(store: FitStore, key: str) -> Hyperparameters | None:
