@@ -13,7 +13,9 @@ also conditioned in the background on each chunk of observations (below) as requ
 it, so the first request that uses it finds those conditionings done too. Bases are
 memoised by content with single flight. Because the base a request uses is a function of
 the history prefix, the configuration and the seed only, every service process builds the same
-one: the fitted state is shared across processes by determinism, without shared memory.
+one; its costly part, the hyperparameter fit, is fitted by one process and loaded by the
+others through the service's fit store (gp/fit_store.py). The service keeps the history in
+the order trials finished, so a checkpoint's prefix stays put while stragglers finish.
 
 Each request then conditions the base posterior *exactly* on the observations after c with
 the base's hyperparameters (block Cholesky: the posterior a fit with those hyperparameters
