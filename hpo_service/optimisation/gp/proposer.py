@@ -11,6 +11,9 @@ points are believed, which bounds the cost per request when a
 large fleet holds hundreds of trials; older ones are still never proposed again. The
 proposal for the pending set seen when the snapshot was taken is computed during
 ``prepare`` (outside the lock), so the common case under the lock is a set comparison.
+The belief in that pending set is kept (``Belief``): when more trials became pending
+before the lock, only those are conditioned on under it (block conditioning). A busy big
+study skips the outside search, which the next request would make moot (``with_deferred``).
 """
 
 from __future__ import annotations
