@@ -68,8 +68,7 @@ def history_of(study: Study, trials: Sequence[Trial], pruned_as: str = PRUNED_AS
     if study.multi_objective or study.constraints:
         return outcome_history(study, trials)
     ended = in_finishing_order(trials)
-    complete = [t.value for t in ended if t.state is TrialState.COMPLETE and t.value is not None]
-    worst = min((study.direction.to_maximise(v) for v in complete), default=None)
+    worst = _worst(study, ended) if pruned_as == PrunedAs.WORST else None
     completed: list[Observation] = []
     failed = [t.params for t in trials if t.state is TrialState.FAILED]
     for trial in ended:
@@ -82,6 +81,12 @@ def history_of(study: Study, trials: Sequence[Trial], pruned_as: str = PRUNED_AS
             failed.append(trial.params)
     pending = tuple(t.params for t in trials if not t.state.finished)
     return History(completed=tuple(completed), pending=pending, failed=tuple(failed))
+
+
+def _worst(study: Study, trials: Sequence[Trial]) -> float | None:
+    """The worst complete value (maximised), or None without one."""
+    values = [t.value for t in trials if t.state is TrialState.COMPLETE and t.value is not None]
+    return min((study.direction.to_maximise(v) for v in values), default=None)
 
 
 def in_finishing_order(trials: Sequence[Trial]) -> list[Trial]:
@@ -149,7 +154,7 @@ class Handout:
     study: Study
     worker_id: str | None
     now: datetime
-    handed_out: int = 0  # trials the study has had so far (its next trial number)
+    handed_out: int  # trials the study has had so far (its next trial number)
 
 
 def suggest(
