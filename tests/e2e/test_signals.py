@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 # batches, a slow rate: every one of the 30 epochs runs).
 SLOW = {
     "input_transform": "standard", "n_layers": 2, "units_1": 128, "units_2": 128,
-    "activation": "tanh", "learning_rate_init": 3e-4, "weight_decay": 1e-7, "batch_size": 32,
+    "activation": "tanh", "learning_rate_init": 3e-4, "alpha": 1e-6, "batch_size": 32,
     "ensemble": 1,
 }  # fmt: skip
 

@@ -15,7 +15,7 @@ GOOD = {
     "units_1": 16,
     "activation": "relu",
     "learning_rate_init": 0.01,
-    "weight_decay": 1.5e-5,
+    "alpha": 1e-3,
     "batch_size": 64,
     "ensemble": 1,
 }

@@ -39,7 +39,7 @@ GOOD: dict[str, Any] = {
     "units_1": 32,
     "activation": "relu",
     "learning_rate_init": 0.01,
-    "weight_decay": 3e-6,
+    "alpha": 1e-4,
     "batch_size": 32,
     "ensemble": 1,
 }
@@ -61,7 +61,7 @@ def test_search_space_is_valid_rest_json_with_conditions(name: str) -> None:
     assert space.check(GOOD) == GOOD
     deep = {**GOOD, "n_layers": 3, "units_2": 16, "units_3": 8}
     assert space.check(deep) == deep
-    assert {"input_transform", "n_layers", "weight_decay", "batch_size"} <= set(space.names)
+    assert {"input_transform", "n_layers", "alpha", "batch_size"} <= set(space.names)
 
 
 def test_breast_cancer_reports_a_curve_and_scores_above_090() -> None:
@@ -167,8 +167,8 @@ def test_bad_parameter_values_are_objective_errors() -> None:
 
 
 def test_missing_parameters_and_unknown_problems_are_clear_errors() -> None:
-    with pytest.raises(ObjectiveError, match=r"missing parameters \['weight_decay'\]"):
-        get_problem("concrete").evaluate({k: v for k, v in GOOD.items() if k != "weight_decay"})
+    with pytest.raises(ObjectiveError, match=r"missing parameters \['alpha'\]"):
+        get_problem("concrete").evaluate({k: v for k, v in GOOD.items() if k != "alpha"})
     with pytest.raises(ObjectiveError, match=r"known problems: .*breast-cancer"):
         get_problem("mnist")
 
@@ -282,24 +282,3 @@ def test_a_folds_preprocessing_is_computed_once_per_process(
     assert other[0].shape == (300, 30)
     reference = PowerTransformer().fit(X[:400])
     np.testing.assert_allclose(first[2], reference.transform(X[400:]))
-
-
-def test_weight_decay_is_the_penalty_per_sample_whatever_the_batch() -> None:
-    kwargs = [
-        mlp_module.mlp_kwargs({**GOOD, "weight_decay": 1e-3, "batch_size": b}, Settings())
-        for b in (32, 256)
-    ]
-    # scikit-learn divides alpha by the mini-batch size: alpha grows with the batch
-    assert [k["alpha"] for k in kwargs] == pytest.approx([0.032, 0.256])
-
-
-@pytest.mark.parametrize("name", ["breast-cancer", "concrete"])
-def test_a_configuration_of_the_earlier_alpha_space_trains_the_same_network(name: str) -> None:
-    legacy = {k: v for k, v in GOOD.items() if k != "weight_decay"} | {"alpha": 0.5}
-    current = {**GOOD, "weight_decay": 0.5 / GOOD["batch_size"]}
-    assert mlp_module.upgrade_params(legacy) == current
-    problem = get_problem(name)
-    before = problem.evaluate(legacy, folds=2, max_iter=5)
-    after = problem.evaluate(current, folds=2, max_iter=5)
-    assert before.value == after.value
-    assert before.metrics["fold_scores"] == after.metrics["fold_scores"]

@@ -60,31 +60,12 @@ MLP_SPACE: tuple[dict[str, Any], ...] = (
      "condition": {"param": "n_layers", "in": [3]}},
     {"name": "activation", "type": "categorical", "choices": ["relu", "tanh"]},
     {"name": "learning_rate_init", "type": "float", "low": 3e-4, "high": 3e-2, "log": True},
-    {"name": "weight_decay", "type": "float", "low": 1e-7, "high": 0.1, "log": True},
+    {"name": "alpha", "type": "float", "low": 1e-6, "high": 10.0, "log": True},
     {"name": "batch_size", "type": "int", "low": 32, "high": 256, "log": True},
     {"name": "ensemble", "type": "int", "low": 1, "high": MAX_ENSEMBLE, "log": False},
 )  # fmt: skip
 """The MLP search space shared by both problems; ``units_k`` exists only when
-``n_layers >= k``. Adam only: see docs/objectives.md for why sgd and momentum left.
-
-``weight_decay`` is the L2 penalty per training sample, lambda in
-mean loss + lambda / 2 * ||W||^2. scikit-learn's ``alpha`` is not: its mini-batch step adds
-alpha * W / batch_size to the gradient of the batch's mean loss, so the penalty it means is
-alpha / batch_size and the same alpha regularises 8 times less at batch 256 than at 32.
-Searching alpha and batch_size would put the good penalties on a diagonal of the
-(log alpha, log batch_size) plane, which a GP with one length scale per axis learns slowly;
-searching lambda makes the penalty one axis (``mlp_kwargs`` passes alpha = lambda * batch_size).
-"""
-
-
-def upgrade_params(params: Mapping[str, Any]) -> Mapping[str, Any]:
-    """A configuration from the space before ``weight_decay`` (which searched scikit-learn's
-    ``alpha``), translated to the same network: weight_decay = alpha / batch_size."""
-    if "weight_decay" in params or "alpha" not in params or "batch_size" not in params:
-        return params
-    upgraded = {k: v for k, v in params.items() if k != "alpha"}
-    upgraded["weight_decay"] = float(params["alpha"]) / int(params["batch_size"])
-    return upgraded
+``n_layers >= k``. Adam only: see docs/objectives.md for why sgd and momentum left."""
 
 
 def mlp_kwargs(params: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
@@ -100,7 +81,7 @@ def mlp_kwargs(params: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
         "activation": str(params["activation"]),
         "solver": "adam",
         "learning_rate_init": float(params["learning_rate_init"]),
-        "alpha": float(params["weight_decay"]) * int(params["batch_size"]),
+        "alpha": float(params["alpha"]),
         "batch_size": int(params["batch_size"]),
         "random_state": settings.seed,
     }
@@ -302,7 +283,6 @@ def score_regressor(params: Mapping[str, Any], settings: Settings) -> Result:
 @objective(
     "breast-cancer", direction="maximize", metric="cv_accuracy", space=MLP_SPACE,
     description="MLPClassifier on scikit-learn's breast cancer data: stratified k-fold CV accuracy",
-    upgrade=upgrade_params,
 )  # fmt: skip
 def breast_cancer(params: Mapping[str, Any], settings: Settings) -> Result:
     """Mean stratified k-fold CV accuracy of an MLPClassifier (ROC AUC in metrics)."""
@@ -312,7 +292,6 @@ def breast_cancer(params: Mapping[str, Any], settings: Settings) -> Result:
 @objective(
     "concrete", direction="minimize", metric="cv_rmse_mpa", space=MLP_SPACE,
     description="MLPRegressor on UCI concrete strength: k-fold CV RMSE (MPa), grouped by mix",
-    upgrade=upgrade_params,
 )  # fmt: skip
 def concrete(params: Mapping[str, Any], settings: Settings) -> Result:
     """Mean k-fold CV RMSE (MPa) of an MLPRegressor, folds grouped by mix (R^2 too)."""

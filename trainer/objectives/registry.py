@@ -69,9 +69,6 @@ class Problem:
     space: tuple[Mapping[str, Any], ...]
     function: ObjectiveFunction
     description: str = ""
-    upgrade: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
-    """Translates a configuration written for an earlier version of ``space`` (so studies
-    created before a change of space still train and re-score); None when it never changed."""
 
     def __post_init__(self) -> None:
         if self.direction not in DIRECTIONS:
@@ -108,8 +105,6 @@ class Problem:
         on_epoch: EpochCallback | None = None,
     ) -> Result:
         """Score one configuration; raise ObjectiveError if parameters are missing."""
-        if self.upgrade is not None:
-            params = self.upgrade(params)
         missing = [n for n in self.unconditional_names if n not in params]
         if missing:
             raise ObjectiveError(f"problem {self.name!r}: missing parameters {missing}")
@@ -142,14 +137,13 @@ def objective(
     metric: str,
     space: Sequence[Mapping[str, Any]],
     description: str = "",
-    upgrade: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
 ) -> Callable[[ObjectiveFunction], ObjectiveFunction]:
     """Decorator: register ``function(params, settings) -> Result | float`` as a problem."""
 
     def decorate(function: ObjectiveFunction) -> ObjectiveFunction:
         lines = (function.__doc__ or "").strip().splitlines()
         text = description or (lines[0] if lines else "")
-        register(Problem(name, direction, metric, tuple(space), function, text, upgrade))
+        register(Problem(name, direction, metric, tuple(space), function, text))
         return function
 
     return decorate
