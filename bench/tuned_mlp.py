@@ -72,14 +72,21 @@ ARMS: dict[str, tuple[str, int]] = {**{p: (p, 1) for p in PRUNERS}, **REPEATED}
 TOP = 3
 STUDY_FOLDS = 5  # the fold count of the re-score: the study tunes the quantity that is judged
 SUPERSEDED = {
+    "tried-weight-decay": "space searching weight_decay = alpha / batch_size (tried, not adopted)",
     "superseded-warmup50": "median pruner with n_warmup_steps 50",
     "superseded-worst": "5-fold study, pruned trials observed at the worst complete value",
     "superseded-prior": "5-fold study, GP before the length-scale prior fix of ea95762",
     "superseded-3fold": "3-fold study, GP before the length-scale prior fix",
 }
-"""Earlier runs kept for comparison (subdirectories of RESULTS): what differed."""
-PAIRED_EARLIER = ("superseded-warmup50", "superseded-worst")
-"""Earlier pruned runs whose unpruned arm is today's (paired with it in the pruning report)."""
+"""Earlier runs, and runs of a change not adopted, kept for comparison (subdirectories of
+RESULTS): what differed."""
+PAIRED_EARLIER = {
+    "tried-weight-decay": "tried-weight-decay",
+    "superseded-warmup50": "",
+    "superseded-worst": "",
+}
+"""Other runs in the pruning report: folder -> the folder of the unpruned arm they are paired
+with ("": today's); each pruned row is paired with the unpruned studies of its own space."""
 CONFIRM = Protocol(seed=2)  # CV seeds 2000-2004: neither the study nor the selection saw them
 WORKERS = 2
 
@@ -243,22 +250,18 @@ def tuned_report(trials: int) -> str:
                 f"{_pm(row.get('confirm'), problem)} | {_fmt(row['best_value'], problem)} |"
             )
         for pruner in ARMS:
-            confirmed = [r["confirm"]["value"] for r in rows
-                         if "confirm" in r and r["pruner"] == pruner]  # fmt: skip
-            if confirmed:
-                med = statistics.median(confirmed)
-                lines.append(
-                    f"| tuned MLP, pruner {pruner}, median of {len(confirmed)} studies | | "
-                    f"{_fmt(med, problem)} | |"
-                )
+            arm_rows = [r for r in rows if r["pruner"] == pruner]
+            lines += _median_row(f"tuned MLP, pruner {pruner}", arm_rows, problem)
         for folder, what in SUPERSEDED.items():
-            for pruner in PRUNERS:
-                for row in _load(problem, pruner, trials, RESULTS / folder):
+            for pruner in ARMS:
+                earlier = _load(problem, pruner, trials, RESULTS / folder)
+                for row in earlier:
                     lines.append(
-                        f"| earlier: {what}, pruner {row['pruner']}, study seed {row['seed']} | "
+                        f"| other run: {what}, pruner {row['pruner']}, study seed {row['seed']} | "
                         f"{_pm(row['rescore'], problem)} | {_pm(row.get('confirm'), problem)} | "
                         f"{_fmt(row['best_value'], problem)} |"
                     )
+                lines += _median_row(f"other run: {what}, pruner {pruner}", earlier, problem)
         lines += ["", "Recommended configurations:", ""]
         lines += [
             f"- pruner {r['pruner']}, seed {r['seed']}: `{json.dumps(r['best_params'])}`"
@@ -266,6 +269,15 @@ def tuned_report(trials: int) -> str:
         ]
         lines.append("")
     return "\n".join(lines)
+
+
+def _median_row(label: str, rows: list[dict[str, Any]], problem: str) -> list[str]:
+    """A table row with the median confirmation score of ``rows`` (none below two)."""
+    confirmed = [r["confirm"]["value"] for r in rows if "confirm" in r]
+    if len(confirmed) < 2:
+        return []
+    median = _fmt(statistics.median(confirmed), problem)
+    return [f"| {label}, median of {len(confirmed)} studies | | {median} | |"]
 
 
 def _pm(score: dict[str, Any] | None, problem: str) -> str:
@@ -296,11 +308,13 @@ def pruning_report(trials: int) -> str:
     for problem in PROBLEMS:
         unpruned = {r["seed"]: r for r in _load(problem, "none", trials)}
         any_unpruned = any_unpruned or bool(unpruned)
-        arms = [("none", "", list(unpruned.values()))]
-        arms += [(p, "", _load(problem, p, trials)) for p in ARMS if p != "none"]
-        arms += [(p, f" (earlier: {SUPERSEDED[f]})", _load(problem, p, trials, RESULTS / f))
-                 for f in PAIRED_EARLIER for p in PRUNERS if p != "none"]  # fmt: skip
-        for pruner, label, rows in arms:
+        arms = [(p, "", _load(problem, p, trials), unpruned) for p in ARMS]
+        for folder, against in PAIRED_EARLIER.items():
+            then = {r["seed"]: r for r in _load(problem, "none", trials, RESULTS / against)}
+            arms += [(p, f" (other run: {SUPERSEDED[folder]})",
+                      _load(problem, p, trials, RESULTS / folder), then)
+                     for p in ARMS if p != "none" or folder == against]  # fmt: skip
+        for pruner, label, rows, baseline in arms:
             if not rows:
                 continue
             scores = [r["rescore"]["value"] for r in rows]
@@ -312,7 +326,7 @@ def pruning_report(trials: int) -> str:
                 f"{statistics.median(r['states'].get('pruned', 0) for r in rows):.0f} | "
                 f"{_step_size(rows)} | {_spread(scores, problem)} | "
                 f"{_spread(confirmed, problem)} | "
-                f"{_paired(rows, unpruned, problem) if pruner != 'none' else _sd(rows, problem)} |"
+                f"{_paired(rows, baseline, problem) if pruner != 'none' else _sd(rows, problem)} |"
             )
     if any_unpruned:
         lines += [
@@ -325,7 +339,9 @@ def pruning_report(trials: int) -> str:
             "The none row gives the yardstick (the issue asks for a pruned best within one "
             "standard deviation of the unpruned one): the standard deviation of the unpruned "
             "confirmation over its 5 repetitions (median over seeds), and across study seeds. "
-            "Each earlier row differs from today's in the one respect it names (the worst-value "
+            "The weight_decay rows (a search space tried and not adopted) are paired with "
+            "that space's own unpruned studies; the n_warmup_steps-50 and worst-value rows "
+            "differ from today's median row in the one respect they name (the worst-value "
             "rows also had n_warmup_steps 50).",
         ]
     return "\n".join(lines) + "\n"
