@@ -80,7 +80,7 @@ SUPERSEDED = {
 }
 """Earlier runs, and runs of a change not adopted, kept for comparison (subdirectories of
 RESULTS): what differed."""
-PAIRED_EARLIER = {
+PAIRED_OTHER = {
     "tried-weight-decay": "tried-weight-decay",
     "superseded-warmup50": "",
     "superseded-worst": "",
@@ -309,8 +309,12 @@ def pruning_report(trials: int) -> str:
         unpruned = {r["seed"]: r for r in _load(problem, "none", trials)}
         any_unpruned = any_unpruned or bool(unpruned)
         arms = [(p, "", _load(problem, p, trials), unpruned) for p in ARMS]
-        for folder, against in PAIRED_EARLIER.items():
-            then = {r["seed"]: r for r in _load(problem, "none", trials, RESULTS / against)}
+        for folder, against in PAIRED_OTHER.items():
+            then = (
+                unpruned
+                if not against
+                else {r["seed"]: r for r in _load(problem, "none", trials, RESULTS / against)}
+            )
             arms += [(p, f" (other run: {SUPERSEDED[folder]})",
                       _load(problem, p, trials, RESULTS / folder), then)
                      for p in ARMS if p != "none" or folder == against]  # fmt: skip
