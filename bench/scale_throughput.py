@@ -6,7 +6,8 @@ worker is its own OS process (forked here), all on one study, for a fixed time:
 - hpo-service: ``hpo serve --workers W`` (gunicorn, W processes x 4 threads; W = 2 by
   default, one per core) on a fresh
   PostgreSQL database; each worker process loops POST .../suggestions, POST .../report over
-  HTTP (httpx, keep-alive).
+  HTTP (httpx, keep-alive); in the "report+next" rows each report asks for the next trial
+  ("next": 1), so a cycle is one request.
 - Optuna: ``optuna.load_study`` on an ``RDBStorage`` in a fresh PostgreSQL database; each
   worker process loops ``study.ask()`` + three ``trial.suggest_*`` (the "suggest" latency)
   and ``study.tell``. Its RandomSampler for random; for the model-based row its TPESampler
@@ -136,26 +137,44 @@ def _run_processes(target: Callable[..., None], args: tuple[Any, ...], cell: Cel
         cell.errors += result["errors"]
 
 
-def _hpo_worker(base: str, name: str, seconds: float, start_at: float, queue: Any) -> None:
+def _hpo_worker(
+    base: str, name: str, seconds: float, ahead: bool, start_at: float, queue: Any
+) -> None:
+    """Suggest, evaluate, report; with ``ahead`` each report also takes the next trial
+    ("next": 1), so a cycle is one request (a suggestion is asked only when none came)."""
     latencies: list[float] = []
     errors: list[str] = []
     cycles = 0
+    worker = f"b{os.getpid()}"
     with httpx.Client(base_url=base, timeout=300) as http:
         time.sleep(max(0.0, start_at - time.time()))
         stop = start_at + seconds
+        handed: list[dict[str, Any]] = []
         while time.time() < stop and len(errors) < 5:
             began = time.perf_counter()
-            answer = http.post(f"/api/v1/studies/{name}/suggestions", json={"worker_id": "b"})
-            if answer.status_code != 200:
-                errors.append(f"suggest {answer.status_code}: {answer.text}")
-                continue
-            latencies.append(time.perf_counter() - began)
-            trial = answer.json()["trials"][0]
+            if not handed:
+                answer = http.post(
+                    f"/api/v1/studies/{name}/suggestions", json={"worker_id": worker}
+                )
+                if answer.status_code != 200:
+                    errors.append(f"suggest {answer.status_code}: {answer.text}")
+                    continue
+                latencies.append(time.perf_counter() - began)
+                handed = answer.json()["trials"]
+            trial = handed.pop()
             url = f"/api/v1/studies/{name}/trials/{trial['number']}/report"
-            report = http.post(url, json={"value": objective(**trial["params"])})
+            body = {"value": objective(**trial["params"]), "worker_id": worker}
+            if ahead:
+                body["next"] = 1
+            began = time.perf_counter()
+            report = http.post(url, json=body)
             if report.status_code != 200:
                 errors.append(f"report {report.status_code}: {report.text}")
                 continue
+            if ahead:
+                handed = report.json()["next"]
+                if handed:
+                    latencies.append(time.perf_counter() - began)
             cycles += 1
     queue.put({"cycles": cycles, "latencies": latencies, "errors": errors, "finished": time.time()})
 
@@ -187,12 +206,19 @@ def parallel(calls: list[Callable[[], Any]], threads: int = 8) -> None:
         worker.join()
 
 
-def measure_hpo(server: ServerProcess, strategy: str, processes: int, seconds: float) -> Cell:
-    """hpo-service: ``processes`` HTTP workers on a new study with ``strategy``."""
+HPO_AHEAD = "hpo-service, report+next"
+
+
+def measure_hpo(
+    server: ServerProcess, strategy: str, processes: int, seconds: float, ahead: bool = False
+) -> Cell:
+    """hpo-service: ``processes`` HTTP workers on a new study with ``strategy``; with
+    ``ahead`` each report takes the next trial in the same request."""
     observations = 0 if strategy == "random" else OBSERVATIONS[0]
-    cell = Cell("hpo-service", strategy, processes, observations_at_start=observations)
+    system = HPO_AHEAD if ahead else "hpo-service"
+    cell = Cell(system, strategy, processes, observations_at_start=observations)
     name = _hpo_study(server.url, strategy, observations)
-    _run_processes(_hpo_worker, (server.url, name, seconds), cell)
+    _run_processes(_hpo_worker, (server.url, name, seconds, ahead), cell)
     return cell
 
 
@@ -303,6 +329,7 @@ def run(
                 for strategy in strategies:
                     for cell in (
                         measure_hpo(server, strategy, n, seconds),
+                        measure_hpo(server, strategy, n, seconds, ahead=True),
                         measure_optuna(optuna_url, strategy, n, seconds),
                     ):
                         row = cell.as_dict()

@@ -128,6 +128,7 @@ def run_worker(config: WorkerConfig, stop: StopSignal, client: Client | None = N
         while not stop.requested and not _orphaned(config) and loop.step():
             pass
     finally:
+        loop.study.release_ahead(loop.worker_id)  # a trial taken with the last report
         if own:
             client.close()
     return loop.stats
@@ -145,11 +146,12 @@ class _Loop:
         self.stop = stop
         self.stats = WorkerStats()
         self.outages = 0
+        self.worker_id = config.worker_id or default_worker_id()
 
     def step(self) -> bool:
         """Work on one trial, or wait; False once the worker should stop."""
         try:
-            trial = _work_one(self.study, self.problem, self.config)
+            trial = _work_one(self.study, self.problem, self.config, self.worker_id, self._more)
         except StudyNotRunning as exc:
             log.info("stopping: %s", exc)
             return False
@@ -162,6 +164,11 @@ class _Loop:
         if trial is not None:
             self._count(trial)
         return True
+
+    def _more(self) -> bool:
+        """Whether this worker goes on after the trial it reports (then the report takes
+        the next trial in the same request)."""
+        return not self.stop.requested and not _orphaned(self.config)
 
     def _count(self, trial: Trial) -> None:
         by_state = {TrialState.COMPLETE: self.stats.completed, TrialState.PRUNED: self.stats.pruned}
@@ -214,9 +221,16 @@ ENVIRONMENT_ERRORS = (EnvironmentProblem, ImportError, MemoryError, OSError)
 """Exceptions that say the machine cannot train, whatever the configuration."""
 
 
-def _work_one(study: StudyHandle, problem: Problem, config: WorkerConfig) -> Trial | None:
-    """Suggest one trial, train it and report; an objective error fails the trial."""
-    with study.trial(worker_id=config.worker_id or default_worker_id()) as trial:
+def _work_one(
+    study: StudyHandle,
+    problem: Problem,
+    config: WorkerConfig,
+    worker_id: str,
+    more: Callable[[], bool],
+) -> Trial | None:
+    """Suggest one trial (or take the one the last report took), train it and report;
+    an objective error fails the trial. The report takes the next trial if ``more()``."""
+    with study.trial(worker_id=worker_id) as trial:
         log.info("trial %d: training %s", trial.number, trial.params)
         curve = _curve_reporter(trial, config.max_backoff) if config.report_curve else None
         try:
@@ -250,7 +264,7 @@ def _work_one(study: StudyHandle, problem: Problem, config: WorkerConfig) -> Tri
             unmeasured = str(exc)
             _deliver(trial, lambda: trial.fail(unmeasured), config.max_backoff)
             return trial.result
-        if _deliver(trial, lambda: _report(trial, result.value, values, result.metrics),
+        if _deliver(trial, lambda: _report(trial, result.value, values, result.metrics, more()),
                     config.max_backoff):  # fmt: skip
             log.info("reported trial %d value=%r", trial.number, result.value)
     return trial.result
@@ -279,11 +293,15 @@ def study_values(study: Study, value: float, metrics: Mapping[str, Any]) -> dict
 
 
 def _report(
-    trial: RunningTrial, value: float, values: dict[str, float] | None, metrics: Any
+    trial: RunningTrial,
+    value: float,
+    values: dict[str, float] | None,
+    metrics: Any,
+    take_next: bool,
 ) -> Trial:
     if values is None:
-        return trial.report(value, metrics)
-    return trial.report(metadata=metrics, values=values)
+        return trial.report(value, metrics, take_next=take_next)
+    return trial.report(metadata=metrics, values=values, take_next=take_next)
 
 
 def _curve_reporter(trial: RunningTrial, max_backoff: float) -> Callable[[int, float], bool]:

@@ -54,6 +54,7 @@ ROLE_TABLE: dict[str, Role | None] = {
     "trials.prune": Role.WORKER,
     "trials.report": Role.WORKER,
     "trials.fail": Role.WORKER,
+    "trials.release": Role.WORKER,
     "trials.annotate": Role.WORKER,  # metadata such as hpo-trainer rescore's re-scores
     # changing studies
     "studies.create": Role.EDITOR,

@@ -48,9 +48,9 @@ def status_for(error: HpoError) -> int:
     return 500
 
 
-def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> Response:
-    """Build an application/problem+json response."""
-    body = {
+def problem_body(status: int, title: str, detail: str, code: str, **extra: Any) -> dict[str, Any]:
+    """The fields of a problem (RFC 9457) about the current request."""
+    return {
         "type": TYPE_BASE + code,
         "title": title,
         "status": status,
@@ -60,6 +60,16 @@ def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> Re
         "request_id": request_id(),
         **extra,
     }
+
+
+def error_body(error: HpoError) -> dict[str, Any]:
+    """The problem fields of a service error."""
+    return problem_body(status_for(error), error.title, error.message, error.code, **error.extra)
+
+
+def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> Response:
+    """Build an application/problem+json response."""
+    body = problem_body(status, title, detail, code, **extra)
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     if status == 503:
         response.headers["Retry-After"] = "1"

@@ -147,7 +147,19 @@ def _trial_paths() -> dict[str, Any]:
             ),
         },
         f"{base}/trials/{{number}}/report": {
-            "post": _trial_op("Report a value, idempotent (worker)", "ReportRequest", r.TRIAL_REF)
+            "post": _trial_op(
+                "Report a value, idempotent; optionally take the next trial (worker)",
+                "ReportRequest",
+                _ref("ReportAnswer"),
+            )
+        },
+        f"{base}/trials/{{number}}/release": {
+            "post": _trial_op(
+                "Give back a trial never started: queued again (worker)",
+                "ReleaseRequest",
+                r.TRIAL_REF,
+                False,
+            )
         },
         f"{base}/trials/{{number}}/fail": {
             "post": _trial_op("Report a failure (worker)", "FailRequest", r.TRIAL_REF, False)

@@ -176,6 +176,21 @@ PAGE = _object(
     }
 )
 HEARTBEAT = _object({"number": COUNT, "lease_expires_at": TIME_OR_NULL})
+REPORT_ANSWER = {
+    "allOf": [
+        TRIAL_REF,
+        _object(
+            {
+                "next": {"type": "array", "items": TRIAL_REF},
+                "next_problem": {"$ref": "#/components/schemas/Problem"},
+            },
+            optional=("next", "next_problem"),
+        ),
+    ],
+    "description": "The reported trial. With `next` in the request, `next` lists the trials "
+    "then handed to the same worker (running, leased); when it is empty, `next_problem` "
+    "says why (budget used, study not running...) and the report still stands.",
+}
 HEALTH = _object(
     {"status": {"const": "ok"}, "version": {"type": "string"}, "database": {"type": "string"}}
 )
@@ -217,6 +232,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "Problem": PROBLEM,
     "Token": TOKEN,
     "IntermediateAnswer": INTERMEDIATE_ANSWER,
+    "ReportAnswer": REPORT_ANSWER,
     "TokenCreated": TOKEN_CREATED,
     "ParetoFront": PARETO,
 }

@@ -201,6 +201,16 @@ REPORT: dict[str, Any] = {
         "values": VALUES,
         "metadata": METADATA,
         "worker_id": WORKER_ID,
+        "next": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 64,
+            "default": 0,
+            "description": "Once the report is recorded, hand up to this many trials to the "
+            "same worker (as POST .../suggestions would) and list them in the answer's "
+            "`next`: one request per trial for a worker loop. Give back a trial you will "
+            "not start with POST .../release.",
+        },
     },
 }
 
@@ -294,6 +304,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "ReportRequest": REPORT,
     "FailRequest": FAIL,
     "HeartbeatRequest": HEARTBEAT,
+    "ReleaseRequest": HEARTBEAT,
     "TrialCreate": ADD_TRIAL,
     "IntermediateRequest": INTERMEDIATE,
     "TrialPatch": TRIAL_PATCH,

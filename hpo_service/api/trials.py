@@ -6,6 +6,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from hpo_service.api.context import project, service
 from hpo_service.api.decoding import int_arg, json_body, states_arg
+from hpo_service.api.errors import error_body
 from hpo_service.wire import decision_to_json, encode_time, page_to_json, trial_to_json
 
 bp = Blueprint("trials", __name__, url_prefix="/api/v1/studies/<name>")
@@ -23,18 +24,17 @@ def suggest(name: str) -> Response:
 
 @bp.post("/trials/<int:number>/report")
 def report(name: str, number: int) -> Response:
-    """Record a trial's value (idempotent)."""
+    """Record a trial's value (idempotent); with "next": N, then hand the same worker up
+    to N trials -> the trial plus {"next": [...]} (and "next_problem" when none)."""
     body = json_body("ReportRequest")
-    trial = service().report(
-        project(),
-        name,
-        number,
-        body.get("value"),
-        body.get("metadata"),
-        body.get("worker_id"),
-        body.get("values"),
-    )
-    return jsonify(trial_to_json(trial))
+    count = int(body.get("next", 0))
+    trial, handed, why = service().report_then_suggest(project(), name, number, body, count)
+    answer = trial_to_json(trial)
+    if count:
+        answer["next"] = [trial_to_json(t) for t in handed]
+    if why is not None:
+        answer["next_problem"] = error_body(why)
+    return jsonify(answer)
 
 
 @bp.post("/trials/<int:number>/fail")
@@ -42,6 +42,14 @@ def fail(name: str, number: int) -> Response:
     """Mark a trial failed with a reason."""
     body = json_body("FailRequest", required=False)
     trial = service().fail(project(), name, number, body.get("reason", ""), body.get("worker_id"))
+    return jsonify(trial_to_json(trial))
+
+
+@bp.post("/trials/<int:number>/release")
+def release(name: str, number: int) -> Response:
+    """Give back a handed-out trial that was never started (queued again; idempotent)."""
+    body = json_body("ReleaseRequest", required=False)
+    trial = service().release(project(), name, number, body.get("worker_id"))
     return jsonify(trial_to_json(trial))
 
 

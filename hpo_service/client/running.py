@@ -125,11 +125,15 @@ class RunningTrial:
         metadata: Mapping[str, Any] | None = None,
         *,
         values: Mapping[str, float] | None = None,
+        take_next: bool = False,
     ) -> Trial:
         """Report the trial's value, or ``values`` by name (idempotent, retried), and stop
-        the heartbeat."""
+        the heartbeat. ``take_next``: the same request hands this worker its next trial,
+        which the next ``with study.trial()`` of this worker starts without asking."""
         self._stop_heartbeat()
-        self.result = self.study.report(self.number, value, metadata, self.worker_id, values=values)
+        self.result = self.study.report(
+            self.number, value, metadata, self.worker_id, values=values, next=int(take_next)
+        )
         return self.result
 
     def fail(self, reason: str) -> Trial:

@@ -15,6 +15,7 @@ from hpo_service.client.running import MAX_REASON, TrialContext, TrialPruned
 from hpo_service.domain import Params, ParetoFront, Study, StudySummary, Trial, TrialState
 from hpo_service.errors import (
     BudgetExhausted,
+    HpoError,
     InvalidRequest,
     InvalidValue,
     StudyNotRunning,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("hpo_service.client")
 
 Objective = Callable[[Params], float | Mapping[str, float]]
+MAX_AHEAD = 64  # the most trials a report may take ahead ("next")
 StateFilter = TrialState | str | Iterable[TrialState | str] | None
 
 
@@ -85,6 +87,8 @@ class StudyHandle:
         self.name = name
         self._summary = summary
         self._path = f"/api/v1/studies/{quote(name, safe='')}"
+        self._ahead: dict[str | None, list[Trial]] = {}  # handed out with a report, per worker
+        self._ahead_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"StudyHandle({self.name!r})"
@@ -114,11 +118,44 @@ class StudyHandle:
         Retried like a safe request: if a retried suggest had succeeded server-side, that
         trial is never worked on, its lease runs out, and it is re-offered as stale.
         """
-        body: dict[str, Any] = {"count": count}
+        handed = self._take_ahead(worker_id, count)
+        if len(handed) == count:
+            return handed
+        body: dict[str, Any] = {"count": count - len(handed)}
         if worker_id:
             body["worker_id"] = worker_id
-        answer = self._http.request("POST", f"{self._path}/suggestions", json=body)
-        return [trial_from_json(t) for t in answer["trials"]]
+        try:
+            answer = self._http.request("POST", f"{self._path}/suggestions", json=body)
+        except HpoError:
+            if handed:
+                return handed
+            raise
+        return handed + [trial_from_json(t) for t in answer["trials"]]
+
+    def _take_ahead(self, worker_id: str | None, count: int) -> list[Trial]:
+        """Up to ``count`` trials a report already handed to this worker (``next``)."""
+        with self._ahead_lock:
+            waiting = self._ahead.get(worker_id, [])
+            taken, self._ahead[worker_id] = waiting[:count], waiting[count:]
+        return taken
+
+    def release(self, number: int, worker_id: str | None = None) -> Trial:
+        """Give back a handed-out trial that was never started: the service queues it
+        again for the next worker (idempotent; refused once it has intermediate values)."""
+        body = {"worker_id": worker_id} if worker_id else {}
+        return self._trial_post(number, "release", body)
+
+    def release_ahead(self, worker_id: str | None = None) -> list[int]:
+        """Release every trial a report handed to this worker ahead (``next``) that it has
+        not taken; call it when the worker stops. Returns their numbers; a trial that
+        cannot be released (the service is unreachable...) keeps its lease, which runs out."""
+        released = []
+        for trial in self._take_ahead(worker_id, MAX_AHEAD):
+            try:
+                released.append(self.release(trial.number, worker_id).number)
+            except HpoError as exc:
+                log.warning("could not release trial %d: %s", trial.number, exc)
+        return released
 
     def report(
         self,
@@ -128,15 +165,30 @@ class StudyHandle:
         worker_id: str | None = None,
         *,
         values: Mapping[str, float] | None = None,
+        next: int = 0,
     ) -> Trial:
         """Record a trial's value, or ``values`` by objective / constrained metric name;
-        idempotent on the server, so retries never double-count."""
+        idempotent on the server, so retries never double-count.
+
+        ``next=N`` also hands up to N trials to ``worker_id`` in the same request; the next
+        ``suggest`` for that worker (or ``with study.trial()``) takes them first, and
+        ``release_ahead`` gives back those not taken. A report retried after a lost answer
+        hands out again: the first ones run out their lease and are offered again.
+        """
         body = _outcome(value, values)
         if metadata:
             body["metadata"] = dict(metadata)
         if worker_id:
             body["worker_id"] = worker_id
-        return self._trial_post(number, "report", body)
+        if next:
+            body["next"] = next
+        path = f"{self._path}/trials/{number}/report"
+        answer = self._http.request("POST", path, json=body)
+        if answer.get("next"):
+            with self._ahead_lock:
+                waiting = self._ahead.setdefault(worker_id, [])
+                waiting += [trial_from_json(t) for t in answer["next"]]
+        return trial_from_json(answer)
 
     def fail(self, number: int, reason: str, worker_id: str | None = None) -> Trial:
         """Mark a trial failed with a reason (idempotent; refused if another worker holds it)."""
@@ -337,17 +389,27 @@ class _Optimization:
             return True
 
     def work(self, worker_id: str) -> None:
-        """Run trials until the tickets, the budget or the study's running state run out."""
-        while self._take():
-            try:
-                result = self._one(worker_id)
-            except (BudgetExhausted, StudyNotRunning):
-                return
-            if result is not None:
-                with self._lock:
-                    self.finished.append(result)
+        """Run trials until the tickets, the budget or the study's running state run out.
 
-    def _one(self, worker_id: str) -> Trial | None:
+        A report that leaves a ticket for this worker takes its next trial in the same
+        request; one taken but not run (the study stopped meanwhile) is released.
+        """
+        ticket = self._take()
+        try:
+            while ticket:
+                try:
+                    result, ticket = self._one(worker_id)
+                except (BudgetExhausted, StudyNotRunning):
+                    return
+                if result is not None:
+                    with self._lock:
+                        self.finished.append(result)
+        finally:
+            self.study.release_ahead(worker_id)
+
+    def _one(self, worker_id: str) -> tuple[Trial | None, bool]:
+        """One trial; whether this worker holds a ticket for another."""
+        ticket = False
         with self.study.trial(worker_id=worker_id) as trial:
             try:
                 value = self.objective(trial.params)
@@ -357,8 +419,9 @@ class _Optimization:
                 log.warning("trial %d failed in optimize: %s", trial.number, exc)
                 trial.fail(f"{type(exc).__name__}: {exc}"[:MAX_REASON])
             else:
+                ticket = self._take()
                 if isinstance(value, Mapping):
-                    trial.report(values=value)
+                    trial.report(values=value, take_next=ticket)
                 else:
-                    trial.report(value)
-        return trial.result
+                    trial.report(value, take_next=ticket)
+        return trial.result, ticket or self._take()

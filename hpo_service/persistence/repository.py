@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from hpo_service.domain import (
     Study,
@@ -52,9 +52,9 @@ class Repository:
     stay inside. Each trial change bumps the study's change sequence, which the
     ``changed_since`` cursor of the API reads.
 
-    Given ``now`` (the read path), a running trial whose lease ran out before ``now`` is
-    presented, counted and filtered as stale without writing anything; the write paths
-    persist that transition under the study's lock (``expire_leases``).
+    Given ``now``, a running trial whose lease ran out before ``now`` is presented, counted
+    and filtered as stale without writing anything; a write persists that transition for
+    the trial it changes, and every suggest for all of the study's trials (``waiting``).
     """
 
     def __init__(self, session: Session, project: str, now: datetime | None = None) -> None:
@@ -237,8 +237,12 @@ class Repository:
         if row is not None:
             return row  # the session's identity map keeps it current
         if 0 <= number <= MAX_TRIAL_NUMBER:  # larger numbers cannot be stored, so do not exist
-            query = select(TrialRow).where(TrialRow.study_id == study.id, TrialRow.number == number)
-            row = self.session.scalars(query).one_or_none()
+            query = (
+                select(TrialRow)
+                .where(TrialRow.study_id == study.id, TrialRow.number == number)
+                .options(joinedload(TrialRow.intermediate))  # one statement, not two
+            )
+            row = self.session.scalars(query).unique().one_or_none()
         if row is None:
             known = f"it has trials 0..{study.next_number - 1}" if study.next_number else "none"
             raise TrialNotFound(f"study {study.name!r} has no trial {number} ({known})")
@@ -342,22 +346,24 @@ class Repository:
         row = self._best_row(study)
         return trial_from_row(row, study.name) if row is not None else None
 
-    def expire_leases(self, study_name: str, now: datetime) -> list[Trial]:
-        """Turn running trials whose lease ran out into stale ones; return them.
+    def waiting(self, study_name: str, now: datetime) -> list[Trial]:
+        """The trials a suggest may hand out again: stale and pending ones, in number order.
 
-        In bulk, as one query: the (running, expire) -> stale row of service/lifecycle.py.
+        One query under the study's lock, which also persists the (running, expire) -> stale
+        row of service/lifecycle.py for every running trial whose lease ran out before ``now``.
         """
         study = self._row(study_name)
-        rows = self.session.scalars(
-            select(TrialRow).where(
-                TrialRow.study_id == study.id,
-                TrialRow.state == TrialState.RUNNING.value,
-                TrialRow.lease_expires_at < naive_utc(now),
-            )
-        ).all()
+        expired = and_(
+            TrialRow.state == TrialState.RUNNING.value,
+            TrialRow.lease_expires_at < naive_utc(now),
+        )
+        waiting = TrialRow.state.in_((TrialState.STALE.value, TrialState.PENDING.value))
+        query = select(TrialRow).where(TrialRow.study_id == study.id, or_(waiting, expired))
+        rows = self.session.scalars(query.order_by(TrialRow.number)).all()
         for row in rows:
-            row.state = TrialState.STALE.value
-            self._bump(study, row, now)
+            if row.state == TrialState.RUNNING.value:
+                row.state = TrialState.STALE.value
+                self._bump(study, row, now)
         return [trial_from_row(r, study.name) for r in rows]
 
     def studies_with_expired_leases(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hpo_service.domain import ParetoFront, Study, StudySummary, Trial, TrialPage, TrialState
-from hpo_service.errors import NotEnoughTrials
+from hpo_service.errors import HpoError, NotEnoughTrials
 from hpo_service.optimisation.gp import fit_store
 from hpo_service.optimisation.gp.threads import limit_blas_threads
 from hpo_service.optimisation.pruners import Decision
@@ -128,6 +128,40 @@ class Service:
         return trials.report(
             self.database, project, name, number, value, metadata, now, worker_id, values
         )
+
+    def report_then_suggest(
+        self,
+        project: str,
+        name: str,
+        number: int,
+        report: Mapping[str, Any],
+        count: int,
+    ) -> tuple[Trial, list[Trial], HpoError | None]:
+        """Record a report (``value``, ``values``, ``metadata``, ``worker_id`` as in
+        ``report``), then hand up to ``count`` trials (none for 0) to the same worker: one
+        round trip per trial for a worker loop. The report stands whatever the suggestion
+        does; why none was handed out (budget used, study paused, storage busy...) is
+        returned, not raised."""
+        worker_id = report.get("worker_id")
+        trial = self.report(
+            project,
+            name,
+            number,
+            report.get("value"),
+            report.get("metadata"),
+            worker_id,
+            report.get("values"),
+        )
+        if count < 1:
+            return trial, [], None
+        try:
+            return trial, self.suggest(project, name, worker_id, count), None
+        except HpoError as why:  # the report is committed; the worker asks again as usual
+            return trial, [], why
+
+    def release(self, project: str, name: str, number: int, worker_id: str | None = None) -> Trial:
+        """Give back a handed-out trial that was never started: it is queued again."""
+        return trials.release(self.database, project, name, number, worker_id, self.clock())
 
     def fail(
         self, project: str, name: str, number: int, reason: str, worker_id: str | None = None

@@ -1,10 +1,11 @@
 """The trial lifecycle in one place: an explicit transition table (pure: no database).
 
     pending --hand_out--> running --report--> complete          (end_reason reported)
-                            |  \\--fail----> failed             (end_reason failed)
-                            |  \\--prune---> pruned             (end_reason pruned)
-                            \\--expire--> stale --hand_out--> running (a retry)
-                                           \\--give_up--> failed (end_reason lease_expired)
+       ^                    |  \\--fail----> failed             (end_reason failed)
+       |                    |  \\--prune---> pruned             (end_reason pruned)
+       |                    \\--expire--> stale --hand_out--> running (a retry)
+       |                                   \\--give_up--> failed (end_reason lease_expired)
+       \\--release-- running or stale, never started: a worker gives the trial back
 
 A trial's *status* is its state plus, once finished, why it ended: ``failed`` by the
 worker and ``failed`` because the lease ran out too often are different rows of the
@@ -35,6 +36,7 @@ class Event(enum.StrEnum):
     REPORT = "report"  # a final value
     FAIL = "fail"  # the worker says it failed
     PRUNE = "prune"  # the worker stopped it early
+    RELEASE = "release"  # the worker gives back a trial it never started (queued again)
 
 
 class Verdict(enum.Enum):
@@ -69,6 +71,7 @@ GAVE_UP: Status = (S.FAILED, R.LEASE_EXPIRED)
 PRUNED: Status = (S.PRUNED, R.PRUNED)
 
 _RUN = Rule(Verdict.MOVE, S.RUNNING)
+_QUEUE = Rule(Verdict.MOVE, S.PENDING)
 _DONE = Rule(Verdict.MOVE, S.COMPLETE, R.REPORTED)
 _FAIL = Rule(Verdict.MOVE, S.FAILED, R.FAILED)
 _PRUNE = Rule(Verdict.MOVE, S.PRUNED, R.PRUNED)
@@ -82,32 +85,39 @@ TABLE: dict[tuple[Status, Event], Rule] = {
     (PENDING, E.REPORT): _UNSTARTED,
     (PENDING, E.FAIL): _FAIL,
     (PENDING, E.PRUNE): _UNSTARTED,
+    (PENDING, E.RELEASE): _SAME,
     (RUNNING, E.EXPIRE): Rule(Verdict.MOVE, S.STALE),
     (RUNNING, E.RENEW): _RUN,
     (RUNNING, E.REPORT): _DONE,
     (RUNNING, E.FAIL): _FAIL,
     (RUNNING, E.PRUNE): _PRUNE,
+    (RUNNING, E.RELEASE): _QUEUE,
     (STALE, E.HAND_OUT): _RUN,
     (STALE, E.GIVE_UP): Rule(Verdict.MOVE, S.FAILED, R.LEASE_EXPIRED),
     (STALE, E.RENEW): _RUN,
     (STALE, E.REPORT): _DONE,  # a late report is recorded
     (STALE, E.FAIL): _FAIL,
     (STALE, E.PRUNE): _PRUNE,
+    (STALE, E.RELEASE): _QUEUE,
     (COMPLETE, E.RENEW): _FINISHED,
     (COMPLETE, E.REPORT): Rule(Verdict.SAME_VALUE),
     (COMPLETE, E.FAIL): _FINISHED,
+    (COMPLETE, E.RELEASE): _FINISHED,
     (COMPLETE, E.PRUNE): _FINISHED,
     (FAILED, E.RENEW): _FINISHED,
     (FAILED, E.REPORT): _FINISHED,
     (FAILED, E.FAIL): _SAME,
+    (FAILED, E.RELEASE): _FINISHED,
     (FAILED, E.PRUNE): _FINISHED,
     (GAVE_UP, E.RENEW): _FINISHED,
     (GAVE_UP, E.REPORT): _DONE,  # nothing measured is thrown away
     (GAVE_UP, E.FAIL): _SAME,
+    (GAVE_UP, E.RELEASE): _FINISHED,
     (GAVE_UP, E.PRUNE): _PRUNE,  # a late prune keeps the curve and its last value
     (PRUNED, E.RENEW): _FINISHED,
     (PRUNED, E.REPORT): _DONE,  # a final value is never thrown away
     (PRUNED, E.FAIL): _FINISHED,
+    (PRUNED, E.RELEASE): _FINISHED,
     (PRUNED, E.PRUNE): _SAME,
 }
 
@@ -116,6 +126,7 @@ HOLDER_ONLY: dict[Event, frozenset[TrialState]] = {
     E.RENEW: frozenset({S.RUNNING, S.STALE}),
     E.FAIL: frozenset({S.RUNNING}),
     E.PRUNE: frozenset({S.RUNNING}),
+    E.RELEASE: frozenset({S.RUNNING, S.STALE}),
 }
 
 
@@ -189,9 +200,9 @@ def _check_holder(trial: Trial, event: Event, worker_id: str | None, where: str)
     other = trial.worker_id
     if worker_id and other and worker_id != other and trial.state in states:
         raise InvalidTransition(
-            f"{where} was handed to worker {other!r} after worker {worker_id!r}'s lease "
-            "ran out; only the worker holding it can do that, but a report from either "
-            "is still recorded"
+            f"{where} is held by worker {other!r}, not {worker_id!r} (it was handed out "
+            "again after a lease ran out or a release); only the worker holding it can do "
+            "that, but a report from either is still recorded"
         )
 
 

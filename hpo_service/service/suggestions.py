@@ -238,7 +238,6 @@ def _hand_out(
         locked = repo.lock_study(name)
         _check_running(locked.study)
         out = Handout(repo, locked.study, worker_id, clock(), locked.next_number)
-        repo.expire_leases(name, out.now)
         handed = _reoffer(out, count)
         need = _within_budget(locked, count - len(handed))
         if need > 0:
@@ -289,9 +288,10 @@ def _lease(study: Study, now: datetime) -> datetime:
 
 
 def _reoffer(out: Handout, count: int) -> list[Trial]:
-    """Hand out stale trials (as retries, up to max_retries) and then queued ones."""
+    """Hand out stale trials (as retries, up to max_retries) and then queued ones (the
+    leases that ran out are persisted as stale first)."""
     handed: list[Trial] = []
-    waiting = out.repo.trials(out.study.name, states=(TrialState.STALE, TrialState.PENDING))
+    waiting = out.repo.waiting(out.study.name, out.now)
     waiting.sort(key=lambda t: (t.state is not TrialState.STALE, t.number))
     for trial in waiting:
         if len(handed) == count:

@@ -1,4 +1,4 @@
-"""Use cases on one trial: report, fail, heartbeat, enqueue / record.
+"""Use cases on one trial: report, fail, release, heartbeat, enqueue / record.
 
 Which event is allowed in which state is the table in ``lifecycle``. Reports are
 idempotent: the same value twice answers the same trial; a different value for a
@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hpo_service.domain import EndReason, Study, StudyState, Trial, TrialState
-from hpo_service.errors import BudgetExhausted, StudyNotRunning
+from hpo_service.errors import BudgetExhausted, InvalidTransition, StudyNotRunning
 from hpo_service.persistence import Database, Repository
 from hpo_service.service import lifecycle
 from hpo_service.service.lifecycle import Event, Verdict
@@ -59,7 +59,8 @@ def report(
 
 @dataclass(frozen=True)
 class Ending:
-    """How a trial ends: the lifecycle event, who sends it, and the fields it changes.
+    """How a trial ends (or is given back): the lifecycle event, who sends it, and the
+    fields it changes.
 
     ``measure`` (reports) checks the outcome against the study before anything changes
     and gives what an idempotent repeat must match; otherwise ``value`` is that.
@@ -75,13 +76,12 @@ class Ending:
 def end_trial(
     database: Database, project: str, name: str, number: int, end: Ending, now: datetime
 ) -> Trial:
-    """Report, fail or prune a trial under the study lock, as the lifecycle table allows;
-    a repeat of the same ending answers the trial as it is (idempotent)."""
+    """Report, fail, prune or release a trial under the study lock, as the lifecycle table
+    allows; a repeat of the same event answers the trial as it is (idempotent)."""
     with database.transaction(write=True) as session:
-        repo = Repository(session, project)
+        repo = Repository(session, project, now)  # a trial whose lease ran out reads stale
         study = repo.lock_study(name).study
         value = end.measure(study) if end.measure is not None else end.value
-        repo.expire_leases(name, now)
         trial = repo.get_trial(name, number)
         found = lifecycle.check(trial, end.event, end.worker_id, value)
         if found.verdict is Verdict.SAME:
@@ -107,6 +107,26 @@ def fail(
     the outcome belongs to the worker that holds it.
     """
     end = Ending(Event.FAIL, worker_id, lambda trial, _: {"failure_reason": reason or "failed"})
+    return end_trial(database, project, name, number, end, now)
+
+
+def release(
+    database: Database, project: str, name: str, number: int, worker_id: str | None, now: datetime
+) -> Trial:
+    """Give back a handed-out trial that was never started: it is queued again (pending,
+    no worker, no lease) and handed to the next worker that asks. Releasing a pending
+    trial answers it as is; a trial with intermediate values has started and cannot be
+    released (report, fail or prune it)."""
+
+    def queued(trial: Trial, _: Study) -> dict[str, Any]:
+        if trial.intermediate:
+            raise InvalidTransition(
+                f"trial {trial.number} of {name!r} has intermediate values, so it has started; "
+                "report, fail or prune it instead of releasing it"
+            )
+        return {"worker_id": None, "started_at": None, "lease_expires_at": None}
+
+    end = Ending(Event.RELEASE, worker_id, queued)
     return end_trial(database, project, name, number, end, now)
 
 

@@ -39,6 +39,9 @@ def test_curl_walkthrough_runs_without_an_http_error(tmp_path: Path) -> None:
         assert '"value":0.97' in done.stdout.replace(" ", "")
         assert '"should_stop":false' in done.stdout.replace(" ", "")
         assert '"state":"pruned"' in done.stdout.replace(" ", "")
-        assert (tmp_path / "cancer-mlp.csv").read_text().count("\n") == 5
+        assert '"next":[{' in done.stdout.replace(" ", "")  # a report took trial 4
+        rows = (tmp_path / "cancer-mlp.csv").read_text().splitlines()
+        assert len(rows) == 7  # header, trials 0-3, 4 (released: pending), 5 (queued)
+        assert rows[5].startswith("4,pending,")
     finally:
         server.stop()

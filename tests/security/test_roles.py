@@ -36,6 +36,7 @@ CASES: list[tuple[str, str, str, Any, int]] = [
     ("analysis.ranking", "GET", f"{S}/ranking", None, 200),
     ("analysis.surrogate", "GET", f"{S}/surrogate?param=hidden_layers", None, 409),
     ("trials.suggest", "POST", f"{S}/suggestions", {}, 200),
+    ("trials.release", "POST", f"{S}/trials/2/release", {}, 200),
     ("trials.heartbeat", "POST", f"{S}/trials/2/heartbeat", {}, 200),
     ("trials.intermediate", "POST", f"{S}/trials/2/intermediate", {"step": 1, "value": 1}, 200),
     ("trials.report", "POST", f"{S}/trials/2/report", {"value": 0.5}, 200),

@@ -26,17 +26,19 @@ STATUSES = {
 # "->x" moves to state x; "same" answers as is; "same?" only for the same value;
 # "done" = TrialAlreadyFinished; "unstarted" and "-" = InvalidTransition.
 EXPECTED = {
-    # hand_out   expire     give_up      renew       report        fail       prune
-    "pending": ["->running", "-", "-", "unstarted", "unstarted", "->failed", "unstarted"],
+    # hand_out   expire     give_up      renew       report        fail       prune   release
+    "pending": ["->running", "-", "-", "unstarted", "unstarted", "->failed", "unstarted", "same"],
     "running": ["-", "->stale", "-", "->running", "->complete", "->failed", "->pruned"],
     "stale": ["->running", "-", "->failed", "->running", "->complete", "->failed", "->pruned"],
-    "complete": ["-", "-", "-", "done", "same?", "done", "done"],
-    "failed": ["-", "-", "-", "done", "done", "same", "done"],
-    "gave_up": ["-", "-", "-", "done", "->complete", "same", "->pruned"],
-    "pruned": ["-", "-", "-", "done", "->complete", "done", "same"],
+    "complete": ["-", "-", "-", "done", "same?", "done", "done", "done"],
+    "failed": ["-", "-", "-", "done", "done", "same", "done", "done"],
+    "gave_up": ["-", "-", "-", "done", "->complete", "same", "->pruned", "done"],
+    "pruned": ["-", "-", "-", "done", "->complete", "done", "same", "done"],
 }
+EXPECTED["running"].append("->pending")  # given back before it started
+EXPECTED["stale"].append("->pending")
 EVENTS = [Event.HAND_OUT, Event.EXPIRE, Event.GIVE_UP, Event.RENEW, Event.REPORT, Event.FAIL]
-EVENTS.append(Event.PRUNE)
+EVENTS += [Event.PRUNE, Event.RELEASE]
 CELLS = [(s, e, EXPECTED[s][i]) for s in EXPECTED for i, e in enumerate(EVENTS)]
 
 
@@ -98,10 +100,10 @@ def test_giving_up_is_lease_expired_and_only_that_is_completed_late() -> None:
         lifecycle.check(worded, Event.REPORT)
 
 
-@pytest.mark.parametrize("event", [Event.RENEW, Event.FAIL, Event.PRUNE])
-def test_only_the_holder_renews_fails_or_prunes_a_running_trial(event: Event) -> None:
+@pytest.mark.parametrize("event", [Event.RENEW, Event.FAIL, Event.PRUNE, Event.RELEASE])
+def test_only_the_holder_renews_fails_prunes_or_releases_a_running_trial(event: Event) -> None:
     held = trial("running", worker_id="w2")
-    with pytest.raises(InvalidTransition, match="handed to worker 'w2'"):
+    with pytest.raises(InvalidTransition, match="held by worker 'w2', not 'w1'"):
         lifecycle.check(held, event, worker_id="w1")
     assert lifecycle.check(held, event, worker_id="w2").verdict is Verdict.MOVE
     assert lifecycle.check(held, event).verdict is Verdict.MOVE  # anonymous callers may
