@@ -28,7 +28,7 @@ def _throughput(record: dict[str, Any]) -> list[str]:
         f"2 cores. hpo-service: `hpo serve --workers {workers}` (gunicorn {workers} x 4 "
         "threads), each worker "
         "POSTs suggestions then report over HTTP; in the 'report+next' rows each report also "
-        "asks for the worker's next trial (`\"next\": 1`), so a cycle is one request. "
+        'asks for the worker\'s next trial (`"next": 1`), so a cycle is one request. '
         "Optuna: each worker process has its own "
         "`RDBStorage` on the same PostgreSQL server and loops `ask` + 3 `suggest_*` + `tell`. "
         f"GP rows start from {args['observations']} complete trials (so every proposal is made "

@@ -140,24 +140,23 @@ class Service:
         """Record a report (``value``, ``values``, ``metadata``, ``worker_id`` as in
         ``report``), then hand up to ``count`` trials (none for 0) to the same worker: one
         round trip per trial for a worker loop. The report stands whatever the suggestion
-        does; why none was handed out (budget used, study paused, storage busy...) is
-        returned, not raised."""
+        does; why none was handed out (budget used, study paused...) is returned, not
+        raised."""
         worker_id = report.get("worker_id")
-        trial = self.report(
-            project,
-            name,
-            number,
-            report.get("value"),
-            report.get("metadata"),
-            worker_id,
-            report.get("values"),
+        end = trials.reporting(
+            report.get("value"), report.get("metadata"), worker_id, report.get("values")
         )
+
+        def first(repo: Repository, now: datetime) -> Trial:
+            return trials.end_in(repo, name, number, end, now)
+
         if count < 1:
+            trial = trials.end_trial(self.database, project, name, number, end, self.clock())
             return trial, [], None
-        try:
-            return trial, self.suggest(project, name, worker_id, count), None
-        except HpoError as why:  # the report is committed; the worker asks again as usual
-            return trial, [], why
+        with fit_store.using(self.fits):
+            return suggestions.report_then_suggest(
+                self.database, project, name, worker_id, count, self.clock, self.history, first
+            )
 
     def release(self, project: str, name: str, number: int, worker_id: str | None = None) -> Trial:
         """Give back a handed-out trial that was never started: it is queued again."""

@@ -169,9 +169,58 @@ def suggest(
     """Hand out ``count`` trials: stale retries first, then queued, then new proposals."""
     cache = cache or HistoryCache()
     if cache.strategy_of(project, name) in IN_ONE_TRANSACTION:
-        return _suggest_in_one_transaction(database, project, name, worker_id, count, clock, cache)
+        handed = _suggest_in_one_transaction(
+            database, project, name, worker_id, count, clock, cache
+        )
+    else:
+        handed = _suggest_on_a_snapshot(database, project, name, worker_id, count, clock, cache)
+    if handed.refusal is not None:
+        raise handed.refusal
+    return handed.trials
+
+
+def report_then_suggest(
+    database: Database,
+    project: str,
+    name: str,
+    worker_id: str | None,
+    count: int,
+    clock: Callable[[], datetime],
+    cache: HistoryCache,
+    report: Callable[[Repository, datetime], Trial],
+) -> tuple[Trial, list[Trial], HpoError | None]:
+    """``report`` (under the study lock), then hand out up to ``count`` trials: in the same
+    locked transaction for the strategies of IN_ONE_TRANSACTION, else as a plain suggest
+    once the report is committed (its snapshot then holds the reported value). The report
+    stands whatever the hand-out does: why nothing was handed out is returned."""
+    if cache.strategy_of(project, name) in IN_ONE_TRANSACTION:
+        handed = _suggest_in_one_transaction(
+            database, project, name, worker_id, count, clock, cache, report
+        )
+        assert handed.first is not None
+        return handed.first, handed.trials, handed.refusal
+    with database.transaction(write=True) as session:
+        now = clock()
+        trial = report(Repository(session, project, now), now)
+    try:
+        return trial, suggest(database, project, name, worker_id, count, clock, cache), None
+    except HpoError as why:  # committed already; the worker asks again as usual
+        return trial, [], why
+
+
+def _suggest_on_a_snapshot(
+    database: Database,
+    project: str,
+    name: str,
+    worker_id: str | None,
+    count: int,
+    clock: Callable[[], datetime],
+    cache: HistoryCache,
+) -> Handed:
+    """Prepare the strategy on a snapshot outside the lock, then hand out under it."""
     snapshot = take_snapshot(database, project, name, cache)
-    _check_running(snapshot.study)
+    if snapshot.study.state is not StudyState.RUNNING:
+        return Handed([], not_running(snapshot.study))
     strategy = build_strategy(snapshot.study.strategy)
     prepared = _prepare(strategy, snapshot) if snapshot.reofferable < count else None
 
@@ -198,9 +247,10 @@ def _suggest_in_one_transaction(
     count: int,
     clock: Callable[[], datetime],
     cache: HistoryCache,
-) -> list[Trial]:
+    first: Callable[[Repository, datetime], Trial] | None = None,
+) -> Handed:
     """Suggest as one locked transaction: the history, if needed, is read (incrementally)
-    under the lock."""
+    under the lock, after ``first`` (a report) if given."""
     views: list[View] = []
 
     def propose(out: Handout, need: int) -> list[Trial]:
@@ -217,7 +267,17 @@ def _suggest_in_one_transaction(
         if views:  # only a committed history is safe to remember
             cache.keep(project, name, views[0])
 
-    return _hand_out(database, project, name, worker_id, count, clock, propose, committed)
+    return _hand_out(database, project, name, worker_id, count, clock, propose, committed, first)
+
+
+@dataclasses.dataclass(frozen=True)
+class Handed:
+    """What a suggest handed out, or why nothing (``refusal``, raised or answered by the
+    caller once the transaction is over); ``first``: what ran first under the lock."""
+
+    trials: list[Trial]
+    refusal: HpoError | None = None
+    first: Trial | None = None
 
 
 def _hand_out(
@@ -229,31 +289,38 @@ def _hand_out(
     clock: Callable[[], datetime],
     propose: Callable[[Handout, int], list[Trial]],
     committed: Callable[[], None] | None = None,
-) -> list[Trial]:
-    """The locked transaction of every suggest: lock the study, expire leases, re-offer
-    stale and queued trials, then ``propose`` what the budget still allows; ``committed``
-    runs once the transaction has committed."""
+    first: Callable[[Repository, datetime], Trial] | None = None,
+) -> Handed:
+    """The locked transaction of every suggest: lock the study (``first`` runs right after,
+    e.g. a report), expire leases, re-offer stale and queued trials, then ``propose`` what
+    the budget still allows; ``committed`` runs once the transaction has committed. A
+    refusal writes nothing of its own, so ``first`` commits with or without a hand-out."""
     with database.transaction(write=True) as session:
-        repo = Repository(session, project)
+        now = clock()
+        repo = Repository(session, project, now)
+        before = first(repo, now) if first is not None else None
         locked = repo.lock_study(name)
-        _check_running(locked.study)
-        out = Handout(repo, locked.study, worker_id, clock(), locked.next_number)
-        handed = _reoffer(out, count)
-        need = _within_budget(locked, count - len(handed))
-        if need > 0:
-            handed += propose(out, need)
-        unfinished = _finish_if_empty(out, handed)
+        handed: list[Trial] = []
+        refusal: HpoError | None = None
+        if locked.study.state is not StudyState.RUNNING:
+            refusal = not_running(locked.study)
+        else:
+            out = Handout(repo, locked.study, worker_id, now, locked.next_number)
+            handed = _reoffer(out, count)
+            need = _within_budget(locked, count - len(handed))
+            if need > 0:
+                handed += propose(out, need)
+            if not handed:
+                unfinished = _finish_if_done(out)
+                message = _exhausted_message(locked, unfinished)
+                refusal = BudgetExhausted(message, unfinished=unfinished)
     if committed is not None:
         committed()
-    if not handed:
-        raise BudgetExhausted(_exhausted_message(locked, unfinished), unfinished=unfinished)
-    return handed
+    return Handed(handed, refusal, before)
 
 
-def _finish_if_empty(out: Handout, handed: list[Trial]) -> int:
+def _finish_if_done(out: Handout) -> int:
     """With nothing handed out: complete the study if it is done; the unfinished count."""
-    if handed:
-        return 0
     unfinished = out.repo.count_unfinished(out.study.name)
     complete_if_done(out.repo, out.study.name, out.now)
     return unfinished
@@ -273,14 +340,14 @@ def _exhausted_message(locked: LockedStudy, unfinished: int) -> str:
     return f"{used}; raise max_trials with PATCH to continue"
 
 
-def _check_running(study: Study) -> None:
-    if study.state is not StudyState.RUNNING:
-        hint = (
-            'resume it with PATCH {"state": "running"}'
-            if (study.state is StudyState.PAUSED)
-            else "it hands out no more trials"
-        )
-        raise StudyNotRunning(f"study {study.name!r} is {study.state.value}; {hint}")
+def not_running(study: Study) -> StudyNotRunning:
+    """The refusal of a study that is paused or completed."""
+    hint = (
+        'resume it with PATCH {"state": "running"}'
+        if (study.state is StudyState.PAUSED)
+        else "it hands out no more trials"
+    )
+    return StudyNotRunning(f"study {study.name!r} is {study.state.value}; {hint}")
 
 
 def _lease(study: Study, now: datetime) -> datetime:

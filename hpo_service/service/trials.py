@@ -38,8 +38,17 @@ def report(
     """Record the value (one objective) or values (by metric name) of a handed-out trial;
     ``worker_id`` names who measured it. Checked against the study before anything is
     written."""
+    end = reporting(value, metadata, worker_id, values)
+    return end_trial(database, project, name, number, end, now)
+
+
+def reporting(
+    value: Any, metadata: Mapping[str, Any] | None, worker_id: str | None, values: Any
+) -> Ending:
+    """The ending of a report (a non-finite single value is refused here, before any
+    lookup)."""
     if value is not None and values is None:
-        finite_value(value)  # a non-finite single value is refused before any lookup
+        finite_value(value)
 
     def reported(trial: Trial, study: Study) -> dict[str, Any]:
         return {
@@ -53,8 +62,7 @@ def report(
     def measured(study: Study) -> Any:
         return measure(study, value, values).values
 
-    end = Ending(Event.REPORT, worker_id, reported, measure=measured)
-    return end_trial(database, project, name, number, end, now)
+    return Ending(Event.REPORT, worker_id, reported, measure=measured)
 
 
 @dataclass(frozen=True)
@@ -79,17 +87,22 @@ def end_trial(
     """Report, fail, prune or release a trial under the study lock, as the lifecycle table
     allows; a repeat of the same event answers the trial as it is (idempotent)."""
     with database.transaction(write=True) as session:
-        repo = Repository(session, project, now)  # a trial whose lease ran out reads stale
-        study = repo.lock_study(name).study
-        value = end.measure(study) if end.measure is not None else end.value
-        trial = repo.get_trial(name, number)
-        found = lifecycle.check(trial, end.event, end.worker_id, value)
-        if found.verdict is Verdict.SAME:
-            return trial
-        changes = end.changes(trial, study)
-        saved = repo.save_trial(lifecycle.moved(trial, found, now, **changes), now)
-        complete_if_done(repo, name, now)
-        return saved
+        return end_in(Repository(session, project, now), name, number, end, now)
+
+
+def end_in(repo: Repository, name: str, number: int, end: Ending, now: datetime) -> Trial:
+    """``end_trial`` inside a write transaction (``repo`` reads at ``now``, so a trial whose
+    lease ran out reads stale)."""
+    study = repo.lock_study(name).study
+    value = end.measure(study) if end.measure is not None else end.value
+    trial = repo.get_trial(name, number)
+    found = lifecycle.check(trial, end.event, end.worker_id, value)
+    if found.verdict is Verdict.SAME:
+        return trial
+    changes = end.changes(trial, study)
+    saved = repo.save_trial(lifecycle.moved(trial, found, now, **changes), now)
+    complete_if_done(repo, name, now)
+    return saved
 
 
 def fail(
