@@ -35,7 +35,8 @@ def _throughput(record: dict[str, Any]) -> list[str]:
         "on 500+ observations); Optuna's model-based row uses its TPESampler (its GPSampler "
         "needs PyTorch, which the service's environment does not install). Suggest latency = "
         "the suggestions request "
-        "(hpo-service) or `ask` + the 3 `suggest_*` calls (Optuna). Errors: failed requests "
+        "(hpo-service; in 'report+next' rows, the report request that brought the trial, "
+        "report included) or `ask` + the 3 `suggest_*` calls (Optuna). Errors: failed requests "
         "(hpo-service) or failed calls (Optuna; a worker process that cannot connect counts "
         "one and stops). The server runs the code of the commit measured; CPU per GP "
         "suggestion is in the next section.",
