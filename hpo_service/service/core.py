@@ -109,9 +109,7 @@ class Service:
     ) -> list[Trial]:
         """Hand out ``count`` trials to a worker (re-offers, then queued, then new)."""
         with fit_store.using(self.fits):
-            return suggestions.suggest(
-                self.database, project, name, worker_id, count, self.clock, self.history
-            )
+            return suggestions.suggest(self._ask(project, name, worker_id, count))
 
     def report(
         self,
@@ -155,8 +153,13 @@ class Service:
             return trial, [], None
         with fit_store.using(self.fits):
             return suggestions.report_then_suggest(
-                self.database, project, name, worker_id, count, self.clock, self.history, first
+                self._ask(project, name, worker_id, count), first
             )
+
+    def _ask(self, project: str, name: str, worker_id: str | None, count: int) -> suggestions.Ask:
+        return suggestions.Ask(
+            self.database, project, name, worker_id, count, self.clock, self.history
+        )
 
     def release(self, project: str, name: str, number: int, worker_id: str | None = None) -> Trial:
         """Give back a handed-out trial that was never started: it is queued again."""

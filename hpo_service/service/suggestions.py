@@ -157,79 +157,67 @@ class Handout:
     handed_out: int  # trials the study has had so far (its next trial number)
 
 
-def suggest(
-    database: Database,
-    project: str,
-    name: str,
-    worker_id: str | None,
-    count: int,
-    clock: Callable[[], datetime],
-    cache: HistoryCache | None = None,
-) -> list[Trial]:
-    """Hand out ``count`` trials: stale retries first, then queued, then new proposals."""
-    cache = cache or HistoryCache()
-    if cache.strategy_of(project, name) in IN_ONE_TRANSACTION:
-        handed = _suggest_in_one_transaction(
-            database, project, name, worker_id, count, clock, cache
-        )
-    else:
-        handed = _suggest_on_a_snapshot(database, project, name, worker_id, count, clock, cache)
+@dataclasses.dataclass(frozen=True)
+class Ask:
+    """A request for trials: which study, for which worker, how many, and what the service
+    answers it with (its database, clock and history cache)."""
+
+    database: Database
+    project: str
+    name: str
+    worker_id: str | None
+    count: int
+    clock: Callable[[], datetime]
+    cache: HistoryCache = dataclasses.field(default_factory=HistoryCache)
+
+    @property
+    def in_one_transaction(self) -> bool:
+        """Whether this study's strategy suggests in one locked transaction."""
+        return self.cache.strategy_of(self.project, self.name) in IN_ONE_TRANSACTION
+
+
+def suggest(ask: Ask) -> list[Trial]:
+    """Hand out ``ask.count`` trials: stale retries first, then queued, then new proposals."""
+    handed = _suggest_in_one_transaction(ask) if ask.in_one_transaction else _on_snapshot(ask)
     if handed.refusal is not None:
         raise handed.refusal
     return handed.trials
 
 
 def report_then_suggest(
-    database: Database,
-    project: str,
-    name: str,
-    worker_id: str | None,
-    count: int,
-    clock: Callable[[], datetime],
-    cache: HistoryCache,
-    report: Callable[[Repository, datetime], Trial],
+    ask: Ask, report: Callable[[Repository, datetime], Trial]
 ) -> tuple[Trial, list[Trial], HpoError | None]:
-    """``report`` (under the study lock), then hand out up to ``count`` trials: in the same
-    locked transaction for the strategies of IN_ONE_TRANSACTION, else as a plain suggest
-    once the report is committed (its snapshot then holds the reported value). The report
-    stands whatever the hand-out does: why nothing was handed out is returned."""
-    if cache.strategy_of(project, name) in IN_ONE_TRANSACTION:
-        handed = _suggest_in_one_transaction(
-            database, project, name, worker_id, count, clock, cache, report
-        )
+    """``report`` (under the study lock), then hand out up to ``ask.count`` trials: in the
+    same locked transaction for the strategies of IN_ONE_TRANSACTION, else as a plain
+    suggest once the report is committed (its snapshot then holds the reported value). The
+    report stands whatever the hand-out does: why nothing was handed out is returned."""
+    if ask.in_one_transaction:
+        handed = _suggest_in_one_transaction(ask, report)
         assert handed.first is not None
         return handed.first, handed.trials, handed.refusal
-    with database.transaction(write=True) as session:
-        now = clock()
-        trial = report(Repository(session, project, now), now)
+    with ask.database.transaction(write=True) as session:
+        now = ask.clock()
+        trial = report(Repository(session, ask.project, now), now)
     try:
-        return trial, suggest(database, project, name, worker_id, count, clock, cache), None
+        return trial, suggest(ask), None
     except HpoError as why:  # committed already; the worker asks again as usual
         return trial, [], why
 
 
-def _suggest_on_a_snapshot(
-    database: Database,
-    project: str,
-    name: str,
-    worker_id: str | None,
-    count: int,
-    clock: Callable[[], datetime],
-    cache: HistoryCache,
-) -> Handed:
+def _on_snapshot(ask: Ask) -> Handed:
     """Prepare the strategy on a snapshot outside the lock, then hand out under it."""
-    snapshot = take_snapshot(database, project, name, cache)
+    snapshot = take_snapshot(ask.database, ask.project, ask.name, ask.cache)
     if snapshot.study.state is not StudyState.RUNNING:
         return Handed([], not_running(snapshot.study))
     strategy = build_strategy(snapshot.study.strategy)
-    prepared = _prepare(strategy, snapshot) if snapshot.reofferable < count else None
+    prepared = _prepare(strategy, snapshot) if snapshot.reofferable < ask.count else None
 
     def propose(out: Handout, need: int) -> list[Trial]:
         proposer = prepared or _prepare(strategy, snapshot)
-        pending = _pending_since(out.repo, name, snapshot)
+        pending = _pending_since(out.repo, ask.name, snapshot)
         return _propose(out, proposer, pending, need, snapshot.history)
 
-    return _hand_out(database, project, name, worker_id, count, clock, propose)
+    return _hand_out(ask, propose)
 
 
 # Strategies whose preparation costs less than a second transaction would: their history is
@@ -240,14 +228,7 @@ IN_ONE_TRANSACTION = frozenset({"random"})
 
 
 def _suggest_in_one_transaction(
-    database: Database,
-    project: str,
-    name: str,
-    worker_id: str | None,
-    count: int,
-    clock: Callable[[], datetime],
-    cache: HistoryCache,
-    first: Callable[[Repository, datetime], Trial] | None = None,
+    ask: Ask, first: Callable[[Repository, datetime], Trial] | None = None
 ) -> Handed:
     """Suggest as one locked transaction: the history, if needed, is read (incrementally)
     under the lock, after ``first`` (a report) if given."""
@@ -258,16 +239,16 @@ def _suggest_in_one_transaction(
         if not can_repeat(study.space):  # the position in the sequence is all it needs
             sequence = RandomStrategy().at(study.space, study.seed, out.handed_out)
             return _propose(out, sequence, [], need, History())
-        views.append(cache.view(out.repo, name))
+        views.append(ask.cache.view(out.repo, ask.name))
         snapshot = _snapshot(views[0].study, views[0].ordered(), views[0].seq)
         proposer = _prepare(build_strategy(study.strategy), snapshot)
         return _propose(out, proposer, list(snapshot.history.pending), need, snapshot.history)
 
     def committed() -> None:
         if views:  # only a committed history is safe to remember
-            cache.keep(project, name, views[0])
+            ask.cache.keep(ask.project, ask.name, views[0])
 
-    return _hand_out(database, project, name, worker_id, count, clock, propose, committed, first)
+    return _hand_out(ask, propose, committed, first)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -281,12 +262,7 @@ class Handed:
 
 
 def _hand_out(
-    database: Database,
-    project: str,
-    name: str,
-    worker_id: str | None,
-    count: int,
-    clock: Callable[[], datetime],
+    ask: Ask,
     propose: Callable[[Handout, int], list[Trial]],
     committed: Callable[[], None] | None = None,
     first: Callable[[Repository, datetime], Trial] | None = None,
@@ -295,19 +271,19 @@ def _hand_out(
     e.g. a report), expire leases, re-offer stale and queued trials, then ``propose`` what
     the budget still allows; ``committed`` runs once the transaction has committed. A
     refusal writes nothing of its own, so ``first`` commits with or without a hand-out."""
-    with database.transaction(write=True) as session:
-        now = clock()
-        repo = Repository(session, project, now)
+    with ask.database.transaction(write=True) as session:
+        now = ask.clock()
+        repo = Repository(session, ask.project, now)
         before = first(repo, now) if first is not None else None
-        locked = repo.lock_study(name)
+        locked = repo.lock_study(ask.name)
         handed: list[Trial] = []
         refusal: HpoError | None = None
         if locked.study.state is not StudyState.RUNNING:
             refusal = not_running(locked.study)
         else:
-            out = Handout(repo, locked.study, worker_id, now, locked.next_number)
-            handed = _reoffer(out, count)
-            need = _within_budget(locked, count - len(handed))
+            out = Handout(repo, locked.study, ask.worker_id, now, locked.next_number)
+            handed = _reoffer(out, ask.count)
+            need = _within_budget(locked, ask.count - len(handed))
             if need > 0:
                 handed += propose(out, need)
             if not handed:
