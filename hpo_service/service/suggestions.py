@@ -20,6 +20,7 @@ from hpo_service.domain import History, Observation, Params, Study, StudyState, 
 from hpo_service.errors import BudgetExhausted, HpoError, StudyNotRunning
 from hpo_service.objectives import slacks_of
 from hpo_service.optimisation import Proposer, Strategy, build_strategy
+from hpo_service.optimisation.gp.memo import ByIdentity
 from hpo_service.optimisation.random_search import RandomStrategy, can_repeat
 from hpo_service.persistence import Database, LockedStudy, Repository
 from hpo_service.service import lifecycle
@@ -76,11 +77,21 @@ def history_of(study: Study, trials: Sequence[Trial], pruned_as: str = PRUNED_AS
         if trial.state is TrialState.PRUNED and pruned_as != PrunedAs.LAST:
             value = worst if pruned_as == PrunedAs.WORST else None
         if value is not None:
-            completed.append(Observation(trial.params, value))
+            completed.append(_observation(trial, value))
         elif trial.state is TrialState.PRUNED:
             failed.append(trial.params)
     pending = tuple(t.params for t in trials if not t.state.finished)
     return History(completed=tuple(completed), pending=pending, failed=tuple(failed))
+
+
+def _observation(trial: Trial, value: float) -> Observation:
+    """The trial observed at ``value``: the same object on every suggest while the trial is
+    unchanged (the history cache keeps it), so what is derived from it is computed once."""
+    found = _OBSERVED.get(trial, lambda t: Observation(t.params, value))
+    return found if found.value == value else Observation(trial.params, value)
+
+
+_OBSERVED: ByIdentity[Trial, Observation] = ByIdentity()
 
 
 def _worst(study: Study, trials: Sequence[Trial]) -> float | None:

@@ -13,14 +13,17 @@ import contextvars
 import hashlib
 import logging
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from functools import partial
 from typing import Generic, TypeVar
 
 from hpo_service.domain import Observation
 
 T = TypeVar("T")
+K = TypeVar("K")
 logger = logging.getLogger(__name__)
 # Background computations run in threads of this name. They are not daemons: a daemon thread
 # still inside LAPACK when the interpreter exits aborts the process, so exit waits for them.
@@ -34,6 +37,44 @@ def join_background(timeout: float | None = None) -> None:
             thread.join(timeout)
 
 
+class ByIdentity(Generic[K, T]):
+    """Values derived from live objects that cannot be hashed (frozen dataclasses holding
+    dicts), remembered by identity: keyed by ``id`` and checked with a weak reference, so
+    an id reused by a newer object never returns the older one's value, and an entry goes
+    away with its object. For immutable objects only."""
+
+    def __init__(self) -> None:
+        self._values: dict[int, tuple[weakref.ref[K], T]] = {}
+
+    def get(self, obj: K, compute: Callable[[K], T]) -> T:
+        """The value for ``obj``: remembered, or computed now and remembered."""
+        key = id(obj)
+        found = self._values.get(key)
+        if found is not None and found[0]() is obj:
+            return found[1]
+        value = compute(obj)
+        self._values[key] = (weakref.ref(obj, partial(self._forget, key)), value)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def _forget(self, key: int, ref: weakref.ref[K]) -> None:
+        found = self._values.get(key)
+        if found is not None and found[0] is ref:  # not a newer object's entry
+            del self._values[key]
+
+
+def _encoded(observation: Observation) -> bytes:
+    return repr((sorted(observation.params.items()), observation.value)).encode()
+
+
+# The history's observations live as long as the trials of the service's history cache,
+# so each is encoded once, not on every suggestion (this was 2 ms of a 25 ms GP suggestion
+# at 500 observations).
+_ENCODED: ByIdentity[Observation, bytes] = ByIdentity()
+
+
 def content_digests(
     observations: Sequence[Observation], key: str = "", ends: Sequence[int] | None = None
 ) -> list[str]:
@@ -41,8 +82,7 @@ def content_digests(
     ``ends`` (default: all of them), in one pass over the observations."""
     running, start, out = hashlib.sha256(key.encode()), 0, []
     for end in [len(observations)] if ends is None else ends:
-        for o in observations[start:end]:
-            running.update(repr((sorted(o.params.items()), o.value)).encode())
+        running.update(b"".join([_ENCODED.get(o, _encoded) for o in observations[start:end]]))
         out.append(running.copy().hexdigest())
         start = end
     return out
