@@ -120,3 +120,18 @@ def test_a_trial_taken_ahead_is_released_when_the_worker_stops(
     assert posts(transport, "/release") == 1
     assert study.get_trial(1).state is TrialState.PENDING
     assert unfinished(study) == {TrialState.PENDING: 1, TrialState.RUNNING: 0}
+
+
+def test_a_report_retried_after_a_lost_answer_stands_once_and_hands_out_again(
+    make_study: MakeStudy, transport: FlakyTransport
+) -> None:
+    study = make_study()
+    (first,) = study.suggest(worker_id="w")
+    transport.fail_next("lost", match="/report")  # recorded, then the answer is lost
+    done = study.report(first.number, 0.25, worker_id="w", next=1)
+    assert (done.state, done.value) == (TrialState.COMPLETE, 0.25)
+    assert posts(transport, "/report") == 2  # the retry answered the same trial
+    (ahead,) = study.suggest(worker_id="w")
+    assert ahead.number == 2  # from the retry's answer
+    lost = study.get_trial(1)  # the lost answer's trial: its lease runs out, then re-offered
+    assert (lost.state, lost.worker_id) == (TrialState.RUNNING, "w")
