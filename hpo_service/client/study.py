@@ -117,6 +117,8 @@ class StudyHandle:
 
         Retried like a safe request: if a retried suggest had succeeded server-side, that
         trial is never worked on, its lease runs out, and it is re-offered as stale.
+        Trials a report already handed to this worker (``report(..., next=N)``) come
+        first, without a request.
         """
         handed = self._take_ahead(worker_id, count)
         if len(handed) == count:
