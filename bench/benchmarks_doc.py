@@ -18,6 +18,11 @@ SECTIONS = [
         "bench/scale_out.py (scale_throughput, scale_gpcost, scale_async, scale_faults)",
     ),
     (
+        "cycle_cost",
+        "What one worker cycle costs the service: statements, transactions, CPU",
+        "bench/cycle_cost.py",
+    ),
+    (
         "gp",
         "Bayesian optimisation engine: regret, latency, parallel",
         "bench/gp_benchmark.py, bench/gp_latency.py, bench/gp_rest.py",
