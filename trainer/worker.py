@@ -167,8 +167,9 @@ class _Loop:
 
     def _more(self) -> bool:
         """Whether this worker goes on after the trial it reports (then the report takes
-        the next trial in the same request)."""
-        return not self.stop.requested and not _orphaned(self.config)
+        the next trial in the same request; one taken when the loop stops after all, e.g.
+        its parent died, is released on the way out)."""
+        return not self.stop.requested
 
     def _count(self, trial: Trial) -> None:
         by_state = {TrialState.COMPLETE: self.stats.completed, TrialState.PRUNED: self.stats.pruned}

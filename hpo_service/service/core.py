@@ -145,12 +145,13 @@ class Service:
             report.get("value"), report.get("metadata"), worker_id, report.get("values")
         )
 
-        def first(repo: Repository, now: datetime) -> Trial:
-            return trials.end_in(repo, name, number, end, now)
-
         if count < 1:
             trial = trials.end_trial(self.database, project, name, number, end, self.clock())
             return trial, [], None
+
+        def first(repo: Repository, now: datetime) -> Trial:
+            return trials.end_in(repo, name, number, end, now)
+
         with fit_store.using(self.fits):
             return suggestions.report_then_suggest(
                 self._ask(project, name, worker_id, count), first
