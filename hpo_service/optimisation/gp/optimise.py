@@ -130,8 +130,7 @@ def maximise(
         starts = snap(
             surface.space, _local_continuous(polish or surface, starts, cols, maxiter, batched)
         )
-    starts = np.vstack([_local_discrete(surface, row) for row in starts])
-    found = surface.score(starts)
+    starts, found = _local_discrete(surface, starts)
     candidates = np.vstack([starts, pool[order]])
     scores = np.concatenate([found, values[order]])
     best_first = np.argsort(-scores, kind="stable")
@@ -145,8 +144,8 @@ def _local_continuous(
     if batched and all(s is surface for s in near):
         moved = _lbfgsb(surface, starts, cols, maxiter)
         # keep a start where the run made it worse (a batched run optimises the sum)
-        better = surface.score(moved) >= surface.score(starts)
-        return np.where(better[:, None], moved, starts)
+        after, before = np.split(surface.score(np.vstack([moved, starts])), 2)
+        return np.where((after >= before)[:, None], moved, starts)
     # one L-BFGS-B run per start, so no start's curvature steers another's; on a big
     # history each climbs its own neighbourhood's posterior
     out = []
@@ -182,21 +181,43 @@ def _lbfgsb(surface: Scored, starts: Array, cols: NDArray[np.intp], maxiter: int
     return moved
 
 
-def _local_discrete(surface: Scored, point: Array) -> Array:
-    if not len(_neighbours(surface.space, point)):
-        return point  # no integer or categorical coordinate to move
-    surface = surface.near(point)
-    current, value = point, float(surface.score(point[None, :])[0])
+def _local_discrete(surface: Scored, starts: Array) -> tuple[Array, Array]:
+    """The starts after a greedy search of their integer and categorical coordinates, and
+    their scores: each round moves a start to its best neighbour while that scores higher.
+
+    The starts climb in lockstep, so a round scores the neighbours of every start still
+    climbing in one batch (one triangular solve, not one per start); on a big history each
+    start climbs its own neighbourhood's posterior (``near``), alone."""
+    current = starts.copy()
+    movable = [i for i, row in enumerate(starts) if len(_neighbours(surface.space, row))]
+    local = [surface.near(current[i]) for i in movable]
+    if all(s is surface for s in local):
+        return current, _climb_discrete(surface, current, list(range(len(current))))
+    for s, i in zip(local, movable, strict=True):
+        _climb_discrete(s, current, [i])
+    return current, surface.score(current)
+
+
+def _climb_discrete(surface: Scored, points: Array, rows: list[int]) -> Array:
+    """Move ``points[rows]`` (in place) to their best neighbours, round after round, while
+    that improves (at most MAX_DISCRETE_ROUNDS rounds); their scores then."""
+    values = surface.score(points[rows])
+    place = {i: j for j, i in enumerate(rows)}
+    climbing = rows
     for _ in range(MAX_DISCRETE_ROUNDS):
-        neighbours = _neighbours(surface.space, current)
-        if not len(neighbours):
+        options = [(i, _neighbours(surface.space, points[i])) for i in climbing]
+        options = [(i, neighbours) for i, neighbours in options if len(neighbours)]
+        if not options:
             break
-        scores = surface.score(neighbours)
-        best = int(np.argmax(scores))
-        if not scores[best] > value:
-            break
-        current, value = neighbours[best], float(scores[best])
-    return current
+        scores = surface.score(np.vstack([neighbours for _, neighbours in options]))
+        climbing, at = [], 0
+        for i, neighbours in options:
+            mine, at = scores[at : at + len(neighbours)], at + len(neighbours)
+            best = int(np.argmax(mine))
+            if mine[best] > values[place[i]]:
+                points[i], values[place[i]] = neighbours[best], mine[best]
+                climbing.append(i)
+    return values
 
 
 def _neighbours(space: SearchSpace, point: Array) -> Array:
