@@ -8,6 +8,7 @@ the per-study lock.
 
 from __future__ import annotations
 
-from hpo_service.service.core import Clock, Service, utc_now
+from hpo_service.service.core import Service, utc_now
+from hpo_service.service.trials import Clock
 
 __all__ = ["Clock", "Service", "utc_now"]

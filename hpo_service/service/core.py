@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,8 +18,7 @@ from hpo_service.service import analysis, pruning, studies, suggestions, trials
 from hpo_service.service.history_cache import HistoryCache
 from hpo_service.service.pareto import pareto_front
 from hpo_service.service.tokens import Tokens
-
-Clock = Callable[[], datetime]
+from hpo_service.service.trials import Clock
 
 
 def utc_now() -> datetime:
@@ -122,9 +121,8 @@ class Service:
         values: Any = None,
     ) -> Trial:
         """Record a trial's value, or its values by metric name (idempotent)."""
-        now = self.clock()
         return trials.report(
-            self.database, project, name, number, value, metadata, now, worker_id, values
+            self.database, project, name, number, value, metadata, self.clock, worker_id, values
         )
 
     def report_then_suggest(
@@ -146,11 +144,11 @@ class Service:
         )
 
         if count < 1:
-            trial = trials.end_trial(self.database, project, name, number, end, self.clock())
+            trial = trials.end_trial(self.database, project, name, number, end, self.clock)
             return trial, [], None
 
-        def first(repo: Repository, now: datetime) -> Trial:
-            return trials.end_in(repo, name, number, end, now)
+        def first(repo: Repository) -> Trial:
+            return trials.end_in(repo, name, number, end, self.clock)
 
         with fit_store.using(self.fits):
             return suggestions.report_then_suggest(
@@ -164,13 +162,13 @@ class Service:
 
     def release(self, project: str, name: str, number: int, worker_id: str | None = None) -> Trial:
         """Give back a handed-out trial that was never started: it is queued again."""
-        return trials.release(self.database, project, name, number, worker_id, self.clock())
+        return trials.release(self.database, project, name, number, worker_id, self.clock)
 
     def fail(
         self, project: str, name: str, number: int, reason: str, worker_id: str | None = None
     ) -> Trial:
         """Mark a trial failed with a reason (idempotent)."""
-        return trials.fail(self.database, project, name, number, reason, self.clock(), worker_id)
+        return trials.fail(self.database, project, name, number, reason, self.clock, worker_id)
 
     def heartbeat(
         self, project: str, name: str, number: int, worker_id: str | None = None
@@ -189,8 +187,9 @@ class Service:
     ) -> Trial:
         """Enqueue a configuration, or record one already evaluated when ``value`` (one
         objective) or ``values`` (by metric name) is given."""
-        now = self.clock()
-        return trials.add_trial(self.database, project, name, params, value, metadata, now, values)
+        return trials.add_trial(
+            self.database, project, name, params, value, metadata, self.clock, values
+        )
 
     def annotate(self, project: str, name: str, number: int, metadata: Mapping[str, Any]) -> Trial:
         """Merge keys into a trial's metadata, whatever its state."""
@@ -226,9 +225,7 @@ class Service:
         metadata: Mapping[str, Any] | None = None,
     ) -> Trial:
         """End a trial as pruned at its last intermediate value (idempotent)."""
-        return pruning.prune(
-            self.database, project, name, number, worker_id, self.clock(), metadata
-        )
+        return pruning.prune(self.database, project, name, number, worker_id, self.clock, metadata)
 
     def get_trial(self, project: str, name: str, number: int) -> Trial:
         """One trial (a running trial whose lease ran out reads as stale; nothing is written)."""

@@ -18,7 +18,7 @@ from hpo_service.errors import StepConflict, StepOutOfOrder
 from hpo_service.optimisation.pruners import Case, Decision, Facts, NoPruner, build_pruner
 from hpo_service.persistence import Database, Repository
 from hpo_service.service.lifecycle import Event
-from hpo_service.service.trials import Ending, end_trial, renewed
+from hpo_service.service.trials import Clock, Ending, end_trial, renewed
 from hpo_service.wire import finite_value
 
 GO = Decision(False)
@@ -101,7 +101,7 @@ def prune(
     name: str,
     number: int,
     worker_id: str | None,
-    now: datetime,
+    clock: Clock,
     metadata: Mapping[str, Any] | None = None,
 ) -> Trial:
     """End a trial as pruned: its value is its last intermediate value (idempotent);
@@ -116,4 +116,4 @@ def prune(
             "metadata": {**trial.metadata, **(metadata or {})},
         }
 
-    return end_trial(database, project, name, number, Ending(Event.PRUNE, worker_id, pruned), now)
+    return end_trial(database, project, name, number, Ending(Event.PRUNE, worker_id, pruned), clock)

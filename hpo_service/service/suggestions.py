@@ -28,6 +28,7 @@ from hpo_service.service.history_cache import HistoryCache, View
 from hpo_service.service.lifecycle import Event
 from hpo_service.service.measures import values_of
 from hpo_service.service.studies import complete_if_done
+from hpo_service.service.trials import Clock
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,7 @@ class Ask:
     name: str
     worker_id: str | None
     count: int
-    clock: Callable[[], datetime]
+    clock: Clock
     cache: HistoryCache = dataclasses.field(default_factory=HistoryCache)
 
     @property
@@ -196,7 +197,7 @@ def suggest(ask: Ask) -> list[Trial]:
 
 
 def report_then_suggest(
-    ask: Ask, report: Callable[[Repository, datetime], Trial]
+    ask: Ask, report: Callable[[Repository], Trial]
 ) -> tuple[Trial, list[Trial], HpoError | None]:
     """``report`` (under the study lock), then hand out up to ``ask.count`` trials: in the
     same locked transaction for the strategies of IN_ONE_TRANSACTION, else as a plain
@@ -207,8 +208,7 @@ def report_then_suggest(
         assert handed.first is not None
         return handed.first, handed.trials, handed.refusal
     with ask.database.transaction(write=True) as session:
-        now = ask.clock()
-        trial = report(Repository(session, ask.project, now), now)
+        trial = report(Repository(session, ask.project, ask.clock()))
     try:
         return trial, suggest(ask), None
     except HpoError as why:  # committed already; the worker asks again as usual
@@ -239,7 +239,7 @@ IN_ONE_TRANSACTION = frozenset({"random"})
 
 
 def _suggest_in_one_transaction(
-    ask: Ask, first: Callable[[Repository, datetime], Trial] | None = None
+    ask: Ask, first: Callable[[Repository], Trial] | None = None
 ) -> Handed:
     """Suggest as one locked transaction: the history, if needed, is read (incrementally)
     under the lock, after ``first`` (a report) if given."""
@@ -276,7 +276,7 @@ def _hand_out(
     ask: Ask,
     propose: Callable[[Handout, int], list[Trial]],
     committed: Callable[[], None] | None = None,
-    first: Callable[[Repository, datetime], Trial] | None = None,
+    first: Callable[[Repository], Trial] | None = None,
 ) -> Handed:
     """The locked transaction of every suggest: lock the study (``first`` runs right after,
     e.g. a report), expire leases, re-offer stale and queued trials, then ``propose`` what
@@ -285,7 +285,7 @@ def _hand_out(
     with ask.database.transaction(write=True) as session:
         now = ask.clock()
         repo = Repository(session, ask.project, now)
-        before = first(repo, now) if first is not None else None
+        before = first(repo) if first is not None else None
         locked = repo.lock_study(ask.name)
         handed: list[Trial] = []
         refusal: HpoError | None = None

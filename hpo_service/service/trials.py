@@ -23,6 +23,8 @@ from hpo_service.service.measures import Measured, measure
 from hpo_service.service.studies import complete_if_done
 from hpo_service.wire import finite_value
 
+Clock = Callable[[], datetime]
+
 
 def report(
     database: Database,
@@ -31,7 +33,7 @@ def report(
     number: int,
     value: Any,
     metadata: Mapping[str, Any] | None,
-    now: datetime,
+    clock: Clock,
     worker_id: str | None = None,
     values: Any = None,
 ) -> Trial:
@@ -39,7 +41,7 @@ def report(
     ``worker_id`` names who measured it. Checked against the study before anything is
     written."""
     end = reporting(value, metadata, worker_id, values)
-    return end_trial(database, project, name, number, end, now)
+    return end_trial(database, project, name, number, end, clock)
 
 
 def reporting(
@@ -82,18 +84,26 @@ class Ending:
 
 
 def end_trial(
-    database: Database, project: str, name: str, number: int, end: Ending, now: datetime
+    database: Database, project: str, name: str, number: int, end: Ending, clock: Clock
 ) -> Trial:
     """Report, fail, prune or release a trial under the study lock, as the lifecycle table
     allows; a repeat of the same event answers the trial as it is (idempotent)."""
     with database.transaction(write=True) as session:
-        return end_in(Repository(session, project, now), name, number, end, now)
+        return end_in(Repository(session, project, clock()), name, number, end, clock)
 
 
-def end_in(repo: Repository, name: str, number: int, end: Ending, now: datetime) -> Trial:
-    """``end_trial`` inside a write transaction (``repo`` reads at ``now``, so a trial whose
-    lease ran out reads stale)."""
+def end_in(repo: Repository, name: str, number: int, end: Ending, clock: Clock) -> Trial:
+    """``end_trial`` inside a write transaction (``repo`` reads at its time, so a trial
+    whose lease ran out reads stale).
+
+    The trial's finishing time is read once the study is locked: the study's trials then
+    finish in the order their transactions commit, which is the order the GP's history
+    keeps (``suggestions.in_finishing_order``). Read before the lock, a request that waited
+    longer could finish "earlier" than one committed before it, and the next snapshot saw
+    it inserted inside a prefix that every process had already fitted a base model on.
+    """
     study = repo.lock_study(name).study
+    now = clock()
     value = end.measure(study) if end.measure is not None else end.value
     trial = repo.get_trial(name, number)
     found = lifecycle.check(trial, end.event, end.worker_id, value)
@@ -111,7 +121,7 @@ def fail(
     name: str,
     number: int,
     reason: str,
-    now: datetime,
+    clock: Clock,
     worker_id: str | None = None,
 ) -> Trial:
     """Mark a trial failed; failing a failed trial again answers the same trial.
@@ -120,11 +130,11 @@ def fail(
     the outcome belongs to the worker that holds it.
     """
     end = Ending(Event.FAIL, worker_id, lambda trial, _: {"failure_reason": reason or "failed"})
-    return end_trial(database, project, name, number, end, now)
+    return end_trial(database, project, name, number, end, clock)
 
 
 def release(
-    database: Database, project: str, name: str, number: int, worker_id: str | None, now: datetime
+    database: Database, project: str, name: str, number: int, worker_id: str | None, clock: Clock
 ) -> Trial:
     """Give back a handed-out trial that was never started: it is queued again (pending,
     no worker, no lease) and handed to the next worker that asks. Releasing a pending
@@ -140,7 +150,7 @@ def release(
         return {"worker_id": None, "started_at": None, "lease_expires_at": None}
 
     end = Ending(Event.RELEASE, worker_id, queued)
-    return end_trial(database, project, name, number, end, now)
+    return end_trial(database, project, name, number, end, clock)
 
 
 def heartbeat(
@@ -168,16 +178,18 @@ def add_trial(
     params: Mapping[str, Any],
     value: Any,
     metadata: Mapping[str, Any] | None,
-    now: datetime,
+    clock: Clock,
     values: Any = None,
 ) -> Trial:
     """Queue a configuration to try next, or record one evaluated elsewhere (with its
-    ``value``, or ``values`` by metric name)."""
+    ``value``, or ``values`` by metric name); like a report, it finishes at the time read
+    once the study is locked (``end_in``)."""
     if value is not None:
         finite_value(value)
     with database.transaction(write=True) as session:
         repo = Repository(session, project)
         study = repo.lock_study(name).study
+        now = clock()
         measured = None
         if value is not None or values is not None:
             measured = measure(study, value, values)
