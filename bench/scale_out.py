@@ -15,7 +15,7 @@ re-measured without the others. Run under ``nice -n 5`` on a shared machine:
 
     nice -n 5 .venv/bin/python bench/scale_out.py [--parts throughput] [--seconds 20]
         [--processes 1,8,32,128] [--strategies random,gp] [--observations 500]
-        [--server-workers 2]
+        [--server-workers 2] [--server-threads 4]
         [--workers 1000] [--time-scale 1.0]
 """
 
@@ -54,6 +54,7 @@ def _measure(part: str, args: argparse.Namespace) -> Any:
             args.seconds,
             args.observations,
             args.server_workers,
+            args.server_threads,
         )
     if part == "async":
         import scale_async
@@ -79,7 +80,10 @@ def main() -> None:
     parser.add_argument("--strategies", default="random,gp")
     parser.add_argument("--observations", type=int, default=500)
     parser.add_argument(
-        "--server-workers", type=int, default=2, help="gunicorn processes (4 threads each)"
+        "--server-workers", type=int, default=2, help="gunicorn processes (hpo serve --workers)"
+    )
+    parser.add_argument(
+        "--server-threads", type=int, default=4, help="threads per process (hpo serve --threads)"
     )
     parser.add_argument("--workers", type=int, default=1000, help="simulated async workers")
     parser.add_argument("--time-scale", type=float, default=1.0, help="x trial durations")

@@ -18,6 +18,7 @@ def _throughput(record: dict[str, Any]) -> list[str]:
     args = record["args"]
     rows = record["result"]
     workers = args.get("server_workers", 4)  # runs before the option existed used 4
+    threads = args.get("server_threads", 4)  # likewise
     lines = [
         "## Cycles/s of N worker processes on one study (PostgreSQL)",
         "",
@@ -25,8 +26,8 @@ def _throughput(record: dict[str, Any]) -> list[str]:
         f"{args['seconds']:g} s per cell; one cycle = ask for a configuration, evaluate a "
         "trivial objective (3 parameters: log-uniform float, int, categorical), report. Every "
         "worker is an OS process on this machine; server, PostgreSQL and workers share the "
-        f"2 cores. hpo-service: `hpo serve --workers {workers}` (gunicorn {workers} x 4 "
-        "threads), each worker "
+        f"2 cores. hpo-service: `hpo serve --workers {workers} --threads {threads}` (gunicorn "
+        f"{workers} x {threads} threads), each worker "
         "POSTs suggestions then report over HTTP; in the 'report+next' rows each report also "
         'asks for the worker\'s next trial (`"next": 1`), so a cycle is one request. '
         "Optuna: each worker process has its own "

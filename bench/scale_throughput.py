@@ -308,9 +308,10 @@ def run(
     seconds: float,
     observations: int,
     server_workers: int = 2,
+    server_threads: int = 4,
 ) -> list[dict[str, Any]]:
     """Every (processes, strategy) cell for both systems, side by side; returns table rows
-    (hpo-service as ``hpo serve --workers server_workers``)."""
+    (hpo-service as ``hpo serve --workers server_workers --threads server_threads``)."""
     OBSERVATIONS[0] = observations
     rows: list[dict[str, Any]] = []
     with postgres_database("hpo_scale") as hpo_url, postgres_database("optuna_scale") as opt_url:
@@ -323,7 +324,8 @@ def run(
             capture_output=True,
         )
         optuna_url = "postgresql+psycopg://" + opt_url.split("://", 1)[1]
-        server = ServerProcess(hpo_url, workers=server_workers).start()
+        threads = ["--threads", str(server_threads)]
+        server = ServerProcess(hpo_url, workers=server_workers, args=threads).start()
         try:
             for n in processes:
                 for strategy in strategies:
@@ -334,6 +336,7 @@ def run(
                     ):
                         row = cell.as_dict()
                         row["server_workers"] = server_workers
+                        row["server_threads"] = server_threads
                         row["load"] = os.getloadavg()[0]
                         print(row, flush=True)
                         rows.append(row)

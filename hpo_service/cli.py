@@ -27,6 +27,16 @@ def _database_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _at_least_one(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return number
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hpo", description="hyperparameter optimisation service")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -39,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         help="gunicorn worker processes (0: the built-in threaded server)",
+    )
+    serve.add_argument(
+        "--threads",
+        type=_at_least_one,
+        default=4,
+        help="request threads per gunicorn worker process (default 4; see docs/deployment.md)",
     )
     serve.add_argument(
         "--auth",
@@ -149,7 +165,7 @@ def _serve(args: argparse.Namespace, url: str) -> None:
             prepare_schema(database)
         finally:
             database.dispose()
-        run_gunicorn(config, args.host, args.port, args.workers)
+        run_gunicorn(config, args.host, args.port, args.workers, args.threads)
         return
     app = create_app(config)
     logging.getLogger(__name__).info(

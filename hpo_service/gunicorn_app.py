@@ -24,15 +24,17 @@ class _Application(BaseApplication):  # type: ignore[misc]
         return create_app({**self.config, "AUTO_UPGRADE": False})
 
 
-def run_gunicorn(config: dict[str, Any], host: str, port: int, workers: int) -> None:
-    """Serve ``create_app(config)`` with gunicorn; the caller migrated, each worker checks
-    the schema is current."""
+def run_gunicorn(
+    config: dict[str, Any], host: str, port: int, workers: int, threads: int = 4
+) -> None:
+    """Serve ``create_app(config)`` with gunicorn, ``workers`` processes of ``threads``
+    request threads; the caller migrated, each worker checks the schema is current."""
     _Application(
         config,
         {
             "bind": f"{host}:{port}",
             "workers": workers,
-            "threads": 4,
+            "threads": threads,
             "worker_class": "gthread",
             "timeout": 60,
             "accesslog": "-",
