@@ -23,6 +23,11 @@ SECTIONS = [
         "bench/cycle_cost.py",
     ),
     (
+        "server_threads",
+        "Request threads per service process against cycles/s of one busy study",
+        "bench/server_threads.py",
+    ),
+    (
         "gp",
         "Bayesian optimisation engine: regret, latency, parallel",
         "bench/gp_benchmark.py, bench/gp_latency.py, bench/gp_rest.py",
