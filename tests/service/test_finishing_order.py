@@ -83,7 +83,7 @@ def test_a_trial_that_waited_for_the_study_lock_finishes_after_the_one_that_held
         clock.advance(5)
         end = trials.reporting(0.75, None, "w1", None)
         holder = trials.end_in(repo, "s", 1, end, clock)  # commits first, at +5 s
-    clock.advance(5)
+        clock.advance(5)  # before the commit lets the waiting request through
     waiter.join(30)
     assert not errors, errors
     listed = service.list_trials(PROJECT, "s").trials
