@@ -102,6 +102,21 @@ def postgres_database(prefix: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextmanager
+def service(url: str, workers: int, threads: int) -> Iterator[ServerProcess]:
+    """``hpo serve --workers workers --threads threads`` on ``url``, migrated first."""
+    import subprocess
+    import sys
+
+    upgrade = [sys.executable, "-m", "hpo_service.cli", "db", "upgrade", "--database-url", url]
+    subprocess.run(upgrade, check=True, capture_output=True)
+    server = ServerProcess(url, workers=workers, args=["--threads", str(threads)]).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 def seed_configs(count: int, seed: int = 7) -> list[dict[str, Any]]:
     """``count`` random configurations with their objective values (the starting history)."""
     rng = np.random.default_rng(seed)
@@ -314,32 +329,23 @@ def run(
     (hpo-service as ``hpo serve --workers server_workers --threads server_threads``)."""
     OBSERVATIONS[0] = observations
     rows: list[dict[str, Any]] = []
-    with postgres_database("hpo_scale") as hpo_url, postgres_database("optuna_scale") as opt_url:
-        import subprocess
-        import sys
-
-        subprocess.run(
-            [sys.executable, "-m", "hpo_service.cli", "db", "upgrade", "--database-url", hpo_url],
-            check=True,
-            capture_output=True,
-        )
+    with (
+        postgres_database("hpo_scale") as hpo_url,
+        postgres_database("optuna_scale") as opt_url,
+        service(hpo_url, server_workers, server_threads) as server,
+    ):
         optuna_url = "postgresql+psycopg://" + opt_url.split("://", 1)[1]
-        threads = ["--threads", str(server_threads)]
-        server = ServerProcess(hpo_url, workers=server_workers, args=threads).start()
-        try:
-            for n in processes:
-                for strategy in strategies:
-                    for cell in (
-                        measure_hpo(server, strategy, n, seconds),
-                        measure_hpo(server, strategy, n, seconds, ahead=True),
-                        measure_optuna(optuna_url, strategy, n, seconds),
-                    ):
-                        row = cell.as_dict()
-                        row["server_workers"] = server_workers
-                        row["server_threads"] = server_threads
-                        row["load"] = os.getloadavg()[0]
-                        print(row, flush=True)
-                        rows.append(row)
-        finally:
-            server.stop()
+        for n in processes:
+            for strategy in strategies:
+                for cell in (
+                    measure_hpo(server, strategy, n, seconds),
+                    measure_hpo(server, strategy, n, seconds, ahead=True),
+                    measure_optuna(optuna_url, strategy, n, seconds),
+                ):
+                    row = cell.as_dict()
+                    row["server_workers"] = server_workers
+                    row["server_threads"] = server_threads
+                    row["load"] = os.getloadavg()[0]
+                    print(row, flush=True)
+                    rows.append(row)
     return rows

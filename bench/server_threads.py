@@ -19,7 +19,6 @@ import datetime
 import json
 import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,8 +30,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 import scale_throughput  # noqa: E402
 from machine import commit, describe  # noqa: E402
 
-from tests.servers import ServerProcess  # noqa: E402
-
 RESULTS = ROOT / "bench" / "results" / "server_threads.json"
 OUT = ROOT / "docs" / "benchmarks" / "server_threads.md"
 LOOPS = {False: "2 requests", True: "report+next"}
@@ -43,27 +40,24 @@ def measure(
 ) -> list[dict[str, Any]]:
     """Both loops on a fresh server (``workers`` x ``threads``) and database."""
     rows = []
-    with scale_throughput.postgres_database("hpo_threads") as url:
-        upgrade = [sys.executable, "-m", "hpo_service.cli", "db", "upgrade"]
-        subprocess.run([*upgrade, "--database-url", url], check=True, capture_output=True)
-        server = ServerProcess(url, workers=workers, args=["--threads", str(threads)]).start()
-        try:
-            for ahead in (False, True):
-                cell = scale_throughput.measure_hpo(server, strategy, processes, seconds, ahead)
-                row = cell.as_dict()
-                rows.append(
-                    {
-                        "threads": threads,
-                        "strategy": strategy,
-                        "loop": LOOPS[ahead],
-                        "rate": row["rate"],
-                        "p99_ms": row["p99_ms"],
-                        "errors": row["errors"],
-                    }
-                )
-                print(rows[-1], flush=True)
-        finally:
-            server.stop()
+    with (
+        scale_throughput.postgres_database("hpo_threads") as url,
+        scale_throughput.service(url, workers, threads) as server,
+    ):
+        for ahead in (False, True):
+            cell = scale_throughput.measure_hpo(server, strategy, processes, seconds, ahead)
+            row = cell.as_dict()
+            rows.append(
+                {
+                    "threads": threads,
+                    "strategy": strategy,
+                    "loop": LOOPS[ahead],
+                    "rate": row["rate"],
+                    "p99_ms": row["p99_ms"],
+                    "errors": row["errors"],
+                }
+            )
+            print(rows[-1], flush=True)
     return rows
 
 
