@@ -197,3 +197,37 @@ def test_believing_the_newer_pending_trials_only_gives_the_posterior_of_believin
     fresh = proposer._surface(finished).posterior.predict(probe)
     for a, b in zip(held._surface(finished).posterior.predict(probe), fresh, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
+
+
+def test_a_base_keeps_its_conditioned_chunks_while_another_base_closes_many(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a busy study has two bases: the one its requests use and the newest, conditioned in
+    # the background; closing chunks of one must not evict the other's conditioning
+    _forget()
+    observations = _observations(40 + 2 * (shared.CACHE_SIZE + 1) * shared.CHUNK + 1)
+    history = History(completed=tuple(observations[:40]))
+    fallback = build_strategy({"name": "random"}).prepare(SPACE, history, 1)
+    base = _strategy()._single(SPACE, history, 1, fallback)  # type: ignore[arg-type]
+    chunks = (shared.CACHE_SIZE + 1) * shared.CHUNK
+    used, newest = observations[40 : 40 + chunks], observations[40 + chunks : 40 + 2 * chunks]
+    shared.extended(base, SPACE, used, "used")
+    shared.extended(base, SPACE, newest, "newest")
+    calls: list[int] = []
+    original = Posterior.condition
+
+    def counting(self: Posterior, x: Any, y: Any) -> Posterior:
+        calls.append(len(x))
+        return original(self, x, y)
+
+    monkeypatch.setattr(Posterior, "condition", counting)
+    after = shared.extended(base, SPACE, [*used, observations[-1]], "used")
+    assert calls == [1]  # the one observation past the whole chunks, no chunk again
+    monkeypatch.undo()
+    _forget()  # the same chain from scratch gives the same posterior, bit for bit
+    fresh = shared.extended(base, SPACE, [*used, observations[-1]], "used")
+    x = to_features(SPACE, cube_of(SPACE, [o.params for o in observations[:5]]))
+    for got, want in zip(
+        after.surrogate.posterior.predict(x), fresh.surrogate.posterior.predict(x), strict=True
+    ):
+        np.testing.assert_array_equal(got, want)

@@ -121,22 +121,37 @@ def extended(
     # names[k]: the base conditioned on the first k whole chunks
     ends = range(CHUNK, len(extra) - len(extra) % CHUNK + 1, CHUNK)
     names = [key, *content_digests(extra, key, ends)]
-    posterior, done = surrogate.posterior, 0
-    for k in range(len(names) - 1, 0, -1):  # start from the longest prefix cached
-        cached = _chunks.peek(names[k])
-        if cached is not None:
-            posterior, done = cached, k
-            break
-    for k in range(done + 1, len(names)):
-        rows = slice((k - 1) * CHUNK, k * CHUNK)
-        posterior = _chunks.get(names[k], partial(posterior.condition, x[rows], y[rows]))
     whole = (len(names) - 1) * CHUNK
+    posterior = surrogate.posterior
+    if whole:
+        chain = partial(_chunk_chain, surrogate.posterior, names, x[:whole], y[:whole])
+        posterior = _chunks.get(names[-1], chain)
     posterior = posterior.condition(x[whole:], y[whole:])
     return replace(
         base,
         surrogate=replace(surrogate, posterior=posterior, best=best),
         acquisition=replace(base.acquisition, best=best),
     )
+
+
+def _chunk_chain(
+    posterior: Posterior, names: Sequence[str], x: np.ndarray, y: np.ndarray
+) -> Posterior:
+    """``posterior`` conditioned chunk by chunk on ``x, y`` (len(names) - 1 whole chunks),
+    from the longest prefix of the chain in the cache. Only the chain's end is cached: the
+    intermediate prefixes would fill the cache and evict the chain of the study's other base
+    (the newest, conditioned in the background), so each base would recondition every
+    chunk once per chunk closed (measured: 5 s at 10,000 observations instead of 0.8)."""
+    done = 0
+    for k in range(len(names) - 2, 0, -1):  # the end itself is what the caller asked for
+        cached = _chunks.peek(names[k])
+        if cached is not None:
+            posterior, done = cached, k
+            break
+    for k in range(done + 1, len(names)):
+        rows = slice((k - 1) * CHUNK, k * CHUNK)
+        posterior = posterior.condition(x[rows], y[rows])
+    return posterior
 
 
 def clear_cache() -> None:
