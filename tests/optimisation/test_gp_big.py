@@ -34,7 +34,7 @@ def test_conditioning_twice_with_a_noise_free_belief_equals_one_fit_with_row_noi
     z = RNG.random((9, 3))
     for got, want in zip(believed.predict(z), direct.predict(z), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9)
-    np.testing.assert_allclose(believed.alpha_, direct.alpha_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(believed.alpha, direct.alpha, rtol=1e-6, atol=1e-8)
     # the L-BFGS climb's gradient path (K^-1 k through both blocks) agrees too
     cols = np.arange(3, dtype=np.intp)
     for got, want in zip(
@@ -43,6 +43,38 @@ def test_conditioning_twice_with_a_noise_free_belief_equals_one_fit_with_row_noi
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
     assert len(believed.factor.chol) == 25  # the first factor is shared, not copied
     assert believed.factor.chol is grown.factor.chol
+
+
+def test_a_big_posterior_is_conditioned_and_predicts_without_a_backward_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the weights K^-1 y cost a pass over the whole factor (memory-bound: 800 MB at 10,000
+    # observations); a big posterior's conditioning and prediction do not need them
+    monkeypatch.setattr(posterior, "LOCAL_FROM", 30)
+    x = RNG.random((48, 3))
+    y = _f(x)
+    base = Posterior.fit(x[:36], y[:36], HYPER)
+    assert base.big
+    noise = np.concatenate([np.full(44, HYPER.noise), np.zeros(4)])
+    direct = Posterior.fit(x, y, HYPER, noise)
+    passes: list[int] = []
+    backward = posterior.Factor.backward
+
+    def counting(self: posterior.Factor, v: np.ndarray) -> np.ndarray:
+        passes.append(len(v))
+        return backward(self, v)
+
+    monkeypatch.setattr(posterior.Factor, "backward", counting)
+    grown = base.condition(x[36:44], y[36:44]).condition(x[44:], y[44:], noisy=False)
+    z = RNG.random((7, 3))
+    mean, std = grown.predict(z)
+    assert passes == []
+    for got, want in zip((mean, std), direct.predict(z), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(grown.mean(z), mean, rtol=1e-9, atol=1e-12)  # k' alpha
+    assert len(passes) == 1  # asked for: computed once, then kept
+    grown.mean(z)
+    assert len(passes) == 1
 
 
 def test_the_local_posterior_agrees_with_the_full_one_near_its_point() -> None:
