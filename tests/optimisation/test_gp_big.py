@@ -195,3 +195,26 @@ def test_the_first_request_on_a_new_base_finds_it_built_and_conditioned(
     # conditioned in the background on 7 of the 8 chunks: this request adds the last one
     assert conditionings and min(conditionings) >= 512 + 28
     join_background(120)
+
+
+def test_the_background_conditions_half_a_chunk_after_requests_close_one(
+    chunked: tuple[SearchSpace, GPStrategy, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # checkpoints are multiples of CHUNK: a request closing a chunk of the newest base also
+    # closes one of its own base, and both conditionings read the whole factor
+    space, strategy, _ = chunked
+    observations = _history(544)
+    started: list[tuple[int, int]] = []  # (observations of the request, rows conditioned)
+    extend = shared._extend_quietly
+    current = 0
+
+    def recorded(base: object, space: SearchSpace, extra: list[Observation], name: str) -> None:
+        started.append((current, len(extra)))
+        extend(base, space, extra, name)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(shared, "_extend_quietly", recorded)
+    for current in range(512, 544):
+        _propose(space, strategy, observations[:current])
+        join_background(120)
+    # n = 518, 522, ..., 542: the whole chunks of the newest base (512) so far, never at a close
+    assert started == [(n, n - 2 - 512) for n in range(518, 544, 4)]
