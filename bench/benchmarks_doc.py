@@ -44,6 +44,11 @@ SECTIONS = [
         "bench/gp_suite.py (gp_suite_problems, gp_suite_functions, gp_suite_report)",
     ),
     (
+        "gp_greedy",
+        "Bayesian optimisation engine: epsilon-greedy steps against the default (development half)",
+        "bench/gp_greedy.py",
+    ),
+    (
         "gp_big_rest",
         "Bayesian optimisation engine: big studies (1,000-10,000 observations) through REST",
         "bench/gp_big_rest.py",

@@ -29,6 +29,7 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -54,25 +55,37 @@ FLOOR = 1e-9
 
 
 def run(args: argparse.Namespace) -> None:
+    run_arms(ARMS, RESULTS, args.problems or [*DEVELOPMENT, *HELD_OUT], args.seeds, args.budget)
+    report(args.budget)
+
+
+def run_arms(
+    arms: Mapping[str, tuple[str, Runner]],
+    results: Path,
+    names: Sequence[str],
+    seeds: str,
+    budget: int,
+) -> None:
+    """Every missing (arm, problem, seed) run at ``budget``, one JSON file each under
+    ``results``: the final regret of the recommendation, time, date, machine, commit."""
     from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
     threadpool_limits(1)
-    names = args.problems or [*DEVELOPMENT, *HELD_OUT]
-    for arm, (_, runner) in ARMS.items():
+    for arm, (_, runner) in arms.items():
         for name in names:
-            for seed in _seeds(args.seeds):
-                path = RESULTS / arm / name / f"seed{seed}-budget{args.budget}.json"
+            for seed in _seeds(seeds):
+                path = results / arm / name / f"seed{seed}-budget{budget}.json"
                 if path.exists():
                     continue
                 problem, log = observed(PROBLEMS[name], seed)
                 start = time.perf_counter()
-                runner(problem, seed, args.budget)
+                runner(problem, seed, budget)
                 record = {
                     "arm": arm,
                     "problem": name,
                     "seed": seed,
-                    "budget": args.budget,
-                    "regret": recommendation_regret(PROBLEMS[name], log[: args.budget])[-1],
+                    "budget": budget,
+                    "regret": recommendation_regret(PROBLEMS[name], log[:budget])[-1],
                     "seconds": time.perf_counter() - start,
                     "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
                     "machine": describe(),
@@ -80,14 +93,13 @@ def run(args: argparse.Namespace) -> None:
                 }
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(json.dumps(record) + "\n")
-                print(f"{arm} {name} s{seed} {record['regret']:.3g}", flush=True)
-    report(args.budget)
+                print(f"{arm} {name} s{seed} b{budget} {record['regret']:.3g}", flush=True)
 
 
-def _finals(arm: str, name: str, budget: int) -> dict[int, float]:
+def finals(results: Path, arm: str, name: str, budget: int) -> dict[int, float]:
     """Final regret by seed of one arm on one problem."""
     records = [
-        json.loads(p.read_text()) for p in (RESULTS / arm / name).glob(f"*-budget{budget}.json")
+        json.loads(p.read_text()) for p in (results / arm / name).glob(f"*-budget{budget}.json")
     ]
     return {int(r["seed"]): float(r["regret"]) for r in records}
 
@@ -97,10 +109,10 @@ def report(budget: int = 50) -> None:
     ratios: dict[str, list[float]] = {arm: [] for arm in PARALLEL}
     first: dict[str, object] = {}
     for name in [*DEVELOPMENT, *HELD_OUT]:
-        sequential = _finals("sequential", name, budget)
+        sequential = finals(RESULTS, "sequential", name, budget)
         cells = [name, half_of(name)]
         for arm in PARALLEL:
-            runs = _finals(arm, name, budget)
+            runs = finals(RESULTS, arm, name, budget)
             seeds = sorted(set(runs) & set(sequential))
             if not seeds:
                 cells += ["-", "-"]

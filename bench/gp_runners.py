@@ -6,7 +6,7 @@ import contextlib
 import io
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -34,16 +34,20 @@ def curve(problem: Problem, values: list[float]) -> list[float]:
     return [problem.regret(v) for v in np.minimum.accumulate(values)]
 
 
-def engine_runner(acquisition: str | None, strategy: type[GPStrategy] = GPStrategy) -> Runner:
+def engine_runner(
+    acquisition: str | None,
+    strategy: type[GPStrategy] = GPStrategy,
+    options: Mapping[str, object] | None = None,
+) -> Runner:
     """Sequential runs of this engine (n_initial from the documented default); acquisition
     None leaves it to the engine's default configuration; ``strategy``: the engine or one
-    of its ablations (gp_ablations.py)."""
+    of its ablations (gp_ablations.py); ``options``: other gp options (config.py)."""
 
     def run(problem: Problem, seed: int, budget: int) -> list[float]:
         clear_cache()
         space = problem.space
         chosen = {} if acquisition is None else {"acquisition": acquisition}
-        config = GPFactory().normalise({"name": "gp", **chosen}, space)
+        config = GPFactory().normalise({"name": "gp", **chosen, **(options or {})}, space)
         engine = strategy(GPConfig.from_mapping(config))
         observations: list[Observation] = []
         for _ in range(budget):

@@ -67,7 +67,8 @@ PARAMETER: dict[str, Any] = {
 STRATEGY: dict[str, Any] = {
     "type": "object",
     "description": "Strategy and its options: random {seed}; grid {grid: n | {param: n}}; "
-    "gp {acquisition: ei|ucb|pi, xi, kappa, n_initial, seed}; bayes_opt (the "
+    "gp {acquisition: ei|ucb|pi, xi, kappa, greedy (share of suggestions that maximise the "
+    "posterior mean, default 0), n_initial, seed}; bayes_opt (the "
     "bayesian-optimization library itself) {acquisition: ucb|ei|pi, kappa, xi, "
     "exploration_decay, exploration_decay_delay, init_points, liar: max|mean|min, seed}. "
     "Defaults to gp with EI.",

@@ -23,7 +23,7 @@ from hpo_service.domain import (
 from hpo_service.errors import BudgetExhausted, InvalidStrategy
 from hpo_service.optimisation import build_strategy, normalise_strategy
 from hpo_service.optimisation.base import suggest
-from hpo_service.optimisation.encoding import decode, encode, snap
+from hpo_service.optimisation.encoding import decode, encode, snap, to_features
 from hpo_service.optimisation.gp import proposer as gp_proposer
 from hpo_service.optimisation.gp import surrogate
 from hpo_service.optimisation.gp.model import NumericalError
@@ -47,7 +47,9 @@ def run(
 
 def test_normalise_fills_documented_defaults() -> None:
     config = normalise_strategy({"name": "gp"}, MIXED_SPACE)
-    assert config == {"name": "gp", "acquisition": "ei", "xi": 0.0, "kappa": 2.0, "n_initial": 10}
+    assert config == {
+        "name": "gp", "acquisition": "ei", "xi": 0.0, "kappa": 2.0, "greedy": 0.0, "n_initial": 10
+    }  # fmt: skip
     pi = normalise_strategy({"name": "gp", "acquisition": "pi", "seed": 4}, FLOAT_SPACE)
     assert pi["xi"] == 0.01 and pi["n_initial"] == 5 and pi["seed"] == 4
 
@@ -59,6 +61,8 @@ def test_normalise_fills_documented_defaults() -> None:
         ({"xi": -0.1}, "'xi' must lie in"),
         ({"kappa": float("nan")}, "'kappa' must lie in"),
         ({"kappa": "2"}, "'kappa' must be a number"),
+        ({"greedy": 1.5}, "'greedy' must lie in [0, 1.0]"),
+        ({"greedy": None}, "'greedy' must be a number"),
         ({"n_initial": True}, "'n_initial' must be an integer"),
         ({"n_initial": 0}, "'n_initial' must lie in"),
         ({"beta": 1}, "no options ['beta']"),
@@ -69,6 +73,47 @@ def test_normalise_rejects_bad_options_with_actionable_messages(
 ) -> None:
     with pytest.raises(InvalidStrategy, match=message.replace("[", r"\[").replace("]", r"\]")):
         normalise_strategy({"name": "gp", **config}, FLOAT_SPACE)
+
+
+def _steps(history_sizes: range, **config: object) -> list[str]:
+    """The acquisition each suggestion maximised, for histories of the given sizes."""
+    strategy = build_strategy(normalise_strategy({"name": "gp", **config}, FLOAT_SPACE))
+    names = []
+    for n in history_sizes:
+        history = history_of(FLOAT_SPACE, n)
+        proposer = strategy.prepare(FLOAT_SPACE, history, 5)
+        assert isinstance(proposer, gp_proposer.GPProposer)
+        acquisition = proposer.acquisition
+        greedy = (acquisition.name, acquisition.kappa) == ("ucb", 0)
+        names.append("mean" if greedy else acquisition.name)
+    return names
+
+
+def test_some_suggestions_maximise_the_posterior_mean_by_seed_and_history() -> None:
+    steps = _steps(range(6, 46), greedy=0.25)
+    assert set(steps) == {"ei", "mean"}
+    assert 4 <= steps.count("mean") <= 18  # about 25% of 40
+    assert _steps(range(6, 46), greedy=0.25) == steps  # a function of history and seed
+    assert set(_steps(range(6, 16), greedy=1.0)) == {"mean"}
+    assert set(_steps(range(6, 46))) == {"ei"}  # off by default
+    assert set(_steps(range(6, 16), acquisition="ucb", greedy=1.0)) == {"mean"}
+
+
+def test_a_greedy_step_proposes_the_maximiser_of_the_posterior_mean() -> None:
+    # observations packed around the optimum (0.7) of [-2, 2]: EI looks at the empty ends
+    space = SearchSpace((FloatParam("x", -2.0, 2.0),))
+    xs = np.linspace(0.2, 1.2, 8)
+    history = History(completed=tuple(Observation({"x": x}, -((x - 0.7) ** 2)) for x in xs))
+    grid = np.linspace(0, 1, 4001)[:, None]
+    proposed = {}
+    for greedy in (0.0, 1.0):
+        config = normalise_strategy({"name": "gp", "greedy": greedy}, space)
+        proposer = build_strategy(config).prepare(space, history, 0)
+        assert isinstance(proposer, gp_proposer.GPProposer)
+        mean, _ = proposer.surrogate.posterior.predict(to_features(space, grid))
+        best_mean = grid[int(np.argmax(mean)), 0]
+        proposed[greedy] = abs(encode(space, proposer.propose([], 1)[0])[0] - best_mean)
+    assert proposed[1.0] < 2e-3 < 0.05 < proposed[0.0]
 
 
 @pytest.mark.parametrize("acquisition", ["ei", "ucb", "pi"])

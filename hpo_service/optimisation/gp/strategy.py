@@ -113,11 +113,31 @@ class GPStrategy:
             base = shared.base_model(names[0], builder(used))
             proposer = shared.extended(base, space, observations[used:], names[0])
         except NumericalError:  # e.g. an extra point the base cannot absorb: refit as usual
-            return self._single(space, history, seed, fallback).with_prepared(history.pending)
-        proposer = replace(proposer, taken=fallback.taken, fallback=fallback)
+            proposer = self._single(space, history, seed, fallback)
+            return self._step(proposer, history, seed).with_prepared(history.pending)
+        proposer = self._step(
+            replace(proposer, taken=fallback.taken, fallback=fallback), history, seed
+        )
         if len(history.pending) >= BUSY_PENDING:
             return proposer.with_deferred(history.pending)
         return proposer.with_quick_prepared(history.pending)
+
+    def _step(self, proposer: GPProposer, history: History, seed: int) -> GPProposer:
+        """The proposer of this suggestion: with probability ``greedy`` (config) one that
+        maximises the posterior mean (UCB with kappa 0) instead of the acquisition, the
+        epsilon-greedy step of De Ath, Everson, Rahat & Fieldsend (2021, "Greed is good:
+        exploration and exploitation trade-offs in Bayesian optimisation", ACM TELO 1(1)).
+        Off by default: it helps where few of many coordinates matter (EI keeps exploring
+        the others) and costs in mixed spaces, where the mean never leaves the category it
+        believes in (docs/benchmarks/gp_greedy.md). The draw is a function of the seed and
+        the history's size, so the same history and seed give the same proposal."""
+        if not self.config.greedy:
+            return proposer
+        draw = np.random.default_rng([seed, len(history.completed), len(history.failed), 3])
+        if draw.random() >= self.config.greedy:
+            return proposer
+        mean = Acquisition("ucb", proposer.acquisition.best, kappa=0.0)
+        return replace(proposer, acquisition=mean)
 
     def _proposer(
         self, space: SearchSpace, history: History, seed: int, fallback: RandomProposer
@@ -127,7 +147,7 @@ class GPStrategy:
             rng = np.random.default_rng([seed, len(history.completed), len(history.failed), 1])
             reference = history.reference_point
             return build_outcome_proposer(space, observations, reference, seed, rng, fallback)
-        return self._single(space, history, seed, fallback)
+        return self._step(self._single(space, history, seed, fallback), history, seed)
 
     def _single(
         self, space: SearchSpace, history: History, seed: int, fallback: RandomProposer

@@ -1,0 +1,148 @@
+"""Epsilon-greedy steps (gp option ``greedy``) against the engine's default, development half.
+
+Run:     .venv/bin/python bench/gp_greedy.py run [--seeds 0-19] [--budgets 50 100]
+Report:  .venv/bin/python bench/gp_greedy.py report   (docs/benchmarks/gp_greedy.md)
+
+Arms, sequential runs of the engine (bench/gp_runners.engine_runner) on the development half
+of the gp suite (bench/gp_suite_problems.py; the held-out half is not run: the option did
+not become the default):
+
+- ``default``: the engine's default configuration (EI, no greedy steps), run here too so
+  that every arm is the same machine;
+- ``greedy10`` / ``greedy25``: the same with ``greedy`` 0.1 / 0.25, the probability that a
+  suggestion maximises the posterior mean instead of EI (De Ath et al. 2021).
+
+Regret is the gp suite's (noise-free value of the recommendation minus the optimum; common
+noise draws). The rule for a new default, as for earlier candidates in docs/benchmarks/gp.md
+and gp_suite.md: the geometric mean of the ratios below 1 and no development problem worse
+than 1.25x, at both budgets. One JSON file per (arm, problem, seed, budget) under
+bench/results/gp_greedy/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import benchmarks_doc
+from gp_parallel import finals, run_arms
+from gp_runners import Runner, engine_runner
+from gp_suite import ratio_summary
+from gp_suite_problems import DEVELOPMENT
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "gp_greedy"
+DOC = ROOT / "docs" / "benchmarks" / "gp_greedy.md"
+ARMS: dict[str, tuple[str, Runner]] = {
+    "default": ("default (EI)", engine_runner(None)),
+    "greedy10": ("greedy 0.1", engine_runner(None, options={"greedy": 0.1})),
+    "greedy25": ("greedy 0.25", engine_runner(None, options={"greedy": 0.25})),
+}
+GREEDY = ("greedy10", "greedy25")
+RULE = 1.25
+FLOOR = 1e-9
+
+
+def report(budgets: list[int]) -> None:
+    """docs/benchmarks/gp_greedy.md: per problem and budget, each arm's median against the
+    default's over the seeds both have, and the rule's verdict."""
+    records = [json.loads(p.read_text()) for p in RESULTS.glob("*/*/*.json")]
+    if not records:
+        return
+    first = min(records, key=lambda r: str(r["date"]))
+    header = " | ".join(f"{ARMS[a][0]} | ratio" for a in GREEDY)
+    lines = [
+        "# Epsilon-greedy steps against the default, development half",
+        "",
+        f"Measured {str(first['date'])[:10]} on {first['machine']}. Script: `bench/gp_greedy.py`.",
+        "",
+        "Sequential runs of the engine on the development half of the gp suite. Greedy q: "
+        "with probability q a suggestion maximises the posterior mean instead of EI (gp "
+        'option `greedy`; De Ath, Everson, Rahat & Fieldsend 2021, "Greed is good"). '
+        "Cells: median final regret (seeds); ratio = arm median / default median over the "
+        f"seeds both have (medians under {FLOOR:g} count as {FLOOR:g}).",
+    ]
+    ratios_by: dict[tuple[str, int], list[float]] = {}
+    for budget in budgets:
+        ratios: dict[str, list[float]] = {arm: [] for arm in GREEDY}
+        rows = []
+        for name in DEVELOPMENT:
+            base = finals(RESULTS, "default", name, budget)
+            cells = [name, f"{statistics.median(base.values()):.3g} ({len(base)})" if base else "-"]
+            for arm in GREEDY:
+                runs = finals(RESULTS, arm, name, budget)
+                seeds = sorted(set(runs) & set(base))
+                if not seeds:
+                    cells += ["-", "-"]
+                    continue
+                mine = max(statistics.median(runs[s] for s in seeds), FLOOR)
+                theirs = max(statistics.median(base[s] for s in seeds), FLOOR)
+                ratios[arm].append(mine / theirs)
+                cells += [f"{mine:.3g} ({len(seeds)})", f"{mine / theirs:.2f}"]
+            rows.append("| " + " | ".join(cells) + " |")
+        lines += [
+            "",
+            f"## Budget {budget}",
+            "",
+            f"| problem | default (EI) | {header} |",
+            "| --- | ---: | " + " | ".join("---: | ---:" for _ in GREEDY) + " |",
+            *rows,
+            "",
+        ]
+        for arm in GREEDY:
+            ratios_by[(arm, budget)] = ratios[arm]
+            if ratios[arm]:
+                worse = sum(r > RULE for r in ratios[arm])
+                lines.append(
+                    f"- {ARMS[arm][0]}: {ratio_summary(ratios[arm])}; "
+                    f"{worse} of {len(ratios[arm])} problems worse than {RULE}x."
+                )
+    passed = [
+        ARMS[arm][0]
+        for arm in GREEDY
+        if all(
+            ratios_by[(arm, b)]
+            and max(ratios_by[(arm, b)]) <= RULE
+            and statistics.geometric_mean(ratios_by[(arm, b)]) < 1
+            for b in budgets
+        )
+    ]
+    lines += [
+        "",
+        f"Rule for a new default: geometric mean below 1 and no problem worse than {RULE}x, at "
+        f"every budget. Met by: {', '.join(passed) or 'neither'}"
+        + (
+            "."
+            if passed
+            else "; the default stays EI without greedy steps (option `greedy`, default 0)."
+        ),
+    ]
+    DOC.write_text("\n".join(lines).rstrip() + "\n")
+    benchmarks_doc.main()
+
+
+def main() -> None:
+    """Parse the command line: ``run`` or ``report``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    go = sub.add_parser("run")
+    go.add_argument("--seeds", default="0-19")
+    go.add_argument("--budgets", type=int, nargs="+", default=[50, 100])
+    go.add_argument("--problems", nargs="+", default=list(DEVELOPMENT))
+    show = sub.add_parser("report")
+    show.add_argument("--budgets", type=int, nargs="+", default=[50, 100])
+    args = parser.parse_args()
+    if args.command == "run":
+        for budget in args.budgets:
+            run_arms(ARMS, RESULTS, args.problems, args.seeds, budget)
+    report(args.budgets)
+
+
+if __name__ == "__main__":
+    main()
