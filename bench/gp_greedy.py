@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import benchmarks_doc
-from gp_parallel import finals, run_arms
+from gp_parallel import FLOOR, finals, paired, run_arms
 from gp_runners import Runner, engine_runner
 from gp_suite import ratio_summary
 from gp_suite_problems import DEVELOPMENT
@@ -46,7 +46,6 @@ ARMS: dict[str, tuple[str, Runner]] = {
 }
 GREEDY = ("greedy10", "greedy25")
 RULE = 1.25
-FLOOR = 1e-9
 
 
 def report(budgets: list[int]) -> None:
@@ -76,15 +75,13 @@ def report(budgets: list[int]) -> None:
             base = finals(RESULTS, "default", name, budget)
             cells = [name, f"{statistics.median(base.values()):.3g} ({len(base)})" if base else "-"]
             for arm in GREEDY:
-                runs = finals(RESULTS, arm, name, budget)
-                seeds = sorted(set(runs) & set(base))
-                if not seeds:
+                pair = paired(finals(RESULTS, arm, name, budget), base)
+                if pair is None:
                     cells += ["-", "-"]
                     continue
-                mine = max(statistics.median(runs[s] for s in seeds), FLOOR)
-                theirs = max(statistics.median(base[s] for s in seeds), FLOOR)
-                ratios[arm].append(mine / theirs)
-                cells += [f"{mine:.3g} ({len(seeds)})", f"{mine / theirs:.2f}"]
+                mine, ratio, seeds = pair
+                ratios[arm].append(ratio)
+                cells += [f"{mine:.3g} ({seeds})", f"{ratio:.2f}"]
             rows.append("| " + " | ".join(cells) + " |")
         lines += [
             "",

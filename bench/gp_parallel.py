@@ -104,6 +104,17 @@ def finals(results: Path, arm: str, name: str, budget: int) -> dict[int, float]:
     return {int(r["seed"]): float(r["regret"]) for r in records}
 
 
+def paired(runs: dict[int, float], base: dict[int, float]) -> tuple[float, float, int] | None:
+    """(the arm's median, its ratio to the base's median, the number of seeds) over the seeds
+    both have, medians under FLOOR counted as FLOOR; None without a shared seed."""
+    seeds = sorted(set(runs) & set(base))
+    if not seeds:
+        return None
+    mine = max(statistics.median(runs[s] for s in seeds), FLOOR)
+    theirs = max(statistics.median(base[s] for s in seeds), FLOOR)
+    return mine, mine / theirs, len(seeds)
+
+
 def report(budget: int = 50) -> None:
     rows: list[list[str]] = []
     ratios: dict[str, list[float]] = {arm: [] for arm in PARALLEL}
@@ -112,18 +123,16 @@ def report(budget: int = 50) -> None:
         sequential = finals(RESULTS, "sequential", name, budget)
         cells = [name, half_of(name)]
         for arm in PARALLEL:
-            runs = finals(RESULTS, arm, name, budget)
-            seeds = sorted(set(runs) & set(sequential))
-            if not seeds:
+            pair = paired(finals(RESULTS, arm, name, budget), sequential)
+            if pair is None:
                 cells += ["-", "-"]
                 continue
             if not first:
                 path = next((RESULTS / arm / name).glob("*.json"))
                 first = json.loads(path.read_text())
-            mine = max(statistics.median(runs[s] for s in seeds), FLOOR)
-            base = max(statistics.median(sequential[s] for s in seeds), FLOOR)
-            ratios[arm].append(mine / base)
-            cells += [f"{mine:.3g} ({len(seeds)})", f"{mine / base:.2f}"]
+            mine, ratio, seeds = pair
+            ratios[arm].append(ratio)
+            cells += [f"{mine:.3g} ({seeds})", f"{ratio:.2f}"]
         if sequential:
             base_all = f"{statistics.median(sequential.values()):.3g} ({len(sequential)})"
             rows.append([*cells[:2], base_all, *cells[2:]])
