@@ -144,6 +144,12 @@ class SingleFlight(Generic[T]):
         with self._lock:
             return self._done.get(key)
 
+    def discard(self, keys: Sequence[str]) -> None:
+        """Forget the cached values of ``keys`` (superseded ones), if cached."""
+        with self._lock:
+            for key in keys:
+                self._done.pop(key, None)
+
     def clear(self) -> None:
         """Forget every cached value (running computations finish undisturbed)."""
         with self._lock:

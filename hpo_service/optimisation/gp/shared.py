@@ -57,6 +57,8 @@ _bases: SingleFlight[GPProposer] = SingleFlight(CACHE_SIZE)
 # only the longest cached chain of a base is read (each holds a c x p block: 40 MB at 10,000
 # observations and p = 512), so a few entries per busy study suffice
 _chunks: SingleFlight[Posterior] = SingleFlight(CACHE_SIZE // 2)
+_extending: set[str] = set()  # bases being conditioned in the background
+_extending_lock = threading.Lock()
 
 
 def step(n: int) -> int:
@@ -86,23 +88,38 @@ def prefetch(
 ) -> None:
     """Prepare the base model ``name`` (of the newest checkpoint) in the background: build it
     unless it is built or being built; once built, condition it on the whole chunks of
-    ``extra`` half a chunk after a request closes one, so that the first request using it (at
+    ``extra``, one chunk per request while it lags, so that the first request using it (at
     the next checkpoint, a step of observations later) conditions on at most one chunk itself.
 
-    Half a chunk after, not at the close: checkpoints are multiples of CHUNK, so a request
-    that closes a chunk of the newest base also closes one of the base it uses. Conditioning
-    reads the whole factor at memory speed, and two such reads at once take as long as both
-    one after the other on this 2-core machine (measured), so that request would wait for
-    the background's work too."""
+    One chunk at a time, and never at a request that closes a chunk: conditioning reads the
+    whole factor at memory speed, and two such reads at once take as long as both one after
+    the other on a 2-core machine (measured: docs/benchmarks/gp_big_rest.md), so a request
+    running beside a long catch-up (9 chunks after a build at 10,000 observations) waited for
+    it; and checkpoints are multiples of CHUNK, so a request that closes a chunk of the
+    newest base also closes one of the base it uses."""
     base = _bases.peek(name)
     if base is None:
         _bases.prefetch(name, build)
-    elif len(extra) > CHUNK and len(extra) % CHUNK == CHUNK // 2:
-        whole = extra[: len(extra) - CHUNK // 2]
-        worker = threading.Thread(
-            target=_extend_quietly, args=(base, space, whole, name), name=BACKGROUND
-        )
-        worker.start()
+    elif len(extra) > CHUNK and len(extra) % CHUNK:
+        _catch_up(base, space, extra, name)
+
+
+def _catch_up(
+    base: GPProposer, space: SearchSpace, extra: Sequence[Observation], name: str
+) -> None:
+    """Condition ``base`` on the next whole chunk of ``extra`` it lacks, in a background
+    thread, unless it lacks none or such a thread is running for it."""
+    whole = len(extra) // CHUNK
+    names = content_digests(extra, name, range(CHUNK, whole * CHUNK + 1, CHUNK))
+    done = next((k for k in range(whole, 0, -1) if _chunks.peek(names[k - 1]) is not None), 0)
+    with _extending_lock:
+        if done == whole or name in _extending:
+            return
+        _extending.add(name)
+    chunk = extra[: (done + 1) * CHUNK]
+    threading.Thread(
+        target=_extend_quietly, args=(base, space, chunk, name), name=BACKGROUND
+    ).start()
 
 
 def _extend_quietly(
@@ -112,6 +129,9 @@ def _extend_quietly(
         extended(base, space, extra, name)
     except Exception:  # a request that needs these chunks conditions on them and sees why
         logger.exception("background conditioning failed")
+    finally:
+        with _extending_lock:
+            _extending.discard(name)
 
 
 def extended(
@@ -133,6 +153,7 @@ def extended(
     if whole:
         chain = partial(_chunk_chain, surrogate.posterior, names, x[:whole], y[:whole])
         posterior = _chunks.get(names[-1], chain)
+        _chunks.discard(names[1:-1])  # shorter prefixes of this chain: superseded
     posterior = posterior.condition(x[whole:], y[whole:])
     return replace(
         base,
