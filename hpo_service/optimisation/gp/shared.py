@@ -9,8 +9,9 @@ uses the base of the checkpoint *before* the newest one (``base_sizes``), and st
 the newest one in a background thread: by the time the history reaches the next checkpoint,
 that base is ready, so no request waits for a build (17.5 s at 10,000 observations) unless
 requests outrun it, and then they wait for that one build. Once built, the newest base is
-also conditioned in the background on each chunk of observations (below) as requests close
-it, so the first request that uses it finds those conditionings done too. Bases are
+also conditioned in the background on the chunks of observations (below) closed since its
+checkpoint, one chunk per request (``prefetch``), so the first request that uses it finds
+those conditionings done too. Bases are
 memoised by content with single flight. Because the base a request uses is a function of
 the history prefix, the configuration and the seed only, every service process builds the same
 one; its costly part, the hyperparameter fit, is fitted by one process and loaded by the
