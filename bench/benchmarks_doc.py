@@ -44,6 +44,11 @@ SECTIONS = [
         "bench/gp_suite.py (gp_suite_problems, gp_suite_functions, gp_suite_report)",
     ),
     (
+        "gp_parallel",
+        "Bayesian optimisation engine: parallel workers on the broad suite (20 seeds)",
+        "bench/gp_parallel.py",
+    ),
+    (
         "gp_greedy",
         "Bayesian optimisation engine: epsilon-greedy steps against the default (development half)",
         "bench/gp_greedy.py",
