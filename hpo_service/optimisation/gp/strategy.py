@@ -128,9 +128,10 @@ class GPStrategy:
         epsilon-greedy step of De Ath, Everson, Rahat & Fieldsend (2021, "Greed is good:
         exploration and exploitation trade-offs in Bayesian optimisation", ACM TELO 1(1)).
         Off by default: it helps where few of many coordinates matter (EI keeps exploring
-        the others) and costs in mixed spaces, where the mean never leaves the category it
-        believes in (docs/benchmarks/gp_greedy.md). The draw is a function of the seed and
-        the history's size, so the same history and seed give the same proposal."""
+        the others) and costs in a mixed space, likely (not verified) because the mean never
+        leaves the category it believes in (docs/benchmarks/gp_greedy.md). The draw is a
+        function of the seed and the history's size, so the same history and seed give the
+        same proposal."""
         if not self.config.greedy:
             return proposer
         draw = np.random.default_rng([seed, len(history.completed), len(history.failed), 3])
