@@ -54,6 +54,12 @@ SECTIONS = [
         "bench/gp_greedy.py",
     ),
     (
+        "gp_candidates",
+        "Bayesian optimisation engine: exploiting acquisitions and dimension-scaled priors "
+        "against the default (development half)",
+        "bench/gp_candidates.py",
+    ),
+    (
         "gp_big_rest",
         "Bayesian optimisation engine: big studies (1,000-10,000 observations) through REST",
         "bench/gp_big_rest.py",

@@ -13,15 +13,18 @@ that measured them, in docs/benchmarks/gp.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
+from unittest import mock
 
 import numpy as np
 from scipy.stats import qmc
 
 from hpo_service.domain import History, Observation, SearchSpace
 from hpo_service.optimisation.encoding import snap, to_features
-from hpo_service.optimisation.gp import GPStrategy
+from hpo_service.optimisation.gp import GPStrategy, model
 from hpo_service.optimisation.gp.acquisition import Acquisition
 from hpo_service.optimisation.gp.config import DEFAULT_XI
 from hpo_service.optimisation.gp.kernel import Array, matern52, scaled_distance
@@ -31,6 +34,8 @@ from hpo_service.optimisation.gp.strategy import MIN_OBSERVATIONS
 from hpo_service.optimisation.gp.surrogate import Surrogate, build_surrogate
 from hpo_service.optimisation.random_search import RandomProposer
 
+PriorFunction = Callable[[Array, float, float], tuple[float, Array]]
+ENGINE_PRIOR: PriorFunction = model.log_prior  # kept: PriorGPStrategy swaps the module's
 HEDGE_ARMS = ("ei", "pi", "ucb")
 HEDGE_ETA = 1.0  # Hoffman et al. 2011; scikit-optimize's gp_hedge default
 HEDGE_POOL_LOG2 = 10  # 1,024 scrambled Sobol points on which past nominees are replayed
@@ -131,3 +136,152 @@ def hedge_probabilities(gains: Array, eta: float = HEDGE_ETA) -> Array:
 def hedge_choice(gains: Array, rng: np.random.Generator) -> int:
     """The index of the acquisition drawn with probability softmax(eta * gains)."""
     return int(rng.choice(len(gains), p=hedge_probabilities(gains)))
+
+
+class CoinGPStrategy(GPStrategy):
+    """Each suggestion maximises EI or, with probability ``share``, PI with xi = 0, drawn from
+    the greedy option's stream of the study seed (method ``mix50`` of bench/gp_candidates.py)."""
+
+    share = 0.5
+
+    def _step(self, proposer: GPProposer, history: History, seed: int) -> GPProposer:
+        draw = np.random.default_rng([seed, len(history.completed), len(history.failed), 3])
+        if draw.random() >= self.share:
+            return proposer
+        return replace(proposer, acquisition=Acquisition("pi", proposer.acquisition.best, 0.0))
+
+
+def stagnating(values: Sequence[float], start: int, patience: int, exit_after: int) -> bool:
+    """Whether the next step exploits, replayed from the values of the history in order.
+
+    The model's steps begin at index ``start`` (the end of the initial design). After
+    ``patience`` steps in a row without a new best value the steps exploit, until
+    ``exit_after`` exploiting steps in a row bring no new best; then they explore again.
+    A function of the history alone, so a proposal stays reproducible by seed.
+    """
+    exploiting, misses = False, 0
+    best = max(values[:start], default=-math.inf)
+    for value in values[start:]:
+        misses = 0 if value > best else misses + 1
+        best = max(best, value)
+        if misses >= (exit_after if exploiting else patience):
+            exploiting, misses = not exploiting, 0
+    return exploiting
+
+
+class StagnationGPStrategy(GPStrategy):
+    """EI, switching to an exploiting acquisition while EI stagnates (``stagnating``): after
+    ``patience`` model steps without a new best, ``exploit`` (PI with xi = 0, or the
+    posterior mean: UCB with kappa 0) until ``exit_after`` of its steps in a row miss.
+    In the spirit of TuRBO's failure counter (Eriksson et al. 2019), without a trust region."""
+
+    patience = 5
+    exit_after = 2
+    exploit = Acquisition("pi", 0.0, xi=0.0)
+
+    def _step(self, proposer: GPProposer, history: History, seed: int) -> GPProposer:
+        values = [o.value for o in history.completed]
+        start = self.config.initial_design_size(proposer.space)
+        if not stagnating(values, start, self.patience, self.exit_after):
+            return proposer
+        exploit = replace(self.exploit, best=proposer.acquisition.best)
+        return replace(proposer, acquisition=exploit)
+
+
+class StagnationOnceGPStrategy(StagnationGPStrategy):
+    """``StagnationGPStrategy`` back to EI after one exploiting step that misses."""
+
+    exit_after = 1
+
+
+class StagnationMarginGPStrategy(StagnationOnceGPStrategy):
+    """``StagnationOnceGPStrategy`` exploiting with PI at its default margin, xi = 0.01."""
+
+    exploit = Acquisition("pi", 0.0, xi=DEFAULT_XI["pi"])
+
+
+class StagnationMeanGPStrategy(StagnationGPStrategy):
+    """``StagnationGPStrategy`` exploiting with the posterior mean (UCB, kappa 0)."""
+
+    exploit = Acquisition("ucb", 0.0, kappa=0.0)
+
+
+def lognormal_prior(ls: Array, var: float, noise: float) -> tuple[float, Array]:
+    """Hvarfner, Hellsten & Nardi (2024, "Vanilla Bayesian optimization performs great in
+    high dimensions"): log l ~ N(sqrt 2 + log(D) / 2, 3), D the number of input columns;
+    signal and noise priors as the engine's (model.log_prior)."""
+    mu, var_log = math.sqrt(2.0) + 0.5 * math.log(len(ls)), 3.0
+    theta = np.log(ls)
+    value = -float(((theta - mu) ** 2).sum()) / (2.0 * var_log)
+    grad_ls = -(theta - mu) / var_log
+    return _with_engine_rest(value, grad_ls, var, noise)
+
+
+def scaled_prior(ls: Array, var: float, noise: float) -> tuple[float, Array]:
+    """The engine's -0.1 (u^2 + 1/u^2) on u = l / sqrt(D / 2): its mode moves from 1 to
+    sqrt(D / 2), the same at D = 2."""
+    u = ls / math.sqrt(len(ls) / 2.0)
+    value = -0.1 * float((u**2).sum()) - 0.1 * float((1.0 / u**2).sum())
+    return _with_engine_rest(value, -0.2 * u**2 + 0.2 / u**2, var, noise)
+
+
+def long_prior(ls: Array, var: float, noise: float) -> tuple[float, Array]:
+    """Only the long-scale term scaled: -0.1 ((l / sqrt(D / 2))^2 + 1/l^2), so long length
+    scales cost less in high dimensions and short ones as much as in the engine."""
+    u = ls / math.sqrt(len(ls) / 2.0)
+    value = -0.1 * float((u**2).sum()) - 0.1 * float((1.0 / ls**2).sum())
+    return _with_engine_rest(value, -0.2 * u**2 + 0.2 / ls**2, var, noise)
+
+
+def _with_engine_rest(
+    value: float, grad_ls: Array, var: float, noise: float
+) -> tuple[float, Array]:
+    """A length-scale prior's value and gradient completed with the engine's priors of the
+    signal and noise variances (model.log_prior without length scales)."""
+    rest, rest_grad = ENGINE_PRIOR(np.empty(0), var, noise)
+    return value + rest, np.concatenate([grad_ls, rest_grad])
+
+
+class PriorGPStrategy(GPStrategy):
+    """The engine with another length-scale prior (``prior``) and the upper bound of the
+    length scales raised to 1,000, so that priors whose mode grows with the dimension are
+    not cut at the engine's 20. The fit reads both from gp/model.py's module globals; they
+    are swapped only while this strategy builds its surrogate (benchmarks are sequential:
+    not thread-safe)."""
+
+    prior: PriorFunction = staticmethod(ENGINE_PRIOR)
+
+    def surrogate(
+        self, space: SearchSpace, observations: Sequence[Observation], seed: int
+    ) -> Surrogate:
+        """The GP of the observations, fitted under ``prior``."""
+        with _patched_prior(self.prior):
+            return super().surrogate(space, observations, seed)
+
+
+class LogNormalPriorGPStrategy(PriorGPStrategy):
+    """``PriorGPStrategy`` with ``lognormal_prior``."""
+
+    prior = staticmethod(lognormal_prior)
+
+
+class ScaledPriorGPStrategy(PriorGPStrategy):
+    """``PriorGPStrategy`` with ``scaled_prior``."""
+
+    prior = staticmethod(scaled_prior)
+
+
+class LongPriorGPStrategy(PriorGPStrategy):
+    """``PriorGPStrategy`` with ``long_prior``."""
+
+    prior = staticmethod(long_prior)
+
+
+@contextmanager
+def _patched_prior(prior: PriorFunction) -> Iterator[None]:
+    low, _ = model.LENGTHSCALE_BOUNDS
+    with (
+        mock.patch.object(model, "log_prior", prior),
+        mock.patch.object(model, "LENGTHSCALE_BOUNDS", (low, 1e3)),
+    ):
+        yield

@@ -22,18 +22,15 @@ bench/results/gp_greedy/.
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import benchmarks_doc
-from gp_parallel import FLOOR, finals, paired, run_arms
+from gp_candidates import report_candidates
+from gp_parallel import run_arms
 from gp_runners import Runner, engine_runner
-from gp_suite import ratio_summary
 from gp_suite_problems import DEVELOPMENT
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,84 +41,24 @@ ARMS: dict[str, tuple[str, Runner]] = {
     "greedy10": ("greedy 0.1", engine_runner(None, options={"greedy": 0.1})),
     "greedy25": ("greedy 0.25", engine_runner(None, options={"greedy": 0.25})),
 }
-GREEDY = ("greedy10", "greedy25")
-RULE = 1.25
 
 
 def report(budgets: list[int]) -> None:
     """docs/benchmarks/gp_greedy.md: per problem and budget, each arm's median against the
     default's over the seeds both have, and the rule's verdict."""
-    records = [json.loads(p.read_text()) for p in RESULTS.glob("*/*/*.json")]
-    if not records:
-        return
-    first = min(records, key=lambda r: str(r["date"]))
-    header = " | ".join(f"{ARMS[a][0]} | ratio" for a in GREEDY)
-    lines = [
-        "# Epsilon-greedy steps against the default, development half",
-        "",
-        f"Measured {str(first['date'])[:10]} on {first['machine']}. Script: `bench/gp_greedy.py`.",
-        "",
+    report_candidates(
+        RESULTS,
+        DOC,
+        ARMS,
+        "bench/gp_greedy.py",
+        "Epsilon-greedy steps against the default, development half",
         "Sequential runs of the engine on the development half of the gp suite. Greedy q: "
         "with probability q a suggestion maximises the posterior mean instead of EI (gp "
-        'option `greedy`; De Ath, Everson, Rahat & Fieldsend 2021, "Greed is good"). '
-        "Cells: median final regret (seeds); ratio = arm median / default median over the "
-        f"seeds both have (medians under {FLOOR:g} count as {FLOOR:g}).",
-    ]
-    ratios_by: dict[tuple[str, int], list[float]] = {}
-    for budget in budgets:
-        ratios: dict[str, list[float]] = {arm: [] for arm in GREEDY}
-        rows = []
-        for name in DEVELOPMENT:
-            base = finals(RESULTS, "default", name, budget)
-            cells = [name, f"{statistics.median(base.values()):.3g} ({len(base)})" if base else "-"]
-            for arm in GREEDY:
-                pair = paired(finals(RESULTS, arm, name, budget), base)
-                if pair is None:
-                    cells += ["-", "-"]
-                    continue
-                mine, ratio, seeds = pair
-                ratios[arm].append(ratio)
-                cells += [f"{mine:.3g} ({seeds})", f"{ratio:.2f}"]
-            rows.append("| " + " | ".join(cells) + " |")
-        lines += [
-            "",
-            f"## Budget {budget}",
-            "",
-            f"| problem | default (EI) | {header} |",
-            "| --- | ---: | " + " | ".join("---: | ---:" for _ in GREEDY) + " |",
-            *rows,
-            "",
-        ]
-        for arm in GREEDY:
-            ratios_by[(arm, budget)] = ratios[arm]
-            if ratios[arm]:
-                worse = sum(r > RULE for r in ratios[arm])
-                lines.append(
-                    f"- {ARMS[arm][0]}: {ratio_summary(ratios[arm])}; "
-                    f"{worse} of {len(ratios[arm])} problems worse than {RULE}x."
-                )
-    passed = [
-        ARMS[arm][0]
-        for arm in GREEDY
-        if all(
-            ratios_by[(arm, b)]
-            and max(ratios_by[(arm, b)]) <= RULE
-            and statistics.geometric_mean(ratios_by[(arm, b)]) < 1
-            for b in budgets
-        )
-    ]
-    lines += [
-        "",
-        f"Rule for a new default: geometric mean below 1 and no problem worse than {RULE}x, at "
-        f"every budget. Met by: {', '.join(passed) or 'neither'}"
-        + (
-            "."
-            if passed
-            else "; the default stays EI without greedy steps (option `greedy`, default 0)."
-        ),
-    ]
-    DOC.write_text("\n".join(lines).rstrip() + "\n")
-    benchmarks_doc.main()
+        'option `greedy`; De Ath, Everson, Rahat & Fieldsend 2021, "Greed is good").',
+        budgets,
+        "the default stays EI without greedy steps (option `greedy`, default 0)",
+        DEVELOPMENT,
+    )
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
+import gp_candidates
 import gp_greedy
 import gp_parallel
 
@@ -21,7 +22,7 @@ def test_arms_run_pair_by_seed_and_the_report_applies_the_rule(
 ) -> None:
     monkeypatch.setattr(gp_greedy, "RESULTS", tmp_path / "results")
     monkeypatch.setattr(gp_greedy, "DOC", tmp_path / "gp_greedy.md")
-    monkeypatch.setattr(gp_greedy.benchmarks_doc, "main", lambda: None)
+    monkeypatch.setattr(gp_candidates.benchmarks_doc, "main", lambda: None)
     monkeypatch.setattr(gp_greedy, "DEVELOPMENT", ("hartmann3_3d",))
     gp_parallel.run_arms(gp_greedy.ARMS, gp_greedy.RESULTS, ["hartmann3_3d"], "0-1", 14)
     records = sorted((tmp_path / "results").glob("*/hartmann3_3d/*.json"))
