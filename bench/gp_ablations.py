@@ -247,7 +247,8 @@ class PriorGPStrategy(GPStrategy):
     length scales raised to 1,000, so that priors whose mode grows with the dimension are
     not cut at the engine's 20. The fit reads both from gp/model.py's module globals; they
     are swapped only while this strategy builds its surrogate (benchmarks are sequential:
-    not thread-safe)."""
+    not thread-safe). The fit cache is keyed by the data, not the prior: ``engine_runner``
+    clears it before every run, so a run never reuses a fit made under another prior."""
 
     prior: PriorFunction = staticmethod(ENGINE_PRIOR)
 
