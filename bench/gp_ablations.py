@@ -206,6 +206,12 @@ class StagnationMeanGPStrategy(StagnationGPStrategy):
     exploit = Acquisition("ucb", 0.0, kappa=0.0)
 
 
+class StagnationMeanOnceGPStrategy(StagnationMeanGPStrategy):
+    """``StagnationMeanGPStrategy`` back to EI after one exploiting step that misses."""
+
+    exit_after = 1
+
+
 def lognormal_prior(ls: Array, var: float, noise: float) -> tuple[float, Array]:
     """Hvarfner, Hellsten & Nardi (2024, "Vanilla Bayesian optimization performs great in
     high dimensions"): log l ~ N(sqrt 2 + log(D) / 2, 3), D the number of input columns;

@@ -11,10 +11,10 @@ only for a candidate that passes the rule):
 - ``default``: the engine's default (EI), run here too so that every arm is one machine;
 - ``pi0``: PI with xi = 0 (gp options; PI's default xi is 0.01);
 - ``mix50``: each suggestion EI or, with probability 1/2, PI with xi = 0;
-- ``stag5`` / ``stag5x1`` / ``stag5x1m`` / ``stagM5``: EI, exploiting while it stagnates:
-  after 5 model steps without a new best, PI with xi = 0 until 2 (``stag5x1``: 1) of its
-  steps in a row miss; ``stag5x1m`` exploits with PI at xi = 0.01, ``stagM5`` with the
-  posterior mean;
+- ``stag5`` / ``stag5x1`` / ``stag5x1m`` / ``stagM5`` / ``stagM5x1``: EI, exploiting
+  while it stagnates: after 5 model steps without a new best, PI with xi = 0 until 2
+  (``stag5x1``: 1) of its steps in a row miss; ``stag5x1m`` exploits with PI at xi = 0.01,
+  ``stagM5`` (and ``stagM5x1``, until one miss) with the posterior mean;
 - ``prior-lognormal`` / ``prior-scaled`` / ``prior-long``: length-scale priors that grow
   with the dimension D (Hvarfner et al. 2024's log-normal; the engine's prior with its mode
   moved to sqrt(D / 2); only its long-scale term scaled).
@@ -47,6 +47,7 @@ from gp_ablations import (
     StagnationGPStrategy,
     StagnationMarginGPStrategy,
     StagnationMeanGPStrategy,
+    StagnationMeanOnceGPStrategy,
     StagnationOnceGPStrategy,
 )
 from gp_parallel import FLOOR, finals, paired, run_arms
@@ -70,6 +71,7 @@ ARMS: dict[str, tuple[str, Runner]] = {
         engine_runner(None, StagnationMarginGPStrategy),
     ),
     "stagM5": ("stagnation -> mean", engine_runner(None, StagnationMeanGPStrategy)),
+    "stagM5x1": ("stagnation -> mean, 1 miss", engine_runner(None, StagnationMeanOnceGPStrategy)),
     "prior-lognormal": ("log-normal prior", engine_runner(None, LogNormalPriorGPStrategy)),
     "prior-scaled": ("scaled prior", engine_runner(None, ScaledPriorGPStrategy)),
     "prior-long": ("long-scale term scaled", engine_runner(None, LongPriorGPStrategy)),
