@@ -52,6 +52,17 @@ class UnwarpedGPStrategy(GPStrategy):
         return build_surrogate(space, observations, seed, warp=False)
 
 
+class CompletedDesignGPStrategy(GPStrategy):
+    """The engine, but with asynchronous workers its Sobol initial design continues until
+    ``n_initial`` trials have completed. The engine counts pending trials too: with 4
+    workers its model starts at ``n_initial - 3`` completed trials, 3 of them pending and
+    believed (docs/benchmarks/gp_parallel.md, arm ``async4_design``). Sequential and batched
+    runs are the same under both rules: their snapshots hold no pending trial."""
+
+    def _use_model(self, space: SearchSpace, completed: int, pending: int) -> bool:
+        return completed >= max(MIN_OBSERVATIONS, self.config.initial_design_size(space))
+
+
 class HedgeGPStrategy(GPStrategy):
     """GP-Hedge (Hoffman, Brochu & de Freitas 2011) over EI, PI and UCB, rebuilt from the
     history on every call (method ``engine-hedge``).

@@ -13,7 +13,15 @@ halves: nothing is tuned here):
   made with the other 3 pending (kriging believer); trial durations 1 + U(-0.5, 0.5), seeded,
   so workers finish out of order (bench/gp_runners.parallel_runner);
 - ``batch4``: synchronous batches, one suggest call for 4 configurations, all evaluated,
-  repeat (bench/gp_runners.batch_runner).
+  repeat (bench/gp_runners.batch_runner);
+- ``async4_design``: as ``async4``, but the Sobol initial design continues until
+  ``n_initial`` trials have completed (bench/gp_ablations.CompletedDesignGPStrategy; the
+  engine counts pending trials towards it), a candidate measured and not adopted.
+
+The "3 results late" column is what sequential runs lose when they stop 3 evaluations
+short: their median regret at ``budget - 3`` over their median at ``budget``. Four
+asynchronous workers decide every step with 3 results outstanding, so where this ratio is
+large, staying within 1.5x asks for more than believing the pending trials well.
 
 Regret is the gp suite's: the noise-free value of the recommendation (best observed value)
 after the budget, minus the optimum; the noise of the k-th evaluation is the same draw in
@@ -31,11 +39,13 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import benchmarks_doc
+from gp_ablations import CompletedDesignGPStrategy
 from gp_runners import Runner, batch_runner, engine_runner, parallel_runner
 from gp_suite import DEFAULT_ACQUISITION, _seeds, observed, ratio_summary, recommendation_regret
 from gp_suite_problems import DEVELOPMENT, HELD_OUT, PROBLEMS, half_of
@@ -48,8 +58,13 @@ ARMS: dict[str, tuple[str, Runner]] = {
     "sequential": ("sequential", engine_runner(None)),
     "async4": ("4 asynchronous workers", parallel_runner(DEFAULT_ACQUISITION, 4, jitter=0.5)),
     "batch4": ("batches of 4", batch_runner(DEFAULT_ACQUISITION, 4)),
+    "async4_design": (
+        "4 asynchronous workers, design until n_initial completed",
+        parallel_runner(DEFAULT_ACQUISITION, 4, jitter=0.5, strategy=CompletedDesignGPStrategy),
+    ),
 }
-PARALLEL = ("async4", "batch4")
+PARALLEL = ("async4", "batch4", "async4_design")
+LATE = 3  # results outstanding at every step with 4 asynchronous workers
 TARGET = 1.5
 FLOOR = 1e-9
 
@@ -67,7 +82,8 @@ def run_arms(
     budget: int,
 ) -> None:
     """Every missing (arm, problem, seed) run at ``budget``, one JSON file each under
-    ``results``: the final regret of the recommendation, time, date, machine, commit."""
+    ``results``: the regret of the recommendation after each evaluation (``curve``) and
+    at the end, time, date, machine, commit."""
     from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
     threadpool_limits(1)
@@ -80,12 +96,14 @@ def run_arms(
                 problem, log = observed(PROBLEMS[name], seed)
                 start = time.perf_counter()
                 runner(problem, seed, budget)
+                regrets = recommendation_regret(PROBLEMS[name], log[:budget])
                 record = {
                     "arm": arm,
                     "problem": name,
                     "seed": seed,
                     "budget": budget,
-                    "regret": recommendation_regret(PROBLEMS[name], log[:budget])[-1],
+                    "regret": regrets[-1],
+                    "curve": regrets,
                     "seconds": time.perf_counter() - start,
                     "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
                     "machine": describe(),
@@ -96,12 +114,25 @@ def run_arms(
                 print(f"{arm} {name} s{seed} b{budget} {record['regret']:.3g}", flush=True)
 
 
+def _records(results: Path, arm: str, name: str, budget: int) -> list[dict[str, Any]]:
+    paths = (results / arm / name).glob(f"*-budget{budget}.json")
+    return [json.loads(p.read_text()) for p in paths]
+
+
 def finals(results: Path, arm: str, name: str, budget: int) -> dict[int, float]:
     """Final regret by seed of one arm on one problem."""
-    records = [
-        json.loads(p.read_text()) for p in (results / arm / name).glob(f"*-budget{budget}.json")
-    ]
-    return {int(r["seed"]): float(r["regret"]) for r in records}
+    return {int(r["seed"]): float(r["regret"]) for r in _records(results, arm, name, budget)}
+
+
+def late_ratio(results: Path, name: str, budget: int, late: int = LATE) -> float | None:
+    """Sequential median regret ``late`` evaluations before the budget over the median at
+    the budget (medians under FLOOR counted as FLOOR); None without recorded curves."""
+    curves = [r["curve"] for r in _records(results, "sequential", name, budget) if "curve" in r]
+    if not curves:
+        return None
+    before = statistics.median(c[budget - 1 - late] for c in curves)
+    after = statistics.median(c[budget - 1] for c in curves)
+    return float(max(before, FLOOR) / max(after, FLOOR))
 
 
 def paired(runs: dict[int, float], base: dict[int, float]) -> tuple[float, float, int] | None:
@@ -115,48 +146,75 @@ def paired(runs: dict[int, float], base: dict[int, float]) -> tuple[float, float
     return mine, mine / theirs, len(seeds)
 
 
+def provenance(results: Path, arm: str, budget: int) -> str | None:
+    """'label: dates, machine(s), commit(s)' of one arm's records."""
+    records = [
+        record
+        for name in [*DEVELOPMENT, *HELD_OUT]
+        for record in _records(results, arm, name, budget)
+    ]
+    if not records:
+        return None
+    dates = sorted({str(r["date"])[:10] for r in records})
+    span = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
+    machines = ", ".join(sorted({str(r["machine"]) for r in records}))
+    commits = ", ".join(sorted({str(r["commit"]) for r in records}))
+    return f"{ARMS[arm][0]}: {span} on {machines}, commit {commits}"
+
+
 def report(budget: int = 50) -> None:
     rows: list[list[str]] = []
     ratios: dict[str, list[float]] = {arm: [] for arm in PARALLEL}
-    first: dict[str, object] = {}
     for name in [*DEVELOPMENT, *HELD_OUT]:
         sequential = finals(RESULTS, "sequential", name, budget)
-        cells = [name, half_of(name)]
+        if not sequential:
+            continue
+        late = late_ratio(RESULTS, name, budget)
+        cells = [
+            name,
+            half_of(name),
+            f"{statistics.median(sequential.values()):.3g} ({len(sequential)})",
+            "-" if late is None else f"{late:.2f}",
+        ]
         for arm in PARALLEL:
             pair = paired(finals(RESULTS, arm, name, budget), sequential)
             if pair is None:
                 cells += ["-", "-"]
                 continue
-            if not first:
-                path = next((RESULTS / arm / name).glob("*.json"))
-                first = json.loads(path.read_text())
             mine, ratio, seeds = pair
             ratios[arm].append(ratio)
             cells += [f"{mine:.3g} ({seeds})", f"{ratio:.2f}"]
-        if sequential:
-            base_all = f"{statistics.median(sequential.values()):.3g} ({len(sequential)})"
-            rows.append([*cells[:2], base_all, *cells[2:]])
-    if not first:
+        rows.append(cells)
+    measured = [m for arm in ("sequential", *PARALLEL) if (m := provenance(RESULTS, arm, budget))]
+    if not rows:
         return
+    labels = "".join(f" {ARMS[arm][0]} | ratio |" for arm in PARALLEL)
     lines = [
         "# Parallel workers on the broad suite: asynchronous and batched against sequential",
         "",
-        f"Measured {str(first['date'])[:10]} on {first['machine']}, commit {first['commit']}. "
-        "Script: `bench/gp_parallel.py`.",
+        "Script: `bench/gp_parallel.py`. Measured:",
+        "",
+        *(f"- {m}" for m in measured),
         "",
         f"Budget {budget} evaluations, the engine's default strategy on every problem of the "
         "gp suite (both halves; nothing here is tuned). Sequential: one evaluation at a time "
-        "(the suite's `engine-default`, run again here on the same commit). 4 asynchronous "
+        "(the suite's `engine-default`, run again here). 4 asynchronous "
         "workers: each finished trial is replaced at once "
         "by a suggestion made with the other 3 pending (kriging believer), trial durations "
         "1 + U(-0.5, 0.5) so workers finish out of order. Batches of 4: one suggest call for 4 "
-        "configurations, all evaluated, repeat. Regret: noise-free value of the recommendation "
-        "minus the optimum; medians over the seeds both arms have (in parentheses); ratio = "
-        f"arm median / sequential median over those seeds (medians under {FLOOR:g} count as "
-        f"{FLOOR:g}). The earlier target: within {TARGET}x of sequential.",
+        "configurations, all evaluated, repeat. The last arm is a candidate: the asynchronous "
+        "workers' Sobol initial design continues until n_initial trials have completed (the "
+        "engine counts pending trials towards n_initial, so with 4 workers its model starts "
+        "3 completed trials earlier, believing 3 pending). Regret: noise-free value of the "
+        "recommendation minus the optimum; medians over the seeds both arms have (in "
+        "parentheses); ratio = arm median / sequential median over those seeds (medians under "
+        f"{FLOOR:g} count as {FLOOR:g}). {LATE} results late: the sequential runs' median "
+        f"regret {LATE} evaluations before the budget over their median at the budget, the "
+        f"cost of deciding with {LATE} results outstanding if they were simply missing. The "
+        f"earlier target: within {TARGET}x of sequential.",
         "",
-        "| problem | half | sequential | 4 async workers | ratio | batches of 4 | ratio |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        f"| problem | half | sequential | {LATE} results late |{labels}",
+        "| --- | --- | ---: | ---: |" + " ---: | ---: |" * len(PARALLEL),
         *("| " + " | ".join(row) + " |" for row in rows),
         "",
     ]

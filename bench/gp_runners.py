@@ -169,17 +169,23 @@ def optuna_runner(kind: str) -> Runner:
     return run
 
 
-def parallel_runner(acquisition: str, workers: int, jitter: float = 0.0) -> Runner:
+def parallel_runner(
+    acquisition: str,
+    workers: int,
+    jitter: float = 0.0,
+    strategy: type[GPStrategy] = GPStrategy,
+) -> Runner:
     """Asynchronous workers: each finished trial is replaced by a new suggestion made with
     the other ``workers - 1`` trials pending. Trial durations are 1 + U(-jitter, jitter)
     (seeded), and the trial that finishes first is reported first, so with ``jitter > 0``
-    workers finish out of order; ``jitter = 0`` is the equal-duration (round-robin) case."""
+    workers finish out of order; ``jitter = 0`` is the equal-duration (round-robin) case.
+    ``strategy``: the engine, or a variant of it (bench/gp_ablations.py)."""
 
     def run(problem: Problem, seed: int, budget: int) -> list[float]:
         clear_cache()
         space = problem.space
         config = GPFactory().normalise({"name": "gp", "acquisition": acquisition}, space)
-        strategy = GPStrategy(GPConfig.from_mapping(config))
+        engine = strategy(GPConfig.from_mapping(config))
         rng = np.random.default_rng([seed, 7])
         observations: list[Observation] = []
         pending: list[Params] = []
@@ -188,7 +194,7 @@ def parallel_runner(acquisition: str, workers: int, jitter: float = 0.0) -> Runn
         while len(observations) < budget:
             while len(pending) < workers and len(observations) + len(pending) < budget:
                 history = History(completed=tuple(observations), pending=tuple(pending))
-                pending += strategy.prepare(space, history, seed).propose(pending, 1)
+                pending += engine.prepare(space, history, seed).propose(pending, 1)
                 finish.append(now + 1.0 + jitter * rng.uniform(-1.0, 1.0))
             first = int(np.argmin(finish))
             now = finish.pop(first)
