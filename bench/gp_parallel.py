@@ -64,6 +64,7 @@ ARMS: dict[str, tuple[str, Runner]] = {
     ),
 }
 PARALLEL = ("async4", "batch4", "async4_design")
+CANDIDATE = "async4_design"
 LATE = 3  # results outstanding at every step with 4 asynchronous workers
 TARGET = 1.5
 FLOOR = 1e-9
@@ -165,11 +166,14 @@ def provenance(results: Path, arm: str, budget: int) -> str | None:
 def report(budget: int = 50) -> None:
     rows: list[list[str]] = []
     ratios: dict[str, list[float]] = {arm: [] for arm in PARALLEL}
+    costly: list[str] = []  # problems where stopping LATE evaluations short costs > TARGET
     for name in [*DEVELOPMENT, *HELD_OUT]:
         sequential = finals(RESULTS, "sequential", name, budget)
         if not sequential:
             continue
         late = late_ratio(RESULTS, name, budget)
+        if late is not None and late > TARGET:
+            costly.append(f"`{name}` {late:.2f}x")
         cells = [
             name,
             half_of(name),
@@ -227,8 +231,37 @@ def report(budget: int = 50) -> None:
             f"- {label}: within {TARGET}x of sequential on {within} of {len(values)} problems; "
             f"ratios: {ratio_summary(values)}."
         )
+    lines += candidate_verdict(ratios, names=[row[0] for row in rows])
+    lines.append(
+        f"- Sequential runs stopped {LATE} evaluations short lose more than {TARGET}x on "
+        f"{len(costly)} of {len(rows)} problems" + (f": {', '.join(costly)}." if costly else ".")
+    )
     DOC.write_text("\n".join(lines) + "\n")
     benchmarks_doc.main()
+
+
+def candidate_verdict(ratios: Mapping[str, list[float]], names: Sequence[str]) -> list[str]:
+    """How the candidate arm compares with the engine's asynchronous workers, problem by
+    problem (a change of more than 1.25x either way), and whether it meets the rule for
+    replacing the engine's behaviour: more problems within TARGET and a lower geometric
+    mean of the ratios."""
+    base, mine = ratios["async4"], ratios[CANDIDATE]
+    if len(base) != len(names) or len(mine) != len(names):
+        return []
+    change = [m / b for m, b in zip(mine, base, strict=True)]
+    better = [f"`{n}` {c:.2f}x" for n, c in zip(names, change, strict=True) if c < 1 / 1.25]
+    worse = [f"`{n}` {c:.2f}x" for n, c in zip(names, change, strict=True) if c > 1.25]
+    within = sum(r <= TARGET for r in mine) > sum(r <= TARGET for r in base)
+    lower = statistics.geometric_mean(mine) < statistics.geometric_mean(base)
+    verdict = "meets the rule" if within and lower else "not adopted: the engine keeps its rule"
+    return [
+        f"- {ARMS[CANDIDATE][0]}, against the engine's 4 asynchronous workers (ratio of "
+        f"ratios): better by more than 1.25x on {len(better)} problems"
+        + (f" ({', '.join(better)})" if better else "")
+        + f", worse by more than 1.25x on {len(worse)}"
+        + (f" ({', '.join(worse)})" if worse else "")
+        + f"; {verdict} (more problems within {TARGET}x and a lower geometric mean)."
+    ]
 
 
 def main() -> None:

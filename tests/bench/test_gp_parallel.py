@@ -102,3 +102,18 @@ def test_run_arms_records_the_regret_curve(tmp_path: Path) -> None:
     assert gp_parallel.late_ratio(tmp_path, "six_hump_camel_2d", 8) == pytest.approx(
         max(curve[4], gp_parallel.FLOOR) / max(curve[7], gp_parallel.FLOOR)
     )
+
+
+def test_candidate_verdict_needs_more_problems_within_target_and_a_lower_geometric_mean() -> None:
+    names = ["a", "b", "c"]
+    base = {"async4": [1.0, 1.6, 2.0]}
+    gains = gp_parallel.candidate_verdict({**base, "async4_design": [1.0, 1.2, 2.1]}, names)
+    assert "better by more than 1.25x on 1 problems (`b` 0.75x)" in gains[0]
+    assert "worse by more than 1.25x on 0;" in gains[0] and "meets the rule" in gains[0]
+    # one more problem within 1.5x, but a higher geometric mean: not adopted
+    mixed = gp_parallel.candidate_verdict({**base, "async4_design": [1.0, 1.4, 4.0]}, names)
+    assert "worse by more than 1.25x on 1 (`c` 2.00x)" in mixed[0] and "not adopted" in mixed[0]
+    # a lower geometric mean, but no more problems within 1.5x: not adopted
+    lower = gp_parallel.candidate_verdict({**base, "async4_design": [0.5, 1.6, 1.8]}, names)
+    assert "not adopted" in lower[0]
+    assert gp_parallel.candidate_verdict({**base, "async4_design": [1.0]}, names) == []
