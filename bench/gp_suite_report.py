@@ -11,14 +11,13 @@ from __future__ import annotations
 import datetime
 import importlib.util
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 from gp_suite import ALIASES, METHODS, PEERS, RESULTS
 from gp_suite_problems import DEVELOPMENT, HELD_OUT, PROBLEMS, budgets_of
-from machine import describe
 
 from hpo_service.domain import CategoricalParam, FloatParam, IntParam
 
@@ -43,6 +42,21 @@ def load() -> tuple[Finals, dict[tuple[str, int], list[float]]]:
             if method == source:
                 finals[(alias, problem, budget)] = runs
     return finals, seconds
+
+
+def provenance() -> str:
+    """When and where the stored runs were made: their dates and machines, with counts."""
+    dates: list[str] = []
+    machines: Counter[str] = Counter()
+    for path in RESULTS.glob("*/*/*.json"):
+        r = json.loads(path.read_text())
+        dates.append(str(r.get("date", ""))[:10] or "undated")
+        machines[str(r.get("machine", "unknown machine"))] += 1
+    if not dates:
+        return "none"
+    span = f"{min(dates)} to {max(dates)}" if min(dates) != max(dates) else min(dates)
+    where = ", ".join(f"{name} ({count} runs)" for name, count in machines.most_common())
+    return f"{len(dates)} dated {span} (UTC), on {where}"
 
 
 def _g(value: float) -> str:
@@ -237,10 +251,10 @@ def write_report(out: Path) -> None:
     lines = [
         "# The broad gp suite (issue 13): development and held-out halves",
         "",
-        f"- Date: {datetime.date.today().isoformat()} (UTC)",
-        f"- Machine: {describe()}; shared with another benchmark, every run under `nice -n 19`, "
-        "one process, one BLAS thread",
-        f"- Packages: {versions()}",
+        f"- Report written: {datetime.date.today().isoformat()} (UTC)",
+        f"- Runs: {provenance()}; machines shared with other benchmarks, every run under "
+        "`nice`, one process, one BLAS thread",
+        f"- Packages when the report was written: {versions()}",
         "- Command: `nice -n 19 .venv/bin/python bench/gp_suite.py run --methods ... --seeds ... "
         "--budgets ...`, then `bench/gp_suite.py report`",
         "- Complete run: every method, problem, budget with 10 seeds."
