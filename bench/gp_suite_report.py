@@ -255,7 +255,7 @@ def write_report(out: Path) -> None:
         f"- Runs: {provenance()}; machines shared with other benchmarks, every run under "
         "`nice`, one process, one BLAS thread",
         f"- Packages when the report was written: {versions()}",
-        "- Command: `nice -n 19 .venv/bin/python bench/gp_suite.py run --methods ... --seeds ... "
+        "- Command: `nice -n 10 .venv/bin/python bench/gp_suite.py run --methods ... --seeds ... "
         "--budgets ...`, then `bench/gp_suite.py report`",
         "- Complete run: every method, problem, budget with 10 seeds."
         if complete
@@ -316,8 +316,8 @@ def write_report(out: Path) -> None:
         "",
         "## Time per run",
         "",
-        "Wall-clock seconds per run over the problems each method ran, under `nice -n 19` on "
-        "a machine where another benchmark kept both cores busy for much of the run (ours got "
+        "Wall-clock seconds per run over the problems each method ran, under `nice` on "
+        "machines where other benchmarks kept both cores busy for much of the runs (ours got "
         "between a quarter and all of one core): read them as orders of magnitude.",
         "",
         *timing_table(seconds),
