@@ -49,7 +49,7 @@ from gp_ablations import CompletedDesignGPStrategy
 from gp_runners import Runner, batch_runner, engine_runner, parallel_runner
 from gp_suite import DEFAULT_ACQUISITION, _seeds, observed, ratio_summary, recommendation_regret
 from gp_suite_problems import DEVELOPMENT, HELD_OUT, PROBLEMS, half_of
-from machine import commit, describe
+from machine import commit, date_span, describe
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "gp_parallel"
@@ -156,8 +156,7 @@ def provenance(results: Path, arm: str, budget: int) -> str | None:
     ]
     if not records:
         return None
-    dates = sorted({str(r["date"])[:10] for r in records})
-    span = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
+    span = date_span(str(r["date"]) for r in records)
     machines = ", ".join(sorted({str(r["machine"]) for r in records}))
     commits = ", ".join(sorted({str(r["commit"]) for r in records}))
     return f"{ARMS[arm][0]}: {span} on {machines}, commit {commits}"

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from gp_suite import ALIASES, METHODS, PEERS, RESULTS
 from gp_suite_problems import DEVELOPMENT, HELD_OUT, PROBLEMS, budgets_of
+from machine import date_span
 
 from hpo_service.domain import CategoricalParam, FloatParam, IntParam
 
@@ -29,34 +30,31 @@ NOTES_MARKER = "<!-- notes: hand-written, kept when the tables are regenerated -
 Finals = dict[tuple[str, str, int], dict[int, float]]  # (method, problem, budget) -> seed: regret
 
 
-def load() -> tuple[Finals, dict[tuple[str, int], list[float]]]:
-    """Final regret per (method, problem, budget) and seed; seconds per (method, budget)."""
+def load() -> tuple[Finals, dict[tuple[str, int], list[float]], list[tuple[str, str]]]:
+    """Final regret per (method, problem, budget) and seed; seconds per (method, budget);
+    the (date, machine) of every run."""
     finals: Finals = defaultdict(dict)
     seconds: dict[tuple[str, int], list[float]] = defaultdict(list)
+    origins: list[tuple[str, str]] = []
     for path in sorted(RESULTS.glob("*/*/*.json")):
         r = json.loads(path.read_text())
         finals[(r["method"], r["problem"], r["budget"])][r["seed"]] = float(r["regret"][-1])
         seconds[(r["method"], r["budget"])].append(float(r["seconds"]))
+        origins.append((str(r.get("date", "")), str(r.get("machine", "unknown machine"))))
     for alias, source in ALIASES.items():
         for (method, problem, budget), runs in list(finals.items()):
             if method == source:
                 finals[(alias, problem, budget)] = runs
-    return finals, seconds
+    return finals, seconds, origins
 
 
-def provenance() -> str:
+def provenance(origins: list[tuple[str, str]]) -> str:
     """When and where the stored runs were made: their dates and machines, with counts."""
-    dates: list[str] = []
-    machines: Counter[str] = Counter()
-    for path in RESULTS.glob("*/*/*.json"):
-        r = json.loads(path.read_text())
-        dates.append(str(r.get("date", ""))[:10] or "undated")
-        machines[str(r.get("machine", "unknown machine"))] += 1
-    if not dates:
+    if not origins:
         return "none"
-    span = f"{min(dates)} to {max(dates)}" if min(dates) != max(dates) else min(dates)
+    machines = Counter(machine for _, machine in origins)
     where = ", ".join(f"{name} ({count} runs)" for name, count in machines.most_common())
-    return f"{len(dates)} dated {span} (UTC), on {where}"
+    return f"{len(origins)} dated {date_span(d for d, _ in origins if d)} (UTC), on {where}"
 
 
 def _g(value: float) -> str:
@@ -239,7 +237,7 @@ def _ranges(seeds: list[int]) -> str:
 
 def write_report(out: Path) -> None:
     """Rewrite docs/benchmarks/gp_suite.md from every stored result."""
-    finals, seconds = load()
+    finals, seconds, origins = load()
     methods = [m for m in METHODS if m not in ALIASES and any(k[0] == m for k in finals)]
     complete = all(
         len(finals.get((m, n, b), {})) >= 10
@@ -252,7 +250,7 @@ def write_report(out: Path) -> None:
         "# The broad gp suite (issue 13): development and held-out halves",
         "",
         f"- Report written: {datetime.date.today().isoformat()} (UTC)",
-        f"- Runs: {provenance()}; machines shared with other benchmarks, every run under "
+        f"- Runs: {provenance(origins)}; machines shared with other benchmarks, every run under "
         "`nice`, one process, one BLAS thread",
         f"- Packages when the report was written: {versions()}",
         "- Command: `nice -n 10 .venv/bin/python bench/gp_suite.py run --methods ... --seeds ... "

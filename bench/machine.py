@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -23,6 +24,14 @@ def cpu_model() -> str:
 def describe() -> str:
     """Cores, CPU model and Python version, in one phrase."""
     return f"{os.cpu_count()} cores, {cpu_model()}, Python {platform.python_version()}"
+
+
+def date_span(dates: Iterable[str]) -> str:
+    """'first to last' of ISO dates (one date alone when they are all the same day)."""
+    days = sorted({d[:10] for d in dates})
+    if not days:
+        return "undated"
+    return days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}"
 
 
 def commit() -> str:

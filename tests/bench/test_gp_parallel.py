@@ -117,3 +117,13 @@ def test_candidate_verdict_needs_more_problems_within_target_and_a_lower_geometr
     lower = gp_parallel.candidate_verdict({**base, "async4_design": [0.5, 1.6, 1.8]}, names)
     assert "not adopted" in lower[0]
     assert gp_parallel.candidate_verdict({**base, "async4_design": [1.0]}, names) == []
+
+
+def test_date_span_of_the_records() -> None:
+    from machine import date_span
+
+    assert date_span(["2026-12-06T10:00:00+00:00", "2026-12-04T09:00:00+00:00"]) == (
+        "2026-12-04 to 2026-12-06"
+    )
+    assert date_span(["2026-12-05T01:00:00", "2026-12-05T23:00:00"]) == "2026-12-05"
+    assert date_span([]) == "undated"
