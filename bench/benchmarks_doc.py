@@ -50,7 +50,8 @@ SECTIONS = [
     ),
     (
         "gp_greedy",
-        "Bayesian optimisation engine: epsilon-greedy steps against the default (development half)",
+        "Bayesian optimisation engine: epsilon-greedy steps and MACE against the default "
+        "(development half)",
         "bench/gp_greedy.py",
     ),
     (

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from unittest import mock
 
 import numpy as np
@@ -28,10 +28,12 @@ from hpo_service.optimisation.gp import GPStrategy, model
 from hpo_service.optimisation.gp.acquisition import Acquisition
 from hpo_service.optimisation.gp.config import DEFAULT_XI
 from hpo_service.optimisation.gp.kernel import Array, matern52, scaled_distance
+from hpo_service.optimisation.gp.optimise import Surface
 from hpo_service.optimisation.gp.posterior import MIN_VARIANCE, Posterior
 from hpo_service.optimisation.gp.proposer import GPProposer
 from hpo_service.optimisation.gp.strategy import MIN_OBSERVATIONS
 from hpo_service.optimisation.gp.surrogate import Surrogate, build_surrogate
+from hpo_service.optimisation.pareto import nondominated
 from hpo_service.optimisation.random_search import RandomProposer
 
 PriorFunction = Callable[[Array, float, float], tuple[float, Array]]
@@ -86,6 +88,54 @@ class HedgeGPStrategy(GPStrategy):
         arm = HEDGE_ARMS[hedge_choice(gains, rng)]
         acquisition = replace(proposer.acquisition, name=arm, xi=DEFAULT_XI[arm])
         return replace(proposer, acquisition=acquisition)
+
+
+MACE_ARMS = ("ei", "pi", "ucb")
+
+
+@dataclass(frozen=True)
+class MaceProposer(GPProposer):
+    """The engine's proposer whose search is MACE's (see ``MaceGPStrategy``)."""
+
+    draw: tuple[int, ...] = ()
+
+    def _search(self, surface: Surface, pool: Array, n_starts: int, maxiter: int) -> Array:
+        """Each acquisition searches as the engine does; of all the points found, those no
+        other point beats on all three acquisitions (the Pareto front) come first, in an
+        order drawn from the study seed, then the rest by the first acquisition."""
+        arms = [
+            replace(surface, acquisition=replace(surface.acquisition, name=a, xi=DEFAULT_XI[a]))
+            for a in MACE_ARMS
+        ]
+        found = np.vstack(
+            [super(MaceProposer, self)._search(a, pool, n_starts, maxiter) for a in arms]
+        )
+        _, first = np.unique(found, axis=0, return_index=True)
+        found = found[np.sort(first)]
+        mean, std = surface.posterior.predict(surface.features(found))
+        scores = np.column_stack([a.acquisition.evaluate(mean, std)[0] for a in arms])
+        front = np.flatnonzero(nondominated(scores))
+        front = np.random.default_rng(self.draw).permutation(front)
+        on_front = set(front.tolist())
+        rest = [i for i in np.argsort(-scores[:, 0], kind="stable") if i not in on_front]
+        return found[np.concatenate([front, np.array(rest, dtype=np.intp)])]
+
+
+class MaceGPStrategy(GPStrategy):
+    """MACE, the acquisition ensemble of HEBO (Cowen-Rivers et al. 2022, "HEBO: pushing the
+    limits of sample-efficient hyper-parameter optimisation", JAIR 74), over the engine's EI,
+    PI and UCB: each suggestion is a point of the Pareto front of the three acquisitions,
+    drawn from a stream of the study seed (method ``mace`` of bench/gp_candidates.py).
+    HEBO searches the front with NSGA-II; here it is the front of the points the engine's
+    own search finds for each acquisition (climbed starts and their pools)."""
+
+    def _single(
+        self, space: SearchSpace, history: History, seed: int, fallback: RandomProposer
+    ) -> GPProposer:
+        """The engine's proposer, searching as MACE."""
+        proposer = super()._single(space, history, seed, fallback)
+        draw = (seed, len(history.completed), len(history.failed), 5)
+        return MaceProposer(**{**proposer.__dict__, "draw": draw})
 
 
 def prefix_predictions(posterior: Posterior, z: Array) -> tuple[Array, Array]:

@@ -1,4 +1,4 @@
-"""Epsilon-greedy steps (gp option ``greedy``) against the engine's default, development half.
+"""Epsilon-greedy steps and MACE against the engine's default, development half.
 
 Run:     .venv/bin/python bench/gp_greedy.py run [--seeds 0-19] [--budgets 50 100]
 Report:  .venv/bin/python bench/gp_greedy.py report   (docs/benchmarks/gp_greedy.md)
@@ -10,7 +10,11 @@ not become the default):
 - ``default``: the engine's default configuration (EI, no greedy steps), run here too so
   that every arm is the same machine;
 - ``greedy10`` / ``greedy25``: the same with ``greedy`` 0.1 / 0.25, the probability that a
-  suggestion maximises the posterior mean instead of EI (De Ath et al. 2021).
+  suggestion maximises the posterior mean instead of EI (De Ath et al. 2021);
+- ``mace``: HEBO's acquisition ensemble over EI, PI and UCB, a point of their Pareto front
+  per suggestion (bench/gp_ablations.MaceGPStrategy), a portfolio candidate for the default.
+  It shares this script's ``default`` runs, which reproduce bit for bit on machines without
+  AVX-512 (bench/results/gp_candidates/default does not on those).
 
 Regret is the gp suite's (noise-free value of the recommendation minus the optimum; common
 noise draws). The rule for a new default, as for earlier candidates in docs/benchmarks/gp.md
@@ -28,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from gp_ablations import MaceGPStrategy
 from gp_candidates import report_candidates
 from gp_parallel import run_arms
 from gp_runners import Runner, engine_runner
@@ -40,6 +45,7 @@ ARMS: dict[str, tuple[str, Runner]] = {
     "default": ("default (EI)", engine_runner(None)),
     "greedy10": ("greedy 0.1", engine_runner(None, options={"greedy": 0.1})),
     "greedy25": ("greedy 0.25", engine_runner(None, options={"greedy": 0.25})),
+    "mace": ("MACE (EI, PI, UCB front)", engine_runner(None, MaceGPStrategy)),
 }
 
 
@@ -51,10 +57,13 @@ def report(budgets: list[int]) -> None:
         DOC,
         ARMS,
         "bench/gp_greedy.py",
-        "Epsilon-greedy steps against the default, development half",
+        "Epsilon-greedy steps and MACE against the default, development half",
         "Sequential runs of the engine on the development half of the gp suite. Greedy q: "
         "with probability q a suggestion maximises the posterior mean instead of EI (gp "
-        'option `greedy`; De Ath, Everson, Rahat & Fieldsend 2021, "Greed is good").',
+        'option `greedy`; De Ath, Everson, Rahat & Fieldsend 2021, "Greed is good"). MACE: '
+        "each suggestion a point of the Pareto front of EI, PI (xi 0.01) and UCB (kappa 2) "
+        "over the points the engine's search finds for each, drawn from the study seed "
+        "(HEBO's acquisition ensemble, Cowen-Rivers et al. 2022; run at budget 50 only).",
         budgets,
         "the default stays EI without greedy steps (option `greedy`, default 0)",
         DEVELOPMENT,
@@ -66,6 +75,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     go = sub.add_parser("run")
+    go.add_argument("--arms", nargs="+", default=list(ARMS))
     go.add_argument("--seeds", default="0-19")
     go.add_argument("--budgets", type=int, nargs="+", default=[50, 100])
     go.add_argument("--problems", nargs="+", default=list(DEVELOPMENT))
@@ -74,7 +84,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "run":
         for budget in args.budgets:
-            run_arms(ARMS, RESULTS, args.problems, args.seeds, budget)
+            run_arms({a: ARMS[a] for a in args.arms}, RESULTS, args.problems, args.seeds, budget)
     report(args.budgets)
 
 

@@ -26,9 +26,9 @@ def test_arms_run_pair_by_seed_and_the_report_applies_the_rule(
     monkeypatch.setattr(gp_greedy, "DEVELOPMENT", ("hartmann3_3d",))
     gp_parallel.run_arms(gp_greedy.ARMS, gp_greedy.RESULTS, ["hartmann3_3d"], "0-1", 14)
     records = sorted((tmp_path / "results").glob("*/hartmann3_3d/*.json"))
-    assert [p.parent.parent.name for p in records] == ["default"] * 2 + ["greedy10"] * 2 + [
-        "greedy25"
-    ] * 2
+    assert [p.parent.parent.name for p in records] == [
+        arm for arm in ("default", "greedy10", "greedy25", "mace") for _ in range(2)
+    ]
     finals = {
         arm: gp_parallel.finals(gp_greedy.RESULTS, arm, "hartmann3_3d", 14)
         for arm in gp_greedy.ARMS
