@@ -116,16 +116,15 @@ class MaceProposer(GPProposer):
         scores = np.column_stack([a.acquisition.evaluate(mean, std)[0] for a in arms])
         front = np.flatnonzero(nondominated(scores))
         front = np.random.default_rng(self.draw).permutation(front)
-        on_front = set(front.tolist())
-        rest = [i for i in np.argsort(-scores[:, 0], kind="stable") if i not in on_front]
-        return found[np.concatenate([front, np.array(rest, dtype=np.intp)])]
+        by_first = np.argsort(-scores[:, 0], kind="stable")
+        return found[np.concatenate([front, by_first[~np.isin(by_first, front)]])]
 
 
 class MaceGPStrategy(GPStrategy):
     """MACE, the acquisition ensemble of HEBO (Cowen-Rivers et al. 2022, "HEBO: pushing the
     limits of sample-efficient hyper-parameter optimisation", JAIR 74), over the engine's EI,
     PI and UCB: each suggestion is a point of the Pareto front of the three acquisitions,
-    drawn from a stream of the study seed (method ``mace`` of bench/gp_candidates.py).
+    drawn from a stream of the study seed (arm ``mace`` of bench/gp_greedy.py).
     HEBO searches the front with NSGA-II; here it is the front of the points the engine's
     own search finds for each acquisition (climbed starts and their pools)."""
 
