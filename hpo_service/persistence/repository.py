@@ -55,6 +55,11 @@ class Repository:
     Given ``now``, a running trial whose lease ran out before ``now`` is presented, counted
     and filtered as stale without writing anything; a write persists that transition for
     the trial it changes, and every suggest for all of the study's trials (``waiting``).
+
+    Every statement under a study's lock lengthens the time the study is serialised (a
+    round trip to the server each), so the lock statement also tells whether any trial is
+    waiting (``_waiting_at``), and ``waiting`` skips its query when none was and this
+    transaction has written none since; a report's changes are flushed with the hand-out's.
     """
 
     def __init__(self, session: Session, project: str, now: datetime | None = None) -> None:
@@ -63,6 +68,7 @@ class Repository:
         self.now = naive_utc(now) if now is not None else None
         self._rows: dict[str, StudyRow] = {}
         self._locked: set[str] = set()
+        self._none_waiting: set[str] = set()  # locked with no trial waiting at ``now``
         self._trial_rows: dict[tuple[int, int], TrialRow] = {}  # (study id, number), this txn
 
     def _state(self) -> ColumnElement[str]:
@@ -118,9 +124,23 @@ class Repository:
         if "\x00" in name:
             return None  # no stored name can hold NUL, and PostgreSQL refuses it in queries
         query = select(StudyRow).where(StudyRow.project == self.project, StudyRow.name == name)
-        if lock:
-            query = query.with_for_update()
-        return self.session.scalars(query).one_or_none()
+        if not lock:
+            return self.session.scalars(query).one_or_none()
+        if self.now is None:
+            return self.session.scalars(query.with_for_update()).one_or_none()
+        waiting = (
+            select(TrialRow.id)
+            .where(TrialRow.study_id == StudyRow.id, _waiting_at(self.now))
+            .correlate(StudyRow)
+        )
+        locking = query.add_columns(waiting.exists()).with_for_update(of=StudyRow)
+        found = self.session.execute(locking).one_or_none()
+        if found is None:
+            return None
+        row: StudyRow = found[0]
+        if not found[1]:
+            self._none_waiting.add(name)
+        return row
 
     def _row(self, name: str, lock: bool = False) -> StudyRow:
         if name in self._rows and (not lock or name in self._locked):
@@ -192,6 +212,17 @@ class Repository:
         )
 
     # --- trials ------------------------------------------------------------------------
+    def _write(self, study: StudyRow, row: TrialRow, trial: Trial, now: datetime) -> None:
+        """Copy ``trial`` into its row and bump the change sequence; a trial that may now
+        be waiting (queued, stale, or a lease already run out) voids the lock's
+        "none waiting"."""
+        copy_into(row, trial)
+        self._bump(study, row, now)
+        lease = row.lease_expires_at
+        expired = lease is not None and self.now is not None and lease < self.now
+        if trial.state in (TrialState.PENDING, TrialState.STALE) or expired:
+            self._none_waiting.discard(study.name)
+
     def _bump(self, study: StudyRow, trial: TrialRow, now: datetime) -> None:
         study.seq += 1
         study.updated_at = naive_utc(now)
@@ -201,29 +232,28 @@ class Repository:
         """Insert ``trial`` under the study's next number (its own number is ignored)."""
         study = self._row(trial.study)
         row = TrialRow(study_id=study.id, number=study.next_number, intermediate=[])
-        copy_into(row, trial)
         study.next_number += 1
-        self._bump(study, row, now)
+        self._write(study, row, trial, now)
         self.session.add(row)
         self.session.flush()
         return trial_from_row(row, study.name)
 
     def save_trial(self, trial: Trial, now: datetime) -> Trial:
-        """Store a changed trial (matched by study and number) and bump the change sequence."""
+        """Store a changed trial (matched by study and number) and bump the change sequence.
+
+        Not flushed here: the next query or the commit sends it, with whatever else the
+        transaction changed (a report and the hand-out that follows it in one flush)."""
         study = self._row(trial.study)
         row = self._trial_row(study, trial.number)
-        copy_into(row, trial)
-        self._bump(study, row, now)
-        self.session.flush()
+        self._write(study, row, trial, now)
         return trial_from_row(row, study.name)
 
     def add_intermediate(self, trial: Trial, step: int, value: float, now: datetime) -> Trial:
         """Store a changed trial and append its value at ``step`` (the service checks it is new)."""
         study = self._row(trial.study)
         row = self._trial_row(study, trial.number)
-        copy_into(row, trial)
+        self._write(study, row, trial, now)
         row.intermediate.append(IntermediateValueRow(step=step, value=value))
-        self._bump(study, row, now)
         self.session.flush()
         return trial_from_row(row, study.name)
 
@@ -352,13 +382,10 @@ class Repository:
         One query under the study's lock, which also persists the (running, expire) -> stale
         row of service/lifecycle.py for every running trial whose lease ran out before ``now``.
         """
+        if study_name in self._none_waiting and self.now == naive_utc(now):
+            return []
         study = self._row(study_name)
-        expired = and_(
-            TrialRow.state == TrialState.RUNNING.value,
-            TrialRow.lease_expires_at < naive_utc(now),
-        )
-        waiting = TrialRow.state.in_((TrialState.STALE.value, TrialState.PENDING.value))
-        query = select(TrialRow).where(TrialRow.study_id == study.id, or_(waiting, expired))
+        query = select(TrialRow).where(TrialRow.study_id == study.id, _waiting_at(now))
         rows = self.session.scalars(query.order_by(TrialRow.number)).all()
         for row in rows:
             if row.state == TrialState.RUNNING.value:
@@ -414,3 +441,13 @@ def _selected(
     if not either:
         return TrialRow.study_id == study.id
     return and_(TrialRow.study_id == study.id, or_(*either))
+
+
+def _waiting_at(now: datetime) -> ColumnElement[bool]:
+    """A trial a suggest may hand out again at ``now``: stale, queued, or running with a
+    lease that ran out before ``now``."""
+    expired = and_(
+        TrialRow.state == TrialState.RUNNING.value,
+        TrialRow.lease_expires_at < naive_utc(now),
+    )
+    return or_(TrialRow.state.in_((TrialState.STALE.value, TrialState.PENDING.value)), expired)

@@ -1,0 +1,89 @@
+"""What runs while a study is locked: every statement there serialises the study's writers.
+
+A report with ``"next": 1`` is the busiest request of a fleet: under the lock it takes the
+study and whether any trial is waiting (one statement), reads the reported trial, then
+sends one flush (the study's counters, the report, the new trial). The shortcut that skips
+the waiting-trials query must never hide a trial that is waiting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from hpo_service.domain import TrialState
+from hpo_service.persistence import Repository
+from tests.conftest import FakeClock, study_body
+from tests.service.test_reads import statements
+
+URL = "/api/v1/studies/cancer-mlp"
+
+
+def _suggest(client: FlaskClient, worker: str) -> dict[str, object]:
+    answer = client.post(f"{URL}/suggestions", json={"worker_id": worker})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    trial: dict[str, object] = answer.get_json()["trials"][0]
+    return trial
+
+
+def _report_next(client: FlaskClient, number: object, worker: str) -> list[dict[str, object]]:
+    body = {"value": 0.5, "worker_id": worker, "next": 1}
+    answer = client.post(f"{URL}/trials/{number}/report", json=body)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    handed: list[dict[str, object]] = answer.get_json()["next"]
+    return handed
+
+
+def test_report_and_next_sends_five_statements(app: Flask, client: FlaskClient) -> None:
+    client.post("/api/v1/studies", json=study_body())
+    trial = _suggest(client, "w")
+    with statements(app) as seen:
+        handed = _report_next(client, trial["number"], "w")
+    assert [t["number"] for t in handed] == [1]
+    sent = [s for s in seen if not s.startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))]
+    kinds = [" ".join(s.split()[:3]) for s in sent]
+    assert len(sent) == 5, kinds
+    assert sent[0].startswith("SELECT") and "EXISTS" in sent[0]  # the lock, and waiting?
+    assert sent[1].startswith("SELECT") and "FROM TRIALS" in sent[1]  # the reported trial
+    assert sum(s.startswith("UPDATE STUDIES") for s in sent) == 1, kinds
+    assert sum(s.startswith("UPDATE TRIALS") for s in sent) == 1, kinds
+    assert sum(s.startswith("INSERT INTO TRIALS") for s in sent) == 1, kinds
+
+
+def test_a_lease_that_ran_out_is_offered_again_by_report_and_next(
+    client: FlaskClient, clock: FakeClock
+) -> None:
+    client.post("/api/v1/studies", json=study_body(lease_seconds=10))
+    lost = _suggest(client, "a")
+    clock.advance(5)
+    mine = _suggest(client, "b")
+    clock.advance(6)  # a's lease ran out, b's did not
+    handed = _report_next(client, mine["number"], "b")
+    assert [(t["number"], t["retries"]) for t in handed] == [(lost["number"], 1)]
+    # and one queued by a worker that gave it back
+    queued = _suggest(client, "c")
+    released = client.post(f"{URL}/trials/{queued['number']}/release", json={"worker_id": "c"})
+    assert released.status_code == 200, released.get_data(as_text=True)
+    handed = _report_next(client, lost["number"], "b")
+    assert [t["number"] for t in handed] == [queued["number"]]
+
+
+def test_a_trial_queued_after_the_lock_is_still_waiting(
+    app: Flask, client: FlaskClient, clock: FakeClock
+) -> None:
+    """The lock saw nothing waiting; a trial this transaction queues afterwards is found."""
+    client.post("/api/v1/studies", json=study_body())
+    trial = _suggest(client, "w")
+    database = app.extensions["hpo_service"].database
+    with database.transaction(write=True) as session:
+        repo = Repository(session, "default", clock())
+        repo.lock_study("cancer-mlp")
+        assert repo.waiting("cancer-mlp", clock()) == []
+        running = repo.get_trial("cancer-mlp", int(str(trial["number"])))
+        queued = replace(running, state=TrialState.PENDING, worker_id=None)
+        repo.save_trial(queued, clock())
+        found = repo.waiting("cancer-mlp", clock())
+        assert [(t.number, t.state) for t in found] == [(trial["number"], TrialState.PENDING)]
+        session.rollback()
