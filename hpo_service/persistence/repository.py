@@ -28,7 +28,12 @@ from hpo_service.persistence.mapping import (
     trial_from_row,
 )
 from hpo_service.persistence.models import IntermediateValueRow, StudyRow, TrialRow
-from hpo_service.persistence.summaries import best_by_study, counts_by_study, state_at
+from hpo_service.persistence.summaries import (
+    best_by_study,
+    counts_by_study,
+    lease_ran_out,
+    state_at,
+)
 from hpo_service.wire import space_to_json
 
 MAX_TRIAL_NUMBER = 2**31 - 1  # the column is a 32-bit INTEGER on PostgreSQL
@@ -402,11 +407,7 @@ class Repository:
         query = (
             select(StudyRow.name)
             .join(TrialRow, TrialRow.study_id == StudyRow.id)
-            .where(
-                StudyRow.project == self.project,
-                TrialRow.state == TrialState.RUNNING.value,
-                TrialRow.lease_expires_at < naive_utc(now),
-            )
+            .where(StudyRow.project == self.project, lease_ran_out(naive_utc(now)))
             .distinct()
         )
         if study_name is not None:
@@ -446,8 +447,5 @@ def _selected(
 def _waiting_at(now: datetime) -> ColumnElement[bool]:
     """A trial a suggest may hand out again at ``now``: stale, queued, or running with a
     lease that ran out before ``now``."""
-    expired = and_(
-        TrialRow.state == TrialState.RUNNING.value,
-        TrialRow.lease_expires_at < naive_utc(now),
-    )
-    return or_(TrialRow.state.in_((TrialState.STALE.value, TrialState.PENDING.value)), expired)
+    waiting = TrialRow.state.in_((TrialState.STALE.value, TrialState.PENDING.value))
+    return or_(waiting, lease_ran_out(naive_utc(now)))

@@ -15,12 +15,16 @@ from hpo_service.domain import TrialState
 from hpo_service.persistence.models import StudyRow, TrialRow
 
 
+def lease_ran_out(now: datetime) -> ColumnElement[bool]:
+    """A running trial whose lease ran out before naive-UTC ``now`` (it reads as stale)."""
+    return and_(TrialRow.state == TrialState.RUNNING.value, TrialRow.lease_expires_at < now)
+
+
 def state_at(now: datetime | None) -> ColumnElement[str]:
     """The trial state column as seen at naive-UTC ``now`` (None: as stored)."""
     if now is None:
         return TrialRow.state.expression
-    expired = and_(TrialRow.state == TrialState.RUNNING.value, TrialRow.lease_expires_at < now)
-    return case((expired, TrialState.STALE.value), else_=TrialRow.state)
+    return case((lease_ran_out(now), TrialState.STALE.value), else_=TrialRow.state)
 
 
 def counts_by_study(
