@@ -64,6 +64,9 @@ class StudyRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     next_number: Mapped[int] = mapped_column(Integer, default=0)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # no trial is waiting (stale, queued, lease run out) before this time; NULL: none until
+    # a write sets it (0007). Kept on the row so the lock's read of it is never stale.
+    rescan_at: Mapped[datetime | None] = mapped_column(DateTime)
     # several objectives / constraints (0005); NULL: one objective (direction, metric)
     objectives: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     constraints: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)

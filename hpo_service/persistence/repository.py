@@ -62,9 +62,12 @@ class Repository:
     the trial it changes, and every suggest for all of the study's trials (``waiting``).
 
     Every statement under a study's lock lengthens the time the study is serialised (a
-    round trip to the server each), so the lock statement also tells whether any trial is
-    waiting (``_waiting_at``), and ``waiting`` skips its query when none was and this
-    transaction has written none since; a report's changes are flushed with the hand-out's.
+    round trip to the server each), so ``waiting`` skips its query while the study's
+    ``rescan_at`` lies ahead: every trial write keeps that column a lower bound of when a
+    trial may next be waiting (``_write``), and it is on the locked row itself, which a
+    lock that waited reads as the holder committed it (a subquery in the lock statement
+    would read the trials as they were before the wait, PostgreSQL's READ COMMITTED rule for
+    FOR UPDATE). A report's changes are flushed with the hand-out's.
     """
 
     def __init__(self, session: Session, project: str, now: datetime | None = None) -> None:
@@ -73,7 +76,6 @@ class Repository:
         self.now = naive_utc(now) if now is not None else None
         self._rows: dict[str, StudyRow] = {}
         self._locked: set[str] = set()
-        self._none_waiting: set[str] = set()  # locked with no trial waiting at ``now``
         self._trial_rows: dict[tuple[int, int], TrialRow] = {}  # (study id, number), this txn
 
     def _state(self) -> ColumnElement[str]:
@@ -129,23 +131,9 @@ class Repository:
         if "\x00" in name:
             return None  # no stored name can hold NUL, and PostgreSQL refuses it in queries
         query = select(StudyRow).where(StudyRow.project == self.project, StudyRow.name == name)
-        if not lock:
-            return self.session.scalars(query).one_or_none()
-        if self.now is None:
-            return self.session.scalars(query.with_for_update()).one_or_none()
-        waiting = (
-            select(TrialRow.id)
-            .where(TrialRow.study_id == StudyRow.id, _waiting_at(self.now))
-            .correlate(StudyRow)
-        )
-        locking = query.add_columns(waiting.exists()).with_for_update(of=StudyRow)
-        found = self.session.execute(locking).one_or_none()
-        if found is None:
-            return None
-        row: StudyRow = found[0]
-        if not found[1]:
-            self._none_waiting.add(name)
-        return row
+        if lock:  # and read it afresh: a row read before the lock may have changed since
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return self.session.scalars(query).one_or_none()
 
     def _row(self, name: str, lock: bool = False) -> StudyRow:
         if name in self._rows and (not lock or name in self._locked):
@@ -218,15 +206,15 @@ class Repository:
 
     # --- trials ------------------------------------------------------------------------
     def _write(self, study: StudyRow, row: TrialRow, trial: Trial, now: datetime) -> None:
-        """Copy ``trial`` into its row and bump the change sequence; a trial that may now
-        be waiting (queued, stale, or a lease already run out) voids the lock's
-        "none waiting"."""
+        """Copy ``trial`` into its row and bump the change sequence; keep the study's
+        ``rescan_at`` at or before the time this trial may be waiting (queued or stale:
+        already; running: when its lease runs out)."""
         copy_into(row, trial)
         self._bump(study, row, now)
-        lease = row.lease_expires_at
-        expired = lease is not None and self.now is not None and lease < self.now
-        if trial.state in (TrialState.PENDING, TrialState.STALE) or expired:
-            self._none_waiting.discard(study.name)
+        if trial.state in (TrialState.PENDING, TrialState.STALE):
+            _rescan_by(study, RESCAN_NOW)
+        elif trial.state is TrialState.RUNNING and row.lease_expires_at is not None:
+            _rescan_by(study, row.lease_expires_at)
 
     def _bump(self, study: StudyRow, trial: TrialRow, now: datetime) -> None:
         study.seq += 1
@@ -387,16 +375,27 @@ class Repository:
         One query under the study's lock, which also persists the (running, expire) -> stale
         row of service/lifecycle.py for every running trial whose lease ran out before ``now``.
         """
-        if study_name in self._none_waiting and self.now == naive_utc(now):
-            return []
         study = self._row(study_name)
+        if study.rescan_at is None or study.rescan_at > naive_utc(now):
+            return []  # no trial can be waiting yet: no query
         query = select(TrialRow).where(TrialRow.study_id == study.id, _waiting_at(now))
         rows = self.session.scalars(query.order_by(TrialRow.number)).all()
         for row in rows:
             if row.state == TrialState.RUNNING.value:
                 row.state = TrialState.STALE.value
                 self._bump(study, row, now)
+        # what the caller does not hand out stays waiting: scan again next time
+        study.rescan_at = RESCAN_NOW if rows else self._earliest_lease(study)
         return [trial_from_row(r, study.name) for r in rows]
+
+    def _earliest_lease(self, study: StudyRow) -> datetime | None:
+        """When the first lease of a running trial runs out (None: nothing is running)."""
+        running = TrialRow.state == TrialState.RUNNING.value
+        query = select(func.min(TrialRow.lease_expires_at)).where(
+            TrialRow.study_id == study.id, running
+        )
+        found: datetime | None = self.session.scalar(query)
+        return found
 
     def studies_with_expired_leases(
         self, now: datetime, study_name: str | None = None
@@ -442,6 +441,15 @@ def _selected(
     if not either:
         return TrialRow.study_id == study.id
     return and_(TrialRow.study_id == study.id, or_(*either))
+
+
+RESCAN_NOW = datetime(1970, 1, 1)  # a ``rescan_at`` every clock has passed
+
+
+def _rescan_by(study: StudyRow, due: datetime) -> None:
+    """Lower the study's ``rescan_at`` to ``due`` if that is earlier."""
+    if study.rescan_at is None or due < study.rescan_at:
+        study.rescan_at = due
 
 
 def _waiting_at(now: datetime) -> ColumnElement[bool]:

@@ -1,20 +1,23 @@
 """What runs while a study is locked: every statement there serialises the study's writers.
 
 A report with ``"next": 1`` is the busiest request of a fleet: under the lock it takes the
-study and whether any trial is waiting (one statement), reads the reported trial, then
-sends one flush (the study's counters, the report, the new trial). The shortcut that skips
-the waiting-trials query must never hide a trial that is waiting.
+study (whose ``rescan_at`` says whether a trial may be waiting), reads the reported trial,
+then sends one flush (the study's counters, the report, the new trial). The shortcut that
+skips the waiting-trials query must never hide a trial that is waiting, including one that
+the transaction the lock waited for made waiting.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
 
 from flask import Flask
 from flask.testing import FlaskClient
 
 from hpo_service.domain import TrialState
-from hpo_service.persistence import Repository
+from hpo_service.persistence import Database, Repository
 from tests.conftest import FakeClock, study_body
 from tests.service.test_reads import statements
 
@@ -45,7 +48,7 @@ def test_report_and_next_sends_five_statements(app: Flask, client: FlaskClient) 
     sent = [s for s in seen if not s.startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))]
     kinds = [" ".join(s.split()[:3]) for s in sent]
     assert len(sent) == 5, kinds
-    assert sent[0].startswith("SELECT") and "EXISTS" in sent[0]  # the lock, and waiting?
+    assert sent[0].startswith("SELECT") and "FROM STUDIES" in sent[0]  # the lock
     assert sent[1].startswith("SELECT") and "FROM TRIALS" in sent[1]  # the reported trial
     assert sum(s.startswith("UPDATE STUDIES") for s in sent) == 1, kinds
     assert sum(s.startswith("UPDATE TRIALS") for s in sent) == 1, kinds
@@ -87,3 +90,65 @@ def test_a_trial_queued_after_the_lock_is_still_waiting(
         found = repo.waiting("cancer-mlp", clock())
         assert [(t.number, t.state) for t in found] == [(trial["number"], TrialState.PENDING)]
         session.rollback()
+
+
+def _blocked_on_a_lock(database: Database) -> None:
+    """Return once another transaction waits for a row lock (PostgreSQL); on SQLite a
+    writer waits for the whole write transaction, so a short pause lets it start."""
+    if database.engine.dialect.name != "postgresql":
+        time.sleep(0.3)
+        return
+    probe = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+    probe += "AND wait_event_type = 'Lock'"
+    deadline = time.monotonic() + 10
+    with database.engine.connect() as connection:
+        while connection.exec_driver_sql(probe).scalar_one() == 0:
+            assert time.monotonic() < deadline, "the second transaction never waited"
+            time.sleep(0.02)
+            connection.rollback()  # a fresh snapshot of pg_stat_activity
+
+
+def test_a_trial_queued_by_the_lock_holder_is_found_by_the_next_in_line(
+    app: Flask, client: FlaskClient, clock: FakeClock
+) -> None:
+    """The holder of the study lock queues a trial and commits while another request waits
+    for the lock: the waiting request must see that trial (on PostgreSQL, what the lock
+    statement reads besides the locked row is as it was before the wait)."""
+    client.post("/api/v1/studies", json=study_body())
+    trial = _suggest(client, "w")
+    number = int(str(trial["number"]))
+    database: Database = app.extensions["hpo_service"].database
+    seen: dict[str, list[tuple[int, TrialState]]] = {}
+
+    def next_in_line() -> None:
+        with database.transaction(write=True) as session:
+            repo = Repository(session, "default", clock())
+            repo.lock_study("cancer-mlp")
+            waiting = repo.waiting("cancer-mlp", clock())
+            seen["waiting"] = [(t.number, t.state) for t in waiting]
+
+    with database.transaction(write=True) as session:
+        repo = Repository(session, "default", clock())
+        repo.lock_study("cancer-mlp")
+        waiter = threading.Thread(target=next_in_line)
+        waiter.start()
+        _blocked_on_a_lock(database)
+        running = repo.get_trial("cancer-mlp", number)
+        repo.save_trial(replace(running, state=TrialState.PENDING, worker_id=None), clock())
+    waiter.join(timeout=30)
+    assert seen["waiting"] == [(number, TrialState.PENDING)]
+
+
+def test_nothing_waiting_costs_no_query_until_a_lease_can_run_out(
+    app: Flask, client: FlaskClient, clock: FakeClock
+) -> None:
+    """While every trial runs on a live lease the waiting-trials query is skipped; once the
+    first lease may have run out it runs (and finds it)."""
+    client.post("/api/v1/studies", json=study_body(lease_seconds=10))
+    first = _suggest(client, "a")
+    clock.advance(5)
+    with statements(app) as seen:
+        _suggest(client, "b")
+    assert not any("FROM TRIALS" in s and "LEASE_EXPIRES_AT <" in s for s in seen), seen
+    clock.advance(6)  # a's lease ran out
+    assert [t["number"] for t in _report_next(client, 1, "b")] == [first["number"]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from hpo_service.api import create_app
+from hpo_service.domain import TrialState
 from hpo_service.errors import SchemaOutOfDate
-from hpo_service.persistence import Database
+from hpo_service.persistence import Database, Repository
 from hpo_service.persistence.migrate import (
     alembic_config,
     current_revision,
@@ -155,5 +157,34 @@ def test_trial_lifecycle_revision_downgrades_without_losing_trials(empty_url: st
         with database.engine.connect() as connection:
             row = connection.exec_driver_sql("SELECT state, failure_reason FROM trials").one()
         assert tuple(row) == ("failed", "pruned")
+    finally:
+        database.dispose()
+
+
+def test_rescan_revision_makes_existing_studies_scan_for_waiting_trials(empty_url: str) -> None:
+    """A study that had a queued trial before 0007 still hands it out after the upgrade
+    (existing studies start with a ``rescan_at`` every clock has passed)."""
+    upgrade(empty_url, "0006_model_fits")
+    database = Database(empty_url)
+    try:
+        with database.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO studies (id, name, direction, metric, space, strategy, "
+                "lease_seconds, max_retries, seed, state, description, created_at, updated_at, "
+                "next_number, seq) VALUES (1, 's', 'minimize', 'v', "
+                '\'[{"name": "x", "type": "float", "low": 0, "high": 1}]\', \'{}\', 60, 3, 0, '
+                "'running', '', '2026-01-01', '2026-01-01', 1, 1)"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO trials (study_id, number, params, state, retries, extra, "
+                "updated_seq) VALUES (1, 0, '{}', 'pending', 0, '{}', 1)"
+            )
+        upgrade(empty_url)
+        with database.transaction(write=True) as session:
+            now = datetime(2026, 12, 6, tzinfo=UTC)
+            repo = Repository(session, "default", now)
+            repo.lock_study("s")
+            waiting = repo.waiting("s", now)
+        assert [(t.number, t.state) for t in waiting] == [(0, TrialState.PENDING)]
     finally:
         database.dispose()
