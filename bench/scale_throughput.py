@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -104,13 +105,17 @@ def postgres_database(prefix: str) -> Iterator[str]:
 
 @contextmanager
 def service(url: str, workers: int, threads: int) -> Iterator[ServerProcess]:
-    """``hpo serve --workers workers --threads threads`` on ``url``, migrated first."""
+    """``hpo serve --workers workers --threads threads`` on ``url``, migrated first; its log
+    goes to hpo-bench-serve.log in the temporary directory (to diagnose errors)."""
     import subprocess
     import sys
+    import tempfile
 
     upgrade = [sys.executable, "-m", "hpo_service.cli", "db", "upgrade", "--database-url", url]
     subprocess.run(upgrade, check=True, capture_output=True)
-    server = ServerProcess(url, workers=workers, args=["--threads", str(threads)]).start()
+    log = Path(tempfile.gettempdir()) / "hpo-bench-serve.log"
+    args = ["--threads", str(threads)]
+    server = ServerProcess(url, workers=workers, args=args, log_path=log).start()
     try:
         yield server
     finally:
@@ -166,32 +171,47 @@ def _hpo_worker(
         stop = start_at + seconds
         handed: list[dict[str, Any]] = []
         while time.time() < stop and len(errors) < 5:
-            began = time.perf_counter()
-            if not handed:
-                answer = http.post(
-                    f"/api/v1/studies/{name}/suggestions", json={"worker_id": worker}
-                )
-                if answer.status_code != 200:
-                    errors.append(f"suggest {answer.status_code}: {answer.text}")
-                    continue
-                latencies.append(time.perf_counter() - began)
-                handed = answer.json()["trials"]
-            trial = handed.pop()
-            url = f"/api/v1/studies/{name}/trials/{trial['number']}/report"
-            body = {"value": objective(**trial["params"]), "worker_id": worker}
-            if ahead:
-                body["next"] = 1
-            began = time.perf_counter()
-            report = http.post(url, json=body)
-            if report.status_code != 200:
-                errors.append(f"report {report.status_code}: {report.text}")
-                continue
-            if ahead:
-                handed = report.json()["next"]
-                if handed:
-                    latencies.append(time.perf_counter() - began)
-            cycles += 1
+            try:
+                cycles += _hpo_cycle(http, name, worker, ahead, handed, latencies, errors)
+            except httpx.HTTPError as exc:  # no answer: counted and shown, as Optuna's are
+                errors.append(f"{type(exc).__name__}: {exc}")
     queue.put({"cycles": cycles, "latencies": latencies, "errors": errors, "finished": time.time()})
+
+
+def _hpo_cycle(
+    http: httpx.Client,
+    name: str,
+    worker: str,
+    ahead: bool,
+    handed: list[dict[str, Any]],
+    latencies: list[float],
+    errors: list[str],
+) -> int:
+    """One cycle of ``_hpo_worker`` (``handed`` holds a trial taken ahead); 1 if it ended
+    with an acknowledged report."""
+    began = time.perf_counter()
+    if not handed:
+        answer = http.post(f"/api/v1/studies/{name}/suggestions", json={"worker_id": worker})
+        if answer.status_code != 200:
+            errors.append(f"suggest {answer.status_code}: {answer.text}")
+            return 0
+        latencies.append(time.perf_counter() - began)
+        handed[:] = answer.json()["trials"]
+    trial = handed.pop()
+    url = f"/api/v1/studies/{name}/trials/{trial['number']}/report"
+    body = {"value": objective(**trial["params"]), "worker_id": worker}
+    if ahead:
+        body["next"] = 1
+    began = time.perf_counter()
+    report = http.post(url, json=body)
+    if report.status_code != 200:
+        errors.append(f"report {report.status_code}: {report.text}")
+        return 0
+    if ahead:
+        handed[:] = report.json()["next"]
+        if handed:
+            latencies.append(time.perf_counter() - began)
+    return 1
 
 
 def _hpo_study(base: str, strategy: str, observations: int) -> str:
