@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Connection, inspect, text
 
 from hpo_service.api import create_app
 from hpo_service.domain import TrialState
@@ -103,17 +104,25 @@ def test_cli_serve_on_empty_postgres_names_the_upgrade_command() -> None:
         assert head_revision(url) in migrate.stdout
 
 
+def _insert_study(
+    connection: Connection, trials: int, space: list[dict[str, object]] | None = None
+) -> None:
+    """Study 1, "s", as an old revision stores it, with ``trials`` numbers used."""
+    insert = text(
+        "INSERT INTO studies (id, name, direction, metric, space, strategy, "
+        "lease_seconds, max_retries, seed, state, description, created_at, updated_at, "
+        "next_number, seq) VALUES (1, 's', 'minimize', 'v', :space, '{}', 60, 3, 0, "
+        "'running', '', '2026-01-01', '2026-01-01', :trials, :trials)"
+    )
+    connection.execute(insert, {"space": json.dumps(space or []), "trials": trials})
+
+
 def test_trial_lifecycle_revision_backfills_why_trials_ended(empty_url: str) -> None:
     upgrade(empty_url, "0001")
     database = Database(empty_url)
     try:
         with database.engine.begin() as connection:
-            connection.exec_driver_sql(
-                "INSERT INTO studies (id, name, direction, metric, space, strategy, "
-                "lease_seconds, max_retries, seed, state, description, created_at, updated_at, "
-                "next_number, seq) VALUES (1, 's', 'minimize', 'v', '[]', '{}', 60, 3, 0, "
-                "'running', '', '2026-01-01', '2026-01-01', 4, 4)"
-            )
+            _insert_study(connection, trials=4)
             for number, state, reason in [
                 (0, "complete", None),
                 (1, "failed", "lease expired 4 times without a report"),
@@ -142,12 +151,7 @@ def test_trial_lifecycle_revision_downgrades_without_losing_trials(empty_url: st
     database = Database(empty_url)
     try:
         with database.engine.begin() as connection:
-            connection.exec_driver_sql(
-                "INSERT INTO studies (id, name, direction, metric, space, strategy, "
-                "lease_seconds, max_retries, seed, state, description, created_at, updated_at, "
-                "next_number, seq) VALUES (1, 's', 'minimize', 'v', '[]', '{}', 60, 3, 0, "
-                "'running', '', '2026-01-01', '2026-01-01', 1, 1)"
-            )
+            _insert_study(connection, trials=1)
             connection.exec_driver_sql(
                 "INSERT INTO trials (study_id, number, params, state, retries, extra, "
                 "updated_seq, end_reason, pruned_step) VALUES "
@@ -168,12 +172,8 @@ def test_rescan_revision_makes_existing_studies_scan_for_waiting_trials(empty_ur
     database = Database(empty_url)
     try:
         with database.engine.begin() as connection:
-            connection.exec_driver_sql(
-                "INSERT INTO studies (id, name, direction, metric, space, strategy, "
-                "lease_seconds, max_retries, seed, state, description, created_at, updated_at, "
-                "next_number, seq) VALUES (1, 's', 'minimize', 'v', "
-                '\'[{"name": "x", "type": "float", "low": 0, "high": 1}]\', \'{}\', 60, 3, 0, '
-                "'running', '', '2026-01-01', '2026-01-01', 1, 1)"
+            _insert_study(
+                connection, trials=1, space=[{"name": "x", "type": "float", "low": 0, "high": 1}]
             )
             connection.exec_driver_sql(
                 "INSERT INTO trials (study_id, number, params, state, retries, extra, "
