@@ -9,6 +9,8 @@ first and a child's coordinate is read only when the child is active
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,12 +28,35 @@ MAX_DRAWS_PER_PROPOSAL = 256
 
 def sobol_points(dim: int, seed: int, start: int, count: int) -> NDArray[np.float64]:
     """Points ``start .. start+count-1`` of the scrambled Sobol sequence for ``seed``."""
-    sampler = qmc.Sobol(d=dim, scramble=True, rng=np.random.default_rng(seed))
     if start > 0:
+        sampler = _scrambled(dim, seed)
+        sampler.reset()
         sampler.fast_forward(start)
         return np.asarray(sampler.random(count), dtype=np.float64)
+    sampler = qmc.Sobol(d=dim, scramble=True, rng=np.random.default_rng(seed))
     m = max(0, int(np.ceil(np.log2(max(count, 1)))))
     return np.asarray(sampler.random_base2(m)[:count], dtype=np.float64)
+
+
+_SAMPLERS = threading.local()  # per thread: (dim, seed) -> its scrambled Sobol engine
+MAX_SAMPLERS = 64
+
+
+def _scrambled(dim: int, seed: int) -> qmc.Sobol:
+    """This thread's engine for (dim, seed): scrambling draws the engine's matrices, which
+    costs more than the point a random-search suggestion takes from it (under the study
+    lock); ``reset`` returns it to the start of the same scrambled sequence."""
+    samplers: OrderedDict[tuple[int, int], qmc.Sobol] | None = getattr(_SAMPLERS, "found", None)
+    if samplers is None:
+        samplers = _SAMPLERS.found = OrderedDict()
+    key = (dim, seed)
+    sampler = samplers.get(key)
+    if sampler is None:
+        sampler = samplers[key] = qmc.Sobol(d=dim, scramble=True, rng=np.random.default_rng(seed))
+        if len(samplers) > MAX_SAMPLERS:
+            samplers.popitem(last=False)
+    samplers.move_to_end(key)
+    return sampler
 
 
 @dataclass(frozen=True)
