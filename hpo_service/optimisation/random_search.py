@@ -28,12 +28,11 @@ MAX_DRAWS_PER_PROPOSAL = 256
 
 def sobol_points(dim: int, seed: int, start: int, count: int) -> NDArray[np.float64]:
     """Points ``start .. start+count-1`` of the scrambled Sobol sequence for ``seed``."""
+    sampler = _scrambled(dim, seed)
+    sampler.reset()
     if start > 0:
-        sampler = _scrambled(dim, seed)
-        sampler.reset()
         sampler.fast_forward(start)
         return np.asarray(sampler.random(count), dtype=np.float64)
-    sampler = qmc.Sobol(d=dim, scramble=True, rng=np.random.default_rng(seed))
     m = max(0, int(np.ceil(np.log2(max(count, 1)))))
     return np.asarray(sampler.random_base2(m)[:count], dtype=np.float64)
 

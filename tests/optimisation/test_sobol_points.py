@@ -39,3 +39,10 @@ def test_threads_do_not_share_an_engine() -> None:
     for thread in threads:
         thread.join()
     assert wrong == []
+
+
+def test_a_first_design_after_later_points_is_the_fresh_one() -> None:
+    """Points from the start (a power-of-two design) after the engine was used elsewhere."""
+    sobol_points(3, 5, 17, 2)
+    fresh = qmc.Sobol(d=3, scramble=True, rng=np.random.default_rng(5)).random_base2(3)[:6]
+    np.testing.assert_array_equal(sobol_points(3, 5, 0, 6), fresh)
