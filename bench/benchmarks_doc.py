@@ -39,6 +39,11 @@ SECTIONS = [
         "bench/gp_concurrency.py, bench/lock_timing/sitecustomize.py",
     ),
     (
+        "gp_lock_search",
+        "Bayesian optimisation engine: the shortlist search under the study lock",
+        "bench/gp_lock_search.py",
+    ),
+    (
         "gp_suite",
         "Bayesian optimisation engine: the broad suite (20 problems, development and held-out)",
         "bench/gp_suite.py (gp_suite_problems, gp_suite_functions, gp_suite_report)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
@@ -93,6 +94,38 @@ def test_block_conditioning_equals_a_refit() -> None:
     z = RNG.random((8, 3))
     for a, b in zip(conditioned.predict(z), refit.predict(z), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+
+
+def test_a_remembered_prediction_solves_only_the_rows_added_since_the_leading_block(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hpo_service.optimisation.gp import posterior as module
+
+    base = Posterior.fit(X[:15], Y[:15], HYPER)
+    z = RNG.random((8, 3))
+    leading: list[int] = []
+    solve = module.solve_triangular
+
+    def counted(a: np.ndarray, b: np.ndarray, **kw: object) -> np.ndarray:
+        leading.append(int(a is base.factor.chol))
+        return solve(a, b, **kw)
+
+    monkeypatch.setattr(module, "solve_triangular", counted)
+    conditioned = base.condition(X[15:20], Y[15:20])
+    leading.clear()
+    first = conditioned.predict(z, remember=True)
+    assert sum(leading) == 1, "solved once against the leading block, then kept"
+    for extra in (X[20:22], X[20:25]):  # later requests: more rows conditioned on, same z
+        later = base.condition(X[15:20], Y[15:20]).condition(extra, np.zeros(len(extra)))
+        leading.clear()
+        kept = later.predict(z, remember=True)
+        assert sum(leading) == 0 and len(leading) > 0, "only the added rows are solved"
+        for a, b in zip(kept, later.predict(z), strict=True):
+            np.testing.assert_array_equal(a, b)  # the same answer, bit for bit
+    assert not np.array_equal(kept[1], first[1])  # the added rows do change the answer
+    for _ in range(module.REMEMBERED + 2):  # other point sets: a few are kept per block
+        base.predict(RNG.random((4, 3)), remember=True)
+    assert len(module._SOLVED.get(base.factor.chol, lambda _: {})) == module.REMEMBERED
 
 
 def test_fit_recovers_a_relevant_and_an_irrelevant_dimension() -> None:

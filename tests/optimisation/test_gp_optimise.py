@@ -42,9 +42,9 @@ class Counting:
     def space(self) -> SearchSpace:
         return self.surface.space
 
-    def score(self, cube: Array) -> Array:
+    def score(self, cube: Array, remember: bool = False) -> Array:
         self.calls += 1
-        return self.surface.score(cube)
+        return self.surface.score(cube, remember)
 
     def score_with_gradient(self, cube: Array, cols: NDArray[np.intp]) -> tuple[Array, Array]:
         return self.surface.score_with_gradient(cube, cols)

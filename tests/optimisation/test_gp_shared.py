@@ -155,26 +155,32 @@ def test_a_thousand_pending_trials_are_never_proposed_and_only_the_recent_are_be
     assert len({SPACE.key(p) for p in proposals} - keys) == 3
 
 
-def test_a_busy_study_defers_the_search_to_the_lock_with_the_same_answers(
+def test_a_busy_study_searches_only_under_the_lock_from_the_shortlist(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from hpo_service.optimisation.gp import strategy as gp_strategy
+    from hpo_service.optimisation.gp.proposer import _first_free
 
     observations = _observations(320)
     pending = tuple(o.params for o in _observations(330)[320:])  # 10 pending: busy
     history = History(completed=tuple(observations), pending=pending)
     newer = [*pending, {"x": 0.5, "n": 2, "c": "a"}]
+    keys = {SPACE.key(p) for p in pending}
     _forget()
-    deferred = _strategy().prepare(SPACE, history, 4)
-    assert isinstance(deferred, GPProposer)
-    assert deferred.deferred and deferred.prepared is None, "no search outside the lock"
+    busy = _strategy().prepare(SPACE, history, 4)
+    assert isinstance(busy, GPProposer)
+    assert busy.prepared is None, "no search outside the lock"
+    assert busy.belief is not None and set(busy.belief.keys) == keys, "believed outside"
     monkeypatch.setattr(gp_strategy, "BUSY_PENDING", 10**6)
     _forget()
     eager = _strategy().prepare(SPACE, history, 4)
-    assert isinstance(eager, GPProposer)
-    assert not eager.deferred and eager.prepared is not None
-    assert deferred.propose(list(pending), 1) == eager.propose(list(pending), 1)
-    assert deferred.propose(newer, 2) == eager.propose(newer, 2)
+    assert isinstance(eager, GPProposer) and eager.prepared is not None
+    # a newer pending trial: both search the shortlist under the lock, with the same belief
+    assert busy.propose(newer, 2) == eager.propose(newer, 2)
+    # the snapshot's own pending set: the busy study still makes that shortlist search
+    narrow = eager.candidates(list(pending), under_lock=True)
+    expected = _first_free(SPACE, narrow, set(eager.taken) | keys)
+    assert busy.propose(list(pending), 1) == [expected]
 
 
 def test_believing_the_newer_pending_trials_only_gives_the_posterior_of_believing_all() -> None:

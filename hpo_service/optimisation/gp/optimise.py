@@ -55,9 +55,10 @@ class Surface:
         """Model inputs of snapped unit-cube points."""
         return to_features(self.space, cube)
 
-    def score(self, cube: Array) -> Array:
-        """Acquisition values (log for EI/PI) of snapped unit-cube points."""
-        mean, std = self.posterior.predict(self.features(cube))
+    def score(self, cube: Array, remember: bool = False) -> Array:
+        """Acquisition values (log for EI/PI) of snapped unit-cube points (``remember``:
+        points scored again by later requests, see ``Posterior.predict``)."""
+        mean, std = self.posterior.predict(self.features(cube), remember)
         return self.acquisition.evaluate(mean, std)[0]
 
     def near(self, point: Array) -> Surface:
@@ -88,8 +89,9 @@ class Scored(Protocol):
         """The search space whose unit cube is searched."""
         ...
 
-    def score(self, cube: Array) -> Array:
-        """Acquisition values of snapped unit-cube points."""
+    def score(self, cube: Array, remember: bool = False) -> Array:
+        """Acquisition values of snapped unit-cube points (``remember``: the same points
+        are scored again by later requests, so the surface may keep work for them)."""
         ...
 
     def score_with_gradient(self, cube: Array, cols: NDArray[np.intp]) -> tuple[Array, Array]:
@@ -115,14 +117,16 @@ def maximise(
     maxiter: int,
     batched: bool = True,
     polish: Scored | None = None,
+    remember_pool: bool = False,
 ) -> tuple[Array, Array]:
     """Candidates (rows, snapped) and their scores, best first, after local optimisation.
 
     ``polish`` (default: ``surface``) is the surface the continuous local search climbs; it
     must rank points like ``surface`` (e.g. plain EI for a log-EI surface).
+    ``remember_pool``: later searches score the same pool (a base model's shortlist).
     """
     pool = snap(surface.space, pool)
-    values = surface.score(pool)
+    values = surface.score(pool, remember_pool)
     order = np.argsort(-values, kind="stable")
     starts = pool[order[:n_starts]]
     cols = float_columns(surface.space)

@@ -72,10 +72,11 @@ class OutcomeSurface:
     lower: Array | None  # boxes in standardised objective units; None: feasibility only
     upper: Array | None
 
-    def score(self, cube: Array) -> Array:
+    def score(self, cube: Array, remember: bool = False) -> Array:
         """The acquisition (in log space) of snapped unit-cube points."""
         features = to_features(self.space, cube)
-        predictions = [p.predict(features) for p in (*self.objectives, *self.slacks)]
+        outputs = (*self.objectives, *self.slacks)
+        predictions = [p.predict(features, remember) for p in outputs]
         value, _, _ = self._terms([m for m, _ in predictions], [s for _, s in predictions])
         return value
 

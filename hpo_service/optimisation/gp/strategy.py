@@ -46,9 +46,8 @@ MIN_OBSERVATIONS = 2
 SEED_MODULUS = 2**63  # numpy seed sequences take non-negative integers
 INCUMBENTS = 8
 # A big study with this many pending trials in its snapshot is busy: some other worker's
-# suggestion almost always lands between the snapshot and the lock, so the proposal is
-# searched under the lock only if the pending set is still the snapshot's (GPProposer.
-# with_deferred: the same answer, without a search that the next request would waste)
+# suggestion almost always lands between the snapshot and the lock, so it does not search
+# outside the lock at all (GPProposer.with_belief_only: the shortlist search under the lock)
 BUSY_PENDING = 8
 
 
@@ -119,7 +118,7 @@ class GPStrategy:
             replace(proposer, taken=fallback.taken, fallback=fallback), history, seed
         )
         if len(history.pending) >= BUSY_PENDING:
-            return proposer.with_deferred(history.pending)
+            return proposer.with_belief_only(history.pending)
         return proposer.with_quick_prepared(history.pending)
 
     def _step(self, proposer: GPProposer, history: History, seed: int) -> GPProposer:
