@@ -96,7 +96,7 @@ def test_block_conditioning_equals_a_refit() -> None:
         np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
 
 
-def test_a_remembered_prediction_solves_only_the_rows_added_since_the_leading_block(
+def test_remembered_solves_are_kept_per_point_and_give_the_same_bits_whatever_was_kept(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from hpo_service.optimisation.gp import posterior as module
@@ -107,24 +107,32 @@ def test_a_remembered_prediction_solves_only_the_rows_added_since_the_leading_bl
     solve = module.solve_triangular
 
     def counted(a: np.ndarray, b: np.ndarray, **kw: object) -> np.ndarray:
-        leading.append(int(a is base.factor.chol))
+        leading.append(int(a is base.factor.chol and "trans" not in kw))  # L^-1, not L^-T
         return solve(a, b, **kw)
 
+    def fresh_base() -> Posterior:  # the same model, nothing kept for its factor
+        return Posterior.fit(X[:15], Y[:15], HYPER)
+
+    cold = fresh_base().condition(X[15:20], Y[15:20]).predict(z, remember=True)
     monkeypatch.setattr(module, "solve_triangular", counted)
     conditioned = base.condition(X[15:20], Y[15:20])
+    conditioned.predict(z[2:5], remember=True)  # some rows kept first, solved together
     leading.clear()
-    first = conditioned.predict(z, remember=True)
-    assert sum(leading) == 1, "solved once against the leading block, then kept"
-    for extra in (X[20:22], X[20:25]):  # later requests: more rows conditioned on, same z
-        later = base.condition(X[15:20], Y[15:20]).condition(extra, np.zeros(len(extra)))
-        leading.clear()
-        kept = later.predict(z, remember=True)
-        assert sum(leading) == 0 and len(leading) > 0, "only the added rows are solved"
-        for a, b in zip(kept, later.predict(z), strict=True):
-            np.testing.assert_array_equal(a, b)  # the same answer, bit for bit
-    assert not np.array_equal(kept[1], first[1])  # the added rows do change the answer
-    for _ in range(module.REMEMBERED + 2):  # other point sets: a few are kept per block
-        base.predict(RNG.random((4, 3)), remember=True)
+    warm = conditioned.predict(z, remember=True)
+    assert sum(leading) == 5, "only the 5 rows not kept yet are solved against the block"
+    for a, b in zip(warm, cold, strict=True):
+        np.testing.assert_array_equal(a, b)  # the same bits, whatever was kept before
+    for a, b in zip(warm, conditioned.predict(z), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)  # the plain prediction
+    # later requests: more rows conditioned on, the kept solves serve their beliefs too
+    leading.clear()
+    later = conditioned.condition(z[:3], warm[0][:3], noisy=False, remember=True)
+    kept = later.predict(z, remember=True)
+    assert sum(leading) == 0, "every row of z was kept"
+    reference = conditioned.condition(z[:3], warm[0][:3], noisy=False).predict(z)
+    for a, b in zip(kept, reference, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+    base.predict(RNG.random((module.REMEMBERED + 5, 3)), remember=True)
     assert len(module._SOLVED.get(base.factor.chol, lambda _: {})) == module.REMEMBERED
 
 

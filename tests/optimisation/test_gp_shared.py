@@ -183,6 +183,26 @@ def test_a_busy_study_searches_only_under_the_lock_from_the_shortlist(
     assert busy.propose(list(pending), 1) == [expected]
 
 
+def test_a_shared_base_keeps_the_solves_of_pending_trials_and_answers_alike_cold_or_warm() -> None:
+    from hpo_service.optimisation.gp import posterior as gp_posterior
+
+    observations = _observations(340)
+    pending = [o.params for o in observations[320:330]]
+    history = History(completed=tuple(observations[:320]), pending=tuple(pending))
+    newer = [*pending, *(o.params for o in observations[330:340])]
+    _forget()
+    warm = _strategy().prepare(SPACE, history, 4)
+    assert isinstance(warm, GPProposer) and warm.remember
+    kept = gp_posterior._SOLVED.get(warm.surrogate.posterior.factor.chol, lambda _: {})
+    assert len(kept) >= len(pending), "the believed pending trials' solves are kept"
+    warm.propose(newer[:14], 1)  # another request on the same base first
+    answer = warm.propose(newer, 2)
+    _forget()  # another process: nothing kept
+    cold = _strategy().prepare(SPACE, history, 4)
+    assert isinstance(cold, GPProposer)
+    assert cold.propose(newer, 2) == answer
+
+
 def test_believing_the_newer_pending_trials_only_gives_the_posterior_of_believing_all() -> None:
     observations = _observations(120)
     space_history = History(completed=tuple(observations))

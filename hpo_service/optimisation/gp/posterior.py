@@ -38,7 +38,7 @@ from hpo_service.optimisation.gp.model import (
 MIN_VARIANCE = 1e-12
 LOCAL_FROM = 2048
 LOCAL_SIZE = 512
-REMEMBERED = 4  # point sets whose solve against a factor's leading block is kept (per block)
+REMEMBERED = 256  # points whose solve against a factor's leading block is kept (per block)
 
 
 @dataclass(frozen=True)
@@ -77,11 +77,14 @@ class Factor:
         top = solve_triangular(self.chol, rest, lower=True, trans="T", check_finite=False)
         return np.concatenate([top, bottom])
 
-    def extend(self, cross: Array, own: Array) -> tuple[Factor, Array]:
+    def extend(self, cross: Array, own: Array, top: Array | None = None) -> tuple[Factor, Array]:
         """The factor with rows added: ``cross`` = K(existing rows, new), ``own`` = K(new,
-        new) + noise. Also returns the new rows' block of L'^-1 K(rows, new) for callers."""
+        new) + noise (``top``: L^-1 cross[:n], if known). Also returns the new rows' block
+        of L'^-1 K(rows, new) for callers."""
         n = len(self.chol)
-        b = solve_triangular(self.chol, cross[:n], lower=True, check_finite=False)
+        b = top
+        if b is None:
+            b = solve_triangular(self.chol, cross[:n], lower=True, check_finite=False)
         e = np.empty((0, len(own)))
         if len(self.tail):  # Schur complement with the rows already added
             e = solve_triangular(
@@ -144,29 +147,36 @@ class Posterior:
         On a big posterior the mean is (L^-1 k)' (L^-1 y), from the forward pass the variance
         needs anyway, instead of k' alpha (the same number; see ``alpha``).
 
-        ``remember``: later posteriors that extend this one's leading block L score the same
-        z again (a shared base model's shortlist, under the study lock), so its solve
-        against L is kept while L lives (``_SOLVED``): each later call then solves only the
-        rows conditioned on since L, O(n p) a point instead of O(n^2). The answer is the
-        same, bit for bit."""
+        ``remember``: the rows of z are scored again by later posteriors that extend this
+        one's leading block L (a shared base model's shortlist and pending trials), so
+        their solves against L are kept while L lives (``kept_solve``)."""
         k = matern52(scaled_distance(z, self.x, self.hyper.lengthscales), self.hyper.variance)
-        v = self.factor.forward(k.T, self._kept_top(z, k) if remember else None)
+        v = self.factor.forward(k.T, self.kept_solve(z, k.T) if remember else None)
         mean = v.T @ self.v_ if self.big else k @ self.alpha
         var = np.maximum(self.hyper.variance - (v * v).sum(axis=0), MIN_VARIANCE)
         return mean, np.sqrt(var)
 
-    def _kept_top(self, z: Array, k: Array) -> Array:
-        """L^-1 k(X_L, z) for the leading block L: kept per L and z, or solved now and kept."""
+    def kept_solve(self, z: Array, r: Array) -> Array:
+        """L^-1 r[:n] for the leading block L, r = k(x, z): each row of z solved alone and
+        kept per L (the ``REMEMBERED`` most recent), so a later posterior extending L pays
+        only for the rows conditioned on since, O(n p) a point instead of O(n^2). One
+        column at a time, so a column is the same bit for bit whatever else is solved with
+        it or was kept before (a batched solve's last bits depend on the batch)."""
         kept = _SOLVED.get(self.factor.chol, lambda _: {})
-        key = z.tobytes()
-        top = kept.get(key)
-        if top is None:
-            n = len(self.factor.chol)
-            top = solve_triangular(self.factor.chol, k.T[:n], lower=True, check_finite=False)
-            while len(kept) >= REMEMBERED:
-                kept.pop(next(iter(kept)))
-            kept[key] = top
-        return top
+        n = len(self.factor.chol)
+        columns = []
+        for i, row in enumerate(z):
+            key = row.tobytes()
+            column = kept.get(key)
+            if column is None:
+                column = solve_triangular(
+                    self.factor.chol, r[:n, i], lower=True, check_finite=False
+                )
+                while len(kept) >= REMEMBERED:
+                    kept.pop(next(iter(kept)))
+                kept[key] = column
+            columns.append(column)
+        return np.column_stack(columns) if columns else np.empty((n, 0))
 
     def predict_with_gradient(
         self, z: Array, columns: NDArray[np.intp]
@@ -192,11 +202,14 @@ class Posterior:
             d_std[:, i] = -(dk * w.T).sum(axis=1) / std
         return mean, std, d_mean, d_std
 
-    def condition(self, p: Array, values: Array, noisy: bool = True) -> Posterior:
+    def condition(
+        self, p: Array, values: Array, noisy: bool = True, remember: bool = False
+    ) -> Posterior:
         """The posterior after also observing ``values`` at rows of ``p`` (block Cholesky).
 
         ``noisy=False`` takes ``values`` as the latent function itself (a kriging belief in
         the posterior mean): the variance at ``p`` drops to zero instead of to the noise.
+        ``remember``: the solves of ``p`` against the leading block are kept (``kept_solve``).
         """
         if len(p) == 0:
             return self
@@ -204,7 +217,8 @@ class Posterior:
         cross = matern52(scaled_distance(self.x, p, hyper.lengthscales), hyper.variance)
         own = matern52(scaled_distance(p, p, hyper.lengthscales), hyper.variance)
         noise = hyper.noise if noisy else 0.0
-        factor, b = self.factor.extend(cross, own + (noise + JITTER) * np.eye(len(p)))
+        top = self.kept_solve(p, cross) if remember else None
+        factor, b = self.factor.extend(cross, own + (noise + JITTER) * np.eye(len(p)), top)
         # forward substitution of the new rows only: the earlier rows of L'^-1 y are unchanged
         tail = factor.tail[-len(p) :, -len(p) :]
         v_new = solve_triangular(tail, values - b.T @ self.v_, lower=True, check_finite=False)

@@ -145,6 +145,9 @@ class GPProposer(PreparedProposals):
     prepared: Params | None = None
     shortlist: Array = field(default_factory=lambda: np.empty((0, 0)))
     belief: Belief | None = None
+    # a shared base model's proposer: every request extends the same leading factor, so the
+    # solves of the shortlist and of pending trials against it are kept (Posterior.kept_solve)
+    remember: bool = False
 
     def with_prepared(self, pending: Sequence[Params]) -> GPProposer:
         """A copy that has already computed the proposal for ``pending`` (run outside locks).
@@ -226,8 +229,8 @@ class GPProposer(PreparedProposals):
         rest = window[done:]
         if rest:
             features = to_features(self.space, cube_of(self.space, rest))
-            believed, _ = self.surrogate.posterior.predict(features)
-            posterior = posterior.condition(features, believed, noisy=False)
+            believed, _ = self.surrogate.posterior.predict(features, self.remember)
+            posterior = posterior.condition(features, believed, False, self.remember)
             best = max(best, float(believed.max()))
         return posterior, best
 
@@ -235,12 +238,13 @@ class GPProposer(PreparedProposals):
         self, surface: Surface, pool: Array, n_starts: int, maxiter: int, shortlist: bool = False
     ) -> Array:
         """Maximise the acquisition from ``pool``; ``shortlist``: the pool is the base
-        model's shortlist, which every request on this base scores (its solve is kept)."""
+        model's shortlist, which every request on a shared base scores (``remember``)."""
         # the climb polishes plain EI / PI: far starts have ~0 gradient there, so one batched
         # L-BFGS-B run is not steered by them (their log-EI gradients are huge)
         polish = replace(surface, acquisition=replace(surface.acquisition, log=False))
+        remember = shortlist and self.remember
         candidates, _ = maximise(
-            surface, pool, n_starts, maxiter, polish=polish, remember_pool=shortlist
+            surface, pool, n_starts, maxiter, polish=polish, remember_pool=remember
         )
         return candidates
 

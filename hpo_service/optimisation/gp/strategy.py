@@ -102,7 +102,8 @@ class GPStrategy:
 
             def build() -> GPProposer:
                 base_fallback = RandomStrategy().prepare(space, prefix, seed)
-                return self._single(space, prefix, seed, base_fallback).with_prepared(())
+                single = self._single(space, prefix, seed, base_fallback)
+                return replace(single, remember=True).with_prepared(())
 
             return build
 
