@@ -21,6 +21,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from hpo_service.errors import Conflict, HpoError, InvalidRequest, StorageUnavailable
 
@@ -104,6 +105,12 @@ def translate(exc: DBAPIError) -> HpoError:
     return error
 
 
+class StaleRead(Exception):
+    """A trial read before its study's lock changed before the lock was taken (its
+    update matched no row); the transaction is rolled back, so reading it again under the
+    lock and redoing the change is safe (``Repository.read_trial_early``)."""
+
+
 class Database:
     """An engine plus the transaction boundary every use case goes through."""
 
@@ -127,6 +134,8 @@ class Database:
             raise
         except DBAPIError as exc:
             raise translate(exc) from exc
+        except StaleDataError as exc:
+            raise StaleRead(str(exc)) from exc
         finally:
             session.close()
 

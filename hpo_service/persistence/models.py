@@ -89,7 +89,6 @@ class TrialRow(Base):
         Index("ix_trials_study_state_value", "study_id", "state", "value"),
         Index("ix_trials_study_seq", "study_id", "updated_seq"),
     )
-
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
@@ -104,6 +103,11 @@ class TrialRow(Base):
     retries: Mapped[int] = mapped_column(Integer, default=0)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # every UPDATE of a trial also matches the change sequence it was read at (each write
+    # sets a new one, Repository._bump): a trial read before its study's lock and changed
+    # by another transaction before the lock updates no row (StaleDataError) instead of
+    # overwriting that change (Repository.read_trial_early)
+    __mapper_args__ = {"version_id_col": updated_seq, "version_id_generator": False}
     end_reason: Mapped[str | None] = mapped_column(String(16))
     pruned_step: Mapped[int | None] = mapped_column(Integer)
     # one value per objective and constrained metric (0005); NULL before a report

@@ -28,7 +28,7 @@ from hpo_service.service.history_cache import HistoryCache, View
 from hpo_service.service.lifecycle import Event
 from hpo_service.service.measures import values_of
 from hpo_service.service.studies import complete_if_done
-from hpo_service.service.trials import Clock
+from hpo_service.service.trials import Clock, read_first
 
 log = logging.getLogger(__name__)
 
@@ -197,18 +197,25 @@ def suggest(ask: Ask) -> list[Trial]:
 
 
 def report_then_suggest(
-    ask: Ask, report: Callable[[Repository], Trial]
+    ask: Ask, report: Callable[[Repository, bool], Trial]
 ) -> tuple[Trial, list[Trial], HpoError | None]:
-    """``report`` (under the study lock), then hand out up to ``ask.count`` trials: in the
-    same locked transaction for the strategies of IN_ONE_TRANSACTION, else as a plain
-    suggest once the report is committed (its snapshot then holds the reported value). The
-    report stands whatever the hand-out does: why nothing was handed out is returned."""
+    """``report`` (under the study lock; its flag: read the trial before the lock, see
+    ``trials.read_first``), then hand out up to ``ask.count`` trials: in the same locked
+    transaction for the strategies of IN_ONE_TRANSACTION, else as a plain suggest once the
+    report is committed (its snapshot then holds the reported value). The report stands
+    whatever the hand-out does: why nothing was handed out is returned."""
     if ask.in_one_transaction:
-        handed = _suggest_in_one_transaction(ask, report)
+        handed = read_first(
+            lambda early: _suggest_in_one_transaction(ask, lambda repo: report(repo, early))
+        )
         assert handed.first is not None
         return handed.first, handed.trials, handed.refusal
-    with ask.database.transaction(write=True) as session:
-        trial = report(Repository(session, ask.project, ask.clock()))
+
+    def reported(early: bool) -> Trial:
+        with ask.database.transaction(write=True) as session:
+            return report(Repository(session, ask.project, ask.clock()), early)
+
+    trial = read_first(reported)
     try:
         return trial, suggest(ask), None
     except HpoError as why:  # committed already; the worker asks again as usual

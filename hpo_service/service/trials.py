@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from hpo_service.domain import EndReason, Study, StudyState, Trial, TrialState
 from hpo_service.errors import BudgetExhausted, InvalidTransition, StudyNotRunning
-from hpo_service.persistence import Database, Repository
+from hpo_service.persistence import Database, Repository, StaleRead
 from hpo_service.service import lifecycle
 from hpo_service.service.lifecycle import Event, Verdict
 from hpo_service.service.measures import Measured, measure
@@ -24,6 +24,7 @@ from hpo_service.service.studies import complete_if_done
 from hpo_service.wire import finite_value
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 def report(
@@ -88,13 +89,32 @@ def end_trial(
 ) -> Trial:
     """Report, fail, prune or release a trial under the study lock, as the lifecycle table
     allows; a repeat of the same event answers the trial as it is (idempotent)."""
-    with database.transaction(write=True) as session:
-        return end_in(Repository(session, project, clock()), name, number, end, clock)
+
+    def attempt(early: bool) -> Trial:
+        with database.transaction(write=True) as session:
+            repo = Repository(session, project, clock())
+            return end_in(repo, name, number, end, clock, early)
+
+    return read_first(attempt)
 
 
-def end_in(repo: Repository, name: str, number: int, end: Ending, clock: Clock) -> Trial:
+def read_first(attempt: Callable[[bool], T]) -> T:
+    """``attempt(True)``: the transaction reads the trial before taking the study lock
+    (``Repository.read_trial_early``: one round trip less under the lock). If the trial
+    changed between that read and the lock, nothing was written (StaleRead) and
+    ``attempt(False)`` reads it under the lock."""
+    try:
+        return attempt(True)
+    except StaleRead:
+        return attempt(False)
+
+
+def end_in(
+    repo: Repository, name: str, number: int, end: Ending, clock: Clock, early: bool = False
+) -> Trial:
     """``end_trial`` inside a write transaction (``repo`` reads at its time, so a trial
-    whose lease ran out reads stale).
+    whose lease ran out reads stale); ``early``: read the trial before the lock (callers
+    retry on StaleRead, ``read_first``).
 
     The trial's finishing time is read once the study is locked: the study's trials then
     finish in the order their transactions commit, which is the order the GP's history
@@ -102,6 +122,8 @@ def end_in(repo: Repository, name: str, number: int, end: Ending, clock: Clock) 
     longer could finish "earlier" than one committed before it, and the next snapshot saw
     it inserted inside a prefix that every process had already fitted a base model on.
     """
+    if early:
+        repo.read_trial_early(name, number)
     study = repo.lock_study(name).study
     now = clock()
     value = end.measure(study) if end.measure is not None else end.value

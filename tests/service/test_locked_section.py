@@ -1,8 +1,9 @@
 """What runs while a study is locked: every statement there serialises the study's writers.
 
-A report with ``"next": 1`` is the busiest request of a fleet: under the lock it takes the
-study (whose ``rescan_at`` says whether a trial may be waiting), reads the reported trial,
-then sends one flush (the study's counters, the report, the new trial). The shortcut that
+A report with ``"next": 1`` is the busiest request of a fleet: it reads the reported trial
+before the lock, then under the lock takes the study (whose ``rescan_at`` says whether a
+trial may be waiting) and sends one flush (the study's counters, the report, checked
+against the trial's version as read, and the new trial). The shortcut that
 skips the waiting-trials query must never hide a trial that is waiting, including one that
 the transaction the lock waited for made waiting.
 """
@@ -13,6 +14,7 @@ import threading
 import time
 from dataclasses import replace
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -48,8 +50,10 @@ def test_report_and_next_sends_five_statements(app: Flask, client: FlaskClient) 
     sent = [s for s in seen if not s.startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))]
     kinds = [" ".join(s.split()[:3]) for s in sent]
     assert len(sent) == 5, kinds
-    assert sent[0].startswith("SELECT") and "FROM STUDIES" in sent[0]  # the lock
-    assert sent[1].startswith("SELECT") and "FROM TRIALS" in sent[1]  # the reported trial
+    assert sent[0].startswith("SELECT") and "FROM TRIALS JOIN STUDIES" in sent[0]  # early
+    assert sent[1].startswith("SELECT") and "FROM STUDIES" in sent[1]  # the lock
+    if app.extensions["hpo_service"].database.dialect == "postgresql":
+        assert "FOR UPDATE" in sent[1] and "FOR UPDATE" not in sent[0]
     assert sum(s.startswith("UPDATE STUDIES") for s in sent) == 1, kinds
     assert sum(s.startswith("UPDATE TRIALS") for s in sent) == 1, kinds
     assert sum(s.startswith("INSERT INTO TRIALS") for s in sent) == 1, kinds
@@ -152,3 +156,44 @@ def test_nothing_waiting_costs_no_query_until_a_lease_can_run_out(
     assert not any("FROM TRIALS" in s and "LEASE_EXPIRES_AT <" in s for s in seen), seen
     clock.advance(6)  # a's lease ran out
     assert [t["number"] for t in _report_next(client, 1, "b")] == [first["number"]]
+
+
+@pytest.mark.parametrize(("strategy", "next_trials"), [("random", 0), ("random", 1), ("gp", 1)])
+def test_a_trial_changed_between_its_early_read_and_the_lock_is_read_again(
+    app: Flask,
+    client: FlaskClient,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    strategy: str,
+    next_trials: int,
+) -> None:
+    """A report reads its trial before the study lock; a change committed in between (here
+    another worker's report of the same trial) must not be overwritten: the report's update
+    matches no row, and the transaction is redone with the trial read under the lock, which
+    then answers as a report of a complete trial does (a different value: a conflict).
+    Alone, with the next trial in the same transaction (random) or after it (gp)."""
+    client.post("/api/v1/studies", json=study_body(strategy={"name": strategy, "seed": 0}))
+    trial = _suggest(client, "w")
+    number = int(str(trial["number"]))
+    database: Database = app.extensions["hpo_service"].database
+    early = Repository.read_trial_early
+    reads: list[int] = []
+
+    def read_then_change(repo: Repository, name: str, number: int) -> None:
+        early(repo, name, number)
+        reads.append(number)
+        if len(reads) == 1 and database.dialect == "postgresql":  # SQLite: locked already
+            other = client.post(f"{URL}/trials/{number}/report", json={"value": 0.9})
+            assert other.status_code == 200, other.get_data(as_text=True)
+
+    monkeypatch.setattr(Repository, "read_trial_early", read_then_change)
+    body = {"value": 0.5, "next": next_trials}
+    answer = client.post(f"{URL}/trials/{number}/report", json=body)
+    monkeypatch.undo()
+    stored = client.get(f"{URL}/trials/{number}").get_json()
+    if database.dialect != "postgresql":
+        assert answer.status_code == 200 and stored["value"] == 0.5
+        return
+    assert answer.status_code == 409, answer.get_data(as_text=True)
+    assert stored["state"] == "complete" and stored["value"] == 0.9, stored
+    assert reads == [number, number], "the other report's early read, then the redo's none"
