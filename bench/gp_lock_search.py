@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import gp_suite_problems  # noqa: E402
 import scale_throughput  # noqa: E402
 from gp_problems import Problem  # noqa: E402
-from machine import commit, describe  # noqa: E402
+from machine import commit, describe, int_list  # noqa: E402
 
 from hpo_service.domain import History, Observation, Params, SearchSpace  # noqa: E402
 from hpo_service.optimisation import build_strategy, normalise_strategy  # noqa: E402
@@ -172,15 +172,11 @@ def render(record: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _ints(text: str) -> list[int]:
-    return [int(x) for x in text.split(",") if x]
-
-
 def main() -> None:
     """Run every instance, store the record, write the Markdown."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=_ints, default=[300, 600, 1000])
-    parser.add_argument("--pending", type=_ints, default=[2, 16])
+    parser.add_argument("--sizes", type=int_list, default=[300, 600, 1000])
+    parser.add_argument("--pending", type=int_list, default=[2, 16])
     parser.add_argument("--seeds", type=int, default=8)
     parser.add_argument("--render-only", action="store_true")
     args = parser.parse_args()

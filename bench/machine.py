@@ -1,4 +1,5 @@
-"""What every benchmark report states about the machine it ran on."""
+"""What every benchmark report states about the machine it ran on (and the command-line
+list option the benchmark scripts share)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,8 @@ def commit() -> str:
     command = ["git", "describe", "--always", "--dirty"]
     root = Path(__file__).resolve().parents[1]
     return subprocess.run(command, cwd=root, capture_output=True, text=True).stdout.strip()
+
+
+def int_list(text: str) -> list[int]:
+    """A comma-separated list of integers, as the scripts' list options take it ("1,8,32")."""
+    return [int(x) for x in text.split(",") if x]

@@ -33,15 +33,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
-from machine import describe  # noqa: E402
+from machine import describe, int_list  # noqa: E402
 from scale_report import render  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "scale_out"
 OUT = ROOT / "docs" / "benchmarks" / "scale_out.md"
-
-
-def _ints(text: str) -> list[int]:
-    return [int(x) for x in text.split(",") if x]
 
 
 def _measure(part: str, args: argparse.Namespace) -> Any:
@@ -76,7 +72,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", default="throughput,async,faults,gpcost")
     parser.add_argument("--seconds", type=float, default=20.0, help="per throughput cell")
-    parser.add_argument("--processes", type=_ints, default=[1, 8, 32, 128])
+    parser.add_argument("--processes", type=int_list, default=[1, 8, 32, 128])
     parser.add_argument("--strategies", default="random,gp")
     parser.add_argument("--observations", type=int, default=500)
     parser.add_argument(

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import scale_throughput  # noqa: E402
-from machine import commit, describe  # noqa: E402
+from machine import commit, describe, int_list  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "server_threads.json"
 OUT = ROOT / "docs" / "benchmarks" / "server_threads.md"
@@ -101,14 +101,10 @@ def render(record: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _ints(text: str) -> list[int]:
-    return [int(x) for x in text.split(",") if x]
-
-
 def main() -> None:
     """Measure every setting in alternating rounds, store the record, write the Markdown."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=_ints, default=[1, 2, 4])
+    parser.add_argument("--threads", type=int_list, default=[1, 2, 4])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--processes", type=int, default=32)
     parser.add_argument("--strategies", default="gp,random")
