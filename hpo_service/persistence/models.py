@@ -89,6 +89,7 @@ class TrialRow(Base):
         Index("ix_trials_study_state_value", "study_id", "state", "value"),
         Index("ix_trials_study_seq", "study_id", "updated_seq"),
     )
+
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)

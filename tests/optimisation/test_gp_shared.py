@@ -197,6 +197,7 @@ def test_a_shared_base_keeps_the_solves_of_pending_trials_and_answers_alike_cold
     assert len(kept) >= len(pending), "the believed pending trials' solves are kept"
     warm.propose(newer[:14], 1)  # another request on the same base first
     answer = warm.propose(newer, 2)
+    assert len(kept) >= len(newer) + len(warm.shortlist), "and the shortlist's, under the lock"
     _forget()  # another process: nothing kept
     cold = _strategy().prepare(SPACE, history, 4)
     assert isinstance(cold, GPProposer)
