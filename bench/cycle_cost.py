@@ -26,7 +26,6 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -117,14 +116,15 @@ def measure(strategy: str, ahead: bool, cycles: int, batches: int) -> dict[str, 
 def _counting(engine: Any) -> dict[str, int]:
     counts = {"statements": 0, "commits": 0}
 
-    def bump(key: str) -> Callable[..., None]:
-        def listener(*_: Any) -> None:
-            counts[key] += 1
+    def statement(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        if not sql.startswith("BEGIN"):  # the transactions are counted by their commits
+            counts["statements"] += 1
 
-        return listener
+    def commit(*_: Any) -> None:
+        counts["commits"] += 1
 
-    event.listen(engine, "before_cursor_execute", bump("statements"))
-    event.listen(engine, "commit", bump("commits"))
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
     return counts
 
 

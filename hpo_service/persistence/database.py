@@ -1,9 +1,14 @@
 """Engine set-up and the one transaction context manager (the only caller of commit()).
 
-SQLite: WAL journal, a busy timeout and foreign keys on every connection; the
-driver's own transaction handling is switched off so that SQLAlchemy emits
-``BEGIN`` itself, and write transactions use ``BEGIN IMMEDIATE`` so that two
-writers serialise on the database lock at the start instead of failing at commit.
+Neither driver opens transactions itself: SQLAlchemy's begin sends ``BEGIN``, the
+first round trip of every transaction and its liveness check. A pooled connection the
+server dropped (``pg_terminate_backend``, a restart, a failover) fails there, before
+anything ran, so the transaction begins again on a new connection: no ``SELECT 1`` ping
+per checkout (``pool_pre_ping`` cost one round trip per request).
+
+SQLite: WAL journal, a busy timeout and foreign keys on every connection; write
+transactions use ``BEGIN IMMEDIATE`` so that two writers serialise on the database lock
+at the start instead of failing at commit.
 PostgreSQL: write transactions lock the study row with ``SELECT ... FOR UPDATE``
 (see the repository); nothing is serialised in process memory.
 """
@@ -20,7 +25,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from hpo_service.errors import Conflict, HpoError, InvalidRequest, StorageUnavailable
@@ -58,7 +63,7 @@ def is_sqlite(url: str) -> bool:
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
+        dbapi_connection.isolation_level = None  # the driver opens no transaction
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")  # first: WAL may wait
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -72,6 +77,18 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver opens no transaction; commit() and rollback() still end the one BEGIN
+        # opened (psycopg sends them whenever the server says a transaction is open).
+        dbapi_connection.autocommit = True
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine with the settings this service relies on."""
     url = normalise_url(url)
@@ -79,7 +96,9 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = create_engine(url, pool_size=5, max_overflow=10)
+    _configure_postgresql(engine)
+    return engine
 
 
 def translate(exc: DBAPIError) -> HpoError:
@@ -106,9 +125,10 @@ def translate(exc: DBAPIError) -> HpoError:
 
 
 class StaleRead(Exception):
-    """A trial read before its study's lock changed before the lock was taken (its
-    update matched no row); the transaction is rolled back, so reading it again under the
-    lock and redoing the change is safe (``Repository.read_trial_early``)."""
+    """A trial read by the statement that took its study's lock was changed by a
+    transaction that lock waited for (its update matched no row); the transaction is
+    rolled back, so reading it again under the lock and redoing the change is safe
+    (``Repository.lock_study``)."""
 
 
 class Database:
@@ -126,9 +146,12 @@ class Database:
     @contextmanager
     def transaction(self, write: bool = False) -> Iterator[Session]:
         """Yield a session; commit on success, roll back on error, translate DB errors."""
-        session = (self._writer if write else self._reader)()
         try:
-            with session.begin():
+            session, begun = self._begin(write)
+        except DBAPIError as exc:
+            raise translate(exc) from exc
+        try:
+            with begun:
                 yield session
         except HpoError:
             raise
@@ -138,6 +161,24 @@ class Database:
             raise StaleRead(str(exc)) from exc
         finally:
             session.close()
+
+    def _begin(self, write: bool) -> tuple[Session, SessionTransaction]:
+        """A session whose transaction has begun (``BEGIN`` sent). A connection the server
+        dropped fails right there, with nothing run yet: SQLAlchemy then discards it and
+        every connection pooled before it, and the transaction begins once more, on a new
+        connection."""
+        maker = self._writer if write else self._reader
+        for again in (True, False):
+            session = maker()
+            begun = session.begin()
+            try:
+                session.connection()  # the begin event sends BEGIN
+                return session, begun
+            except DBAPIError as exc:
+                session.close()
+                if not (again and exc.connection_invalidated):
+                    raise
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -4,8 +4,9 @@ A real `hpo serve --workers 2` (gunicorn: two processes, each with its own pool)
 PostgreSQL database; four client threads suggest and report until the study's budget is
 done. Twice during the run every backend of that database is killed with
 ``pg_terminate_backend``. Requests caught in a transaction get the documented 503
-(StorageUnavailable, rolled back) and the client retries them; pooled connections are
-replaced by ``pool_pre_ping``. Nothing acknowledged may be lost and no other 5xx appear.
+(StorageUnavailable, rolled back) and the client retries them; a pooled connection found
+dead at its transaction's ``BEGIN`` is replaced before anything runs (with every connection
+pooled before it). Nothing acknowledged may be lost and no other 5xx appear.
 """
 
 from __future__ import annotations

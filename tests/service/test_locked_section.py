@@ -1,9 +1,9 @@
 """What runs while a study is locked: every statement there serialises the study's writers.
 
-A report with ``"next": 1`` is the busiest request of a fleet: it reads the reported trial
-before the lock, then under the lock takes the study (whose ``rescan_at`` says whether a
-trial may be waiting) and sends one flush (the study's counters, the report, checked
-against the trial's version as read, and the new trial). The shortcut that
+A report with ``"next": 1`` is the busiest request of a fleet: one statement takes the
+study's lock and reads the reported trial (the study's ``rescan_at`` says whether a trial
+may be waiting), then one flush sends the study's counters, the report (checked against
+the trial's version as read) and the new trial. The shortcut that
 skips the waiting-trials query must never hide a trial that is waiting, including one that
 the transaction the lock waited for made waiting.
 """
@@ -13,13 +13,16 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from hpo_service.domain import TrialState
 from hpo_service.persistence import Database, Repository
+from hpo_service.service import trials
 from tests.conftest import FakeClock, study_body
 from tests.service.test_reads import statements
 
@@ -41,22 +44,28 @@ def _report_next(client: FlaskClient, number: object, worker: str) -> list[dict[
     return handed
 
 
-def test_report_and_next_sends_five_statements(app: Flask, client: FlaskClient) -> None:
+def test_report_and_next_sends_four_statements(app: Flask, client: FlaskClient) -> None:
     client.post("/api/v1/studies", json=study_body())
     trial = _suggest(client, "w")
     with statements(app) as seen:
         handed = _report_next(client, trial["number"], "w")
     assert [t["number"] for t in handed] == [1]
+    assert seen[0] == "BEGIN IMMEDIATE" if _dialect(app) == "sqlite" else seen[0] == "BEGIN"
     sent = [s for s in seen if not s.startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))]
     kinds = [" ".join(s.split()[:3]) for s in sent]
-    assert len(sent) == 5, kinds
-    assert sent[0].startswith("SELECT") and "FROM TRIALS JOIN STUDIES" in sent[0]  # early
-    assert sent[1].startswith("SELECT") and "FROM STUDIES" in sent[1]  # the lock
-    if app.extensions["hpo_service"].database.dialect == "postgresql":
-        assert "FOR UPDATE" in sent[1] and "FOR UPDATE" not in sent[0]
+    assert len(sent) == 4, kinds
+    lock = sent[0]  # the study, locked, with the reported trial
+    assert lock.startswith("SELECT") and "FROM STUDIES LEFT OUTER JOIN TRIALS" in lock, lock
+    if _dialect(app) == "postgresql":
+        assert lock.endswith("FOR UPDATE OF STUDIES"), lock
     assert sum(s.startswith("UPDATE STUDIES") for s in sent) == 1, kinds
     assert sum(s.startswith("UPDATE TRIALS") for s in sent) == 1, kinds
     assert sum(s.startswith("INSERT INTO TRIALS") for s in sent) == 1, kinds
+
+
+def _dialect(app: Flask) -> str:
+    database: Database = app.extensions["hpo_service"].database
+    return database.dialect
 
 
 def test_a_lease_that_ran_out_is_offered_again_by_report_and_next(
@@ -159,41 +168,48 @@ def test_nothing_waiting_costs_no_query_until_a_lease_can_run_out(
 
 
 @pytest.mark.parametrize(("strategy", "next_trials"), [("random", 0), ("random", 1), ("gp", 1)])
-def test_a_trial_changed_between_its_early_read_and_the_lock_is_read_again(
-    app: Flask,
-    client: FlaskClient,
-    clock: FakeClock,
-    monkeypatch: pytest.MonkeyPatch,
-    strategy: str,
-    next_trials: int,
+def test_a_trial_changed_while_its_report_waited_for_the_lock_is_read_again(
+    app: Flask, client: FlaskClient, clock: FakeClock, strategy: str, next_trials: int
 ) -> None:
-    """A report reads its trial before the study lock; a change committed in between (here
-    another worker's report of the same trial) must not be overwritten: the report's update
-    matches no row, and the transaction is redone with the trial read under the lock, which
-    then answers as a report of a complete trial does (a different value: a conflict).
-    Alone, with the next trial in the same transaction (random) or after it (gp)."""
+    """A report's lock statement also reads the trial; on PostgreSQL that row is as it was
+    before the wait for the lock. Here the lock holder reports the same trial (0.9) while
+    the report (0.5) waits: the waiting report's update must match no row, and the
+    transaction is redone with the trial read under the lock, which then answers as a
+    report of a complete trial does (a different value: a conflict). Alone, with the next
+    trial in the same transaction (random) or after it (gp). On SQLite the write
+    transaction waits before it reads anything, so it sees the 0.9 at once."""
     client.post("/api/v1/studies", json=study_body(strategy={"name": strategy, "seed": 0}))
-    trial = _suggest(client, "w")
-    number = int(str(trial["number"]))
+    number = int(str(_suggest(client, "w")["number"]))
     database: Database = app.extensions["hpo_service"].database
-    early = Repository.read_trial_early
-    reads: list[int] = []
+    locks: list[str] = []
+    answers: list[tuple[int, str]] = []
 
-    def read_then_change(repo: Repository, name: str, number: int) -> None:
-        early(repo, name, number)
-        reads.append(number)
-        if len(reads) == 1 and database.dialect == "postgresql":  # SQLite: locked already
-            other = client.post(f"{URL}/trials/{number}/report", json={"value": 0.9})
-            assert other.status_code == 200, other.get_data(as_text=True)
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        said = " ".join(statement.split()).upper()
+        if threading.current_thread() is waiter and said.startswith("SELECT STUDIES.ID"):
+            locks.append(said)
 
-    monkeypatch.setattr(Repository, "read_trial_early", read_then_change)
-    body = {"value": 0.5, "next": next_trials}
-    answer = client.post(f"{URL}/trials/{number}/report", json=body)
-    monkeypatch.undo()
+    def report() -> None:
+        with app.test_client() as own:
+            body = {"value": 0.5, "next": next_trials}
+            answer = own.post(f"{URL}/trials/{number}/report", json=body)
+            answers.append((answer.status_code, answer.get_data(as_text=True)))
+
+    waiter = threading.Thread(target=report)
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        with database.transaction(write=True) as session:
+            repo = Repository(session, "default", clock())
+            ending = trials.reporting(0.9, None, None, None)
+            trials.end_in(repo, "cancer-mlp", number, ending, clock)
+            waiter.start()
+            _blocked_on_a_lock(database)
+        waiter.join(timeout=30)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
     stored = client.get(f"{URL}/trials/{number}").get_json()
-    if database.dialect != "postgresql":
-        assert answer.status_code == 200 and stored["value"] == 0.5
-        return
-    assert answer.status_code == 409, answer.get_data(as_text=True)
     assert stored["state"] == "complete" and stored["value"] == 0.9, stored
-    assert reads == [number, number], "the other report's early read, then the redo's none"
+    assert [status for status, _ in answers] == [409], answers
+    # PostgreSQL: the lock statement with the stale trial, then the redo's, without it
+    joined = ["JOIN TRIALS" in lock for lock in locks]
+    assert joined == ([True, False] if database.dialect == "postgresql" else [True]), locks
