@@ -125,10 +125,9 @@ def translate(exc: DBAPIError) -> HpoError:
 
 
 class StaleRead(Exception):
-    """A trial read by the statement that took its study's lock was changed by a
-    transaction that lock waited for (its update matched no row); the transaction is
-    rolled back, so reading it again under the lock and redoing the change is safe
-    (``Repository.lock_study``)."""
+    """A trial read before its study's lock changed before the lock was taken (its
+    update matched no row); the transaction is rolled back, so reading it again under the
+    lock and redoing the change is safe (``Repository.read_trial_early``)."""
 
 
 class Database:

@@ -105,9 +105,9 @@ class TrialRow(Base):
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     # every UPDATE of a trial also matches the change sequence it was read at (each write
-    # sets a new one, Repository._bump): a trial read by the study's lock statement as it
-    # was before the wait for the lock, and changed by the transaction waited for, updates
-    # no row (StaleDataError) instead of overwriting that change (Repository.lock_study)
+    # sets a new one, Repository._bump): a trial read before its study's lock and changed
+    # by another transaction before the lock updates no row (StaleDataError) instead of
+    # overwriting that change (Repository.read_trial_early)
     __mapper_args__ = {"version_id_col": updated_seq, "version_id_generator": False}
     end_reason: Mapped[str | None] = mapped_column(String(16))
     pruned_step: Mapped[int | None] = mapped_column(Integer)

@@ -147,8 +147,8 @@ class Service:
             trial = trials.end_trial(self.database, project, name, number, end, self.clock)
             return trial, [], None
 
-        def first(repo: Repository, joined: bool) -> Trial:
-            return trials.end_in(repo, name, number, end, self.clock, joined)
+        def first(repo: Repository, early: bool) -> Trial:
+            return trials.end_in(repo, name, number, end, self.clock, early)
 
         with fit_store.using(self.fits):
             return suggestions.report_then_suggest(

@@ -199,21 +199,21 @@ def suggest(ask: Ask) -> list[Trial]:
 def report_then_suggest(
     ask: Ask, report: Callable[[Repository, bool], Trial]
 ) -> tuple[Trial, list[Trial], HpoError | None]:
-    """``report`` (under the study lock; its flag: read the trial with the lock statement,
-    see ``trials.read_first``), then hand out up to ``ask.count`` trials: in the same locked
+    """``report`` (under the study lock; its flag: read the trial before the lock, see
+    ``trials.read_first``), then hand out up to ``ask.count`` trials: in the same locked
     transaction for the strategies of IN_ONE_TRANSACTION, else as a plain suggest once the
     report is committed (its snapshot then holds the reported value). The report stands
     whatever the hand-out does: why nothing was handed out is returned."""
     if ask.in_one_transaction:
         handed = read_first(
-            lambda joined: _suggest_in_one_transaction(ask, lambda repo: report(repo, joined))
+            lambda early: _suggest_in_one_transaction(ask, lambda repo: report(repo, early))
         )
         assert handed.first is not None
         return handed.first, handed.trials, handed.refusal
 
-    def reported(joined: bool) -> Trial:
+    def reported(early: bool) -> Trial:
         with ask.database.transaction(write=True) as session:
-            return report(Repository(session, ask.project, ask.clock()), joined)
+            return report(Repository(session, ask.project, ask.clock()), early)
 
     trial = read_first(reported)
     try:

@@ -90,19 +90,19 @@ def end_trial(
     """Report, fail, prune or release a trial under the study lock, as the lifecycle table
     allows; a repeat of the same event answers the trial as it is (idempotent)."""
 
-    def attempt(joined: bool) -> Trial:
+    def attempt(early: bool) -> Trial:
         with database.transaction(write=True) as session:
             repo = Repository(session, project, clock())
-            return end_in(repo, name, number, end, clock, joined)
+            return end_in(repo, name, number, end, clock, early)
 
     return read_first(attempt)
 
 
 def read_first(attempt: Callable[[bool], T]) -> T:
-    """``attempt(True)``: the statement that takes the study lock also reads the trial
-    (``Repository.lock_study``: one round trip less), as it was before any wait for the
-    lock. If a transaction the lock waited for changed the trial, nothing was written
-    (StaleRead) and ``attempt(False)`` reads it once the lock is held."""
+    """``attempt(True)``: the transaction reads the trial before taking the study lock
+    (``Repository.read_trial_early``: one round trip less under the lock). If the trial
+    changed between that read and the lock, nothing was written (StaleRead) and
+    ``attempt(False)`` reads it under the lock."""
     try:
         return attempt(True)
     except StaleRead:
@@ -110,11 +110,11 @@ def read_first(attempt: Callable[[bool], T]) -> T:
 
 
 def end_in(
-    repo: Repository, name: str, number: int, end: Ending, clock: Clock, joined: bool = False
+    repo: Repository, name: str, number: int, end: Ending, clock: Clock, early: bool = False
 ) -> Trial:
     """``end_trial`` inside a write transaction (``repo`` reads at its time, so a trial
-    whose lease ran out reads stale); ``joined``: read the trial with the lock statement
-    (callers retry on StaleRead, ``read_first``).
+    whose lease ran out reads stale); ``early``: read the trial before the lock (callers
+    retry on StaleRead, ``read_first``).
 
     The trial's finishing time is read once the study is locked: the study's trials then
     finish in the order their transactions commit, which is the order the GP's history
@@ -122,7 +122,9 @@ def end_in(
     longer could finish "earlier" than one committed before it, and the next snapshot saw
     it inserted inside a prefix that every process had already fitted a base model on.
     """
-    study = repo.lock_study(name, trial=number if joined else None).study
+    if early:
+        repo.read_trial_early(name, number)
+    study = repo.lock_study(name).study
     now = clock()
     value = end.measure(study) if end.measure is not None else end.value
     trial = repo.get_trial(name, number)
