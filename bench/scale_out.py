@@ -51,6 +51,7 @@ def _measure(part: str, args: argparse.Namespace) -> Any:
             args.observations,
             args.server_workers,
             args.server_threads,
+            args.rounds,
         )
     if part == "async":
         import scale_async
@@ -72,6 +73,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", default="throughput,async,faults,gpcost")
     parser.add_argument("--seconds", type=float, default=20.0, help="per throughput cell")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="throughput cells per system (medians shown)"
+    )
     parser.add_argument("--processes", type=int_list, default=[1, 8, 32, 128])
     parser.add_argument("--strategies", default="random,gp")
     parser.add_argument("--observations", type=int, default=500)

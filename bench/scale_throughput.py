@@ -344,8 +344,11 @@ def run(
     observations: int,
     server_workers: int = 2,
     server_threads: int = 4,
+    rounds: int = 1,
 ) -> list[dict[str, Any]]:
-    """Every (processes, strategy) cell for both systems, side by side; returns table rows
+    """Every (processes, strategy) cell for both systems, side by side, ``rounds`` times in a
+    row (the three systems' order rotated each round, so a slow spell of a shared machine
+    does not always fall on the same one); returns table rows, each with its round
     (hpo-service as ``hpo serve --workers server_workers --threads server_threads``)."""
     OBSERVATIONS[0] = observations
     rows: list[dict[str, Any]] = []
@@ -355,17 +358,21 @@ def run(
         service(hpo_url, server_workers, server_threads) as server,
     ):
         optuna_url = "postgresql+psycopg://" + opt_url.split("://", 1)[1]
+        cells: list[Callable[[int, str], Cell]] = [
+            lambda n, strategy: measure_hpo(server, strategy, n, seconds),
+            lambda n, strategy: measure_hpo(server, strategy, n, seconds, ahead=True),
+            lambda n, strategy: measure_optuna(optuna_url, strategy, n, seconds),
+        ]
         for n in processes:
             for strategy in strategies:
-                for cell in (
-                    measure_hpo(server, strategy, n, seconds),
-                    measure_hpo(server, strategy, n, seconds, ahead=True),
-                    measure_optuna(optuna_url, strategy, n, seconds),
-                ):
-                    row = cell.as_dict()
-                    row["server_workers"] = server_workers
-                    row["server_threads"] = server_threads
-                    row["load"] = os.getloadavg()[0]
-                    print(row, flush=True)
-                    rows.append(row)
+                for round_ in range(rounds):
+                    turn = round_ % len(cells)
+                    for measure in cells[turn:] + cells[:turn]:
+                        row = measure(n, strategy).as_dict()
+                        row["round"] = round_
+                        row["server_workers"] = server_workers
+                        row["server_threads"] = server_threads
+                        row["load"] = os.getloadavg()[0]
+                        print(row, flush=True)
+                        rows.append(row)
     return rows

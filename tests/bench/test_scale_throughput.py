@@ -25,3 +25,42 @@ def test_a_worker_whose_requests_get_no_answer_reports_the_errors() -> None:
     assert result["cycles"] == 0
     assert isinstance(errors, list) and len(errors) == 5  # the loop stops after five
     assert errors[0].startswith("ConnectError")
+
+
+def _row(system: str, strategy: str, rate: float, round_: int) -> dict[str, object]:
+    return {
+        "system": system,
+        "strategy": strategy,
+        "processes": 32,
+        "cycles": int(rate * 20),
+        "seconds": 20.0,
+        "rate": rate,
+        "p50_ms": 10.0 * (round_ + 1),
+        "p99_ms": 50.0,
+        "errors": round_,
+        "first_error": None,
+        "round": round_,
+    }
+
+
+def test_rounds_are_reported_as_medians_with_their_range_and_per_round_ratios() -> None:
+    import scale_report
+
+    ours, theirs = [100.0, 300.0, 200.0], [40.0, 50.0, 45.0]
+    rows = [_row("hpo-service", "random", rate, i) for i, rate in enumerate(ours)]
+    rows += [_row("Optuna RDB", "random (RandomSampler)", rate, i) for i, rate in enumerate(theirs)]
+    record = {
+        "args": {"seconds": 20, "observations": 500, "server_workers": 2, "server_threads": 1},
+        "result": rows,
+        "date": "2026-12-07 00:00 UTC",
+        "machine": "test",
+        "load_start": [0, 0, 0],
+        "load_end": [0, 0, 0],
+    }
+    text = "\n".join(scale_report._throughput(record))
+    assert "| 32 | random | hpo-service | 200.0 (100.0-300.0) | 12000 | 20 | 50 | 3 |" in text
+    assert "| 32 | random | hpo-service | 4.4x |" in text  # 200 / 45, the medians
+    assert (
+        "random >= 5x Optuna RDB at 32 processes (hpo-service): 4.4x (200.0 vs 45.0 cycles/s, "
+        "medians); per round 2.5x, 6.0x, 4.4x: **missed**." in text
+    )
