@@ -130,6 +130,16 @@ class StaleRead(Exception):
     lock and redoing the change is safe (``Repository.read_trial_early``)."""
 
 
+def _begun(session: Session) -> tuple[Session, SessionTransaction]:
+    begun = session.begin()
+    try:
+        session.connection()  # the begin event sends BEGIN
+    except BaseException:
+        session.close()
+        raise
+    return session, begun
+
+
 class Database:
     """An engine plus the transaction boundary every use case goes through."""
 
@@ -163,21 +173,16 @@ class Database:
 
     def _begin(self, write: bool) -> tuple[Session, SessionTransaction]:
         """A session whose transaction has begun (``BEGIN`` sent). A connection the server
-        dropped fails right there, with nothing run yet: SQLAlchemy then discards it and
-        every connection pooled before it, and the transaction begins once more, on a new
+        dropped fails right there, with nothing run: SQLAlchemy then discards it and every
+        connection pooled before it, and the transaction begins once more, on a new
         connection."""
         maker = self._writer if write else self._reader
-        for again in (True, False):
-            session = maker()
-            begun = session.begin()
-            try:
-                session.connection()  # the begin event sends BEGIN
-                return session, begun
-            except DBAPIError as exc:
-                session.close()
-                if not (again and exc.connection_invalidated):
-                    raise
-        raise AssertionError("unreachable: the second attempt returns or raises")
+        try:
+            return _begun(maker())
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        return _begun(maker())
 
     def dispose(self) -> None:
         """Close every pooled connection."""
