@@ -6,6 +6,14 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+# How long an idle keep-alive connection stays open. It must outlast the clients' own idle
+# limit (httpx, which the project's client and trainer use: 5 s) and a load balancer's
+# (60 s on AWS ALB): the side that closes an idle connection must be the client, else a
+# request sent as the server closes it gets no answer ("server disconnected without
+# sending a response"). gunicorn's default, 2 s, made that race routine for workers whose
+# trials last 2-5 s.
+KEEPALIVE_SECONDS = 75
+
 
 class _Application(BaseApplication):  # type: ignore[misc]
     def __init__(self, config: dict[str, Any], options: dict[str, Any]) -> None:
@@ -37,6 +45,7 @@ def run_gunicorn(
             "threads": threads,
             "worker_class": "gthread",
             "timeout": 60,
+            "keepalive": KEEPALIVE_SECONDS,
             "accesslog": "-",
         },
     ).run()
