@@ -36,7 +36,7 @@ import psycopg
 from scale_async import check
 from scale_throughput import SPACE, postgres_database
 
-from tests.servers import ServerProcess
+from tests.servers import ServerProcess, terminate_every_backend
 
 THREADS = 16
 TRAIN_SECONDS = 0.05
@@ -133,18 +133,11 @@ def _terminate_backends(db: str, seconds: float, log: str) -> tuple[float, str]:
         threads = _threads([server.url], "fault", stop, log)
         time.sleep(seconds / 3)
         fault = time.time()
-        database = db.rsplit("/", 1)[1]
-        with psycopg.connect(db.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-            killed = conn.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = %s AND pid <> pg_backend_pid()",
-                (database,),
-            ).fetchone()
+        count = terminate_every_backend(db)
         for thread in threads:
             thread.join()
     finally:
         server.stop()
-    count = killed[0] if killed else 0
     return fault, f"pg_terminate_backend of all {count} connections of one instance (gunicorn 4)"
 
 

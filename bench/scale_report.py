@@ -57,10 +57,8 @@ def _throughput(record: dict[str, Any]) -> list[str]:
             *lines[-2:],
         ]
     for (processes, strategy, system), group in cells.items():
-        rates = [r["rate"] for r in group]
-        spread = f" ({min(rates):.1f}-{max(rates):.1f})" if len(group) > 1 else ""
         lines.append(
-            f"| {processes} | {strategy} | {system} | {median(rates):.1f}{spread} | "
+            f"| {processes} | {strategy} | {system} | {_rate(group):.1f}{_range(group)} | "
             f"{sum(r['cycles'] for r in group)} | {median(r['p50_ms'] for r in group):.0f} | "
             f"{median(r['p99_ms'] for r in group):.0f} | {sum(r['errors'] for r in group)} |"
         )
@@ -88,6 +86,22 @@ def _cells(rows: list[dict[str, Any]]) -> dict[Key, list[dict[str, Any]]]:
     return cells
 
 
+def _ours(system: str) -> bool:
+    """An hpo-service row (two requests per cycle, or "report+next": one)."""
+    return system.startswith("hpo-service")
+
+
+def _rate(group: list[dict[str, Any]]) -> float:
+    """A cell's cycles/s: the median over its rounds."""
+    return float(median(r["rate"] for r in group))
+
+
+def _range(group: list[dict[str, Any]]) -> str:
+    """The rounds' lowest and highest cycles/s, when there are rounds."""
+    rates = [r["rate"] for r in group]
+    return f" ({min(rates):.1f}-{max(rates):.1f})" if len(rates) > 1 else ""
+
+
 def _round(row: dict[str, Any]) -> str:
     return f", round {row['round'] + 1}" if "round" in row else ""
 
@@ -99,9 +113,7 @@ def _optuna(cells: dict[Key, list[dict[str, Any]]], processes: int, strategy: st
         (
             group
             for (n, their_strategy, system), group in cells.items()
-            if not system.startswith("hpo-service")
-            and n == processes
-            and their_strategy.split(" ")[0] == strategy
+            if not _ours(system) and n == processes and their_strategy.split(" ")[0] == strategy
         ),
         None,
     )
@@ -113,15 +125,15 @@ def _targets(cells: dict[Key, list[dict[str, Any]]]) -> list[str]:
     out = []
     theirs = _optuna(cells, 32, "random")
     for (processes, strategy, system), group in cells.items():
-        if processes != 32 or not system.startswith("hpo-service"):
+        if processes != 32 or not _ours(system):
             continue
-        ours = median(r["rate"] for r in group)
+        ours = _rate(group)
         if strategy == "random" and theirs:
-            ratio = ours / median(r["rate"] for r in theirs)
+            ratio = ours / _rate(theirs)
             verdict = "met" if ratio >= 5 else "**missed**"
             out.append(
                 f"- Target: random >= 5x Optuna RDB at 32 processes ({system}): {ratio:.1f}x "
-                f"({ours:.1f} vs {median(r['rate'] for r in theirs):.1f} cycles/s"
+                f"({ours:.1f} vs {_rate(theirs):.1f} cycles/s"
                 f"{', medians' if len(group) > 1 else ''})"
                 f"{_per_round(group, theirs)}: {verdict}."
             )
@@ -129,16 +141,9 @@ def _targets(cells: dict[Key, list[dict[str, Any]]]) -> list[str]:
             verdict = "met" if ours >= 50 else "**missed**"
             out.append(
                 f"- Target: GP >= 50 cycles/s at 32 processes, 500+ observations ({system}): "
-                f"{ours:.1f}{_spread(group)}: {verdict}."
+                f"{ours:.1f}{_range(group)}: {verdict}."
             )
     return out
-
-
-def _spread(group: list[dict[str, Any]]) -> str:
-    rates = [r["rate"] for r in group]
-    if len(rates) < 2:
-        return ""
-    return f" (median of {len(rates)} rounds, {min(rates):.1f}-{max(rates):.1f})"
 
 
 def _per_round(ours: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> str:
@@ -156,9 +161,9 @@ def _ratios(cells: dict[Key, list[dict[str, Any]]]) -> list[str]:
         "|---:|---|---|---:|",
     ]
     for (processes, strategy, system), group in cells.items():
-        theirs = _optuna(cells, processes, strategy) if system.startswith("hpo-service") else None
-        if theirs and median(r["rate"] for r in theirs) > 0:
-            ratio = median(r["rate"] for r in group) / median(r["rate"] for r in theirs)
+        theirs = _optuna(cells, processes, strategy) if _ours(system) else None
+        if theirs and _rate(theirs) > 0:
+            ratio = _rate(group) / _rate(theirs)
             out.append(f"| {processes} | {strategy} | {system} | {ratio:.1f}x |")
     return out
 

@@ -14,6 +14,21 @@ from pathlib import Path
 import httpx
 
 
+def terminate_every_backend(database_url: str) -> int:
+    """Kill every connection to the PostgreSQL database of ``database_url`` inside the server
+    (``pg_terminate_backend``, as an administrator or a failover would); how many there were."""
+    import psycopg
+
+    server, database = database_url.rsplit("/", 1)
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nobody listens on right now."""
     with socket.socket() as sock:

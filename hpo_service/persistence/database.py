@@ -71,11 +71,6 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        write = connection.get_execution_options().get("hpo_write", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
 
 def _configure_postgresql(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
@@ -84,20 +79,28 @@ def _configure_postgresql(engine: Engine) -> None:
         # opened (psycopg sends them whenever the server says a transaction is open).
         dbapi_connection.autocommit = True
 
+
+def _begin_explicitly(engine: Engine, immediate_writes: bool) -> None:
+    """SQLAlchemy's begin sends ``BEGIN`` (the drivers open no transaction themselves);
+    with ``immediate_writes`` (SQLite), write transactions take the database lock at once."""
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        write = connection.get_execution_options().get("hpo_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate_writes and write else "BEGIN")
 
 
 def make_engine(url: str) -> Engine:
     """Create an engine with the settings this service relies on."""
     url = normalise_url(url)
-    if is_sqlite(url):
+    sqlite = is_sqlite(url)
+    if sqlite:
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
-        return engine
-    engine = create_engine(url, pool_size=5, max_overflow=10)
-    _configure_postgresql(engine)
+    else:
+        engine = create_engine(url, pool_size=5, max_overflow=10)
+        _configure_postgresql(engine)
+    _begin_explicitly(engine, immediate_writes=sqlite)
     return engine
 
 

@@ -16,7 +16,6 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 
 from hpo_service.client import Client
@@ -24,8 +23,8 @@ from hpo_service.domain import StudyState, TrialState
 from hpo_service.errors import BudgetExhausted, HpoError, StudyNotRunning
 from hpo_service.persistence.migrate import upgrade
 from tests.client.conftest import SPACE
-from tests.conftest import PG_ADMIN_URL, temporary_postgres
-from tests.servers import ServerProcess
+from tests.conftest import temporary_postgres
+from tests.servers import ServerProcess, terminate_every_backend
 
 pytestmark = pytest.mark.slow
 BUDGET = 80
@@ -76,17 +75,6 @@ def _member(
             errors.append(f"{worker}: {type(exc).__name__}: {exc}")
 
 
-def _terminate_every_backend(database: str) -> int:
-    """Kill every connection to ``database`` inside PostgreSQL; how many there were."""
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid()",
-            (database,),
-        ).fetchone()
-    return int(row[0]) if row else 0
-
-
 def test_terminated_connections_lose_nothing_and_answer_only_documented_503s(
     tmp_path: Path,
 ) -> None:
@@ -122,7 +110,7 @@ def test_terminated_connections_lose_nothing_and_answer_only_documented_503s(
                 for fraction in (4, 2):
                     while len(reports) < BUDGET // fraction and any(t.is_alive() for t in threads):
                         threading.Event().wait(0.02)
-                    terminated.append(_terminate_every_backend(url.rsplit("/", 1)[1]))
+                    terminated.append(terminate_every_backend(url))
                 for thread in threads:
                     thread.join(180)
                 trials = list(admin.study("terminated").trials())

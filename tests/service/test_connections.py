@@ -10,23 +10,13 @@ from __future__ import annotations
 
 import threading
 
-import psycopg
 import pytest
 from sqlalchemy import event, text
 
 from hpo_service.errors import StorageUnavailable
 from hpo_service.persistence import Database
-from tests.conftest import PG_ADMIN_URL, temporary_postgres
-
-
-def _terminate_every_backend(url: str) -> int:
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid()",
-            (url.rsplit("/", 1)[1],),
-        ).fetchone()
-    return int(row[0]) if row else 0
+from tests.conftest import temporary_postgres
+from tests.servers import terminate_every_backend
 
 
 def _connections(database: Database) -> list[object]:
@@ -56,7 +46,7 @@ def test_transactions_begin_again_on_new_connections_after_a_termination() -> No
             second.set()
             holder.join(10)
             assert len(made) == 2
-            assert _terminate_every_backend(url) == 2
+            assert terminate_every_backend(url) == 2
             dropped: list[bool] = []
             event.listen(
                 database.engine, "handle_error", lambda ctx: dropped.append(ctx.is_disconnect)
@@ -78,7 +68,7 @@ def test_a_connection_dropped_inside_a_transaction_is_a_503_not_a_retry() -> Non
         try:
             with pytest.raises(StorageUnavailable), database.transaction(write=True) as session:
                 session.execute(text("SELECT 1"))
-                assert _terminate_every_backend(url) == 1
+                assert terminate_every_backend(url) == 1
                 session.execute(text("SELECT 2"))
             with database.transaction() as session:  # and the next one works
                 assert session.execute(text("SELECT 3")).scalar_one() == 3
