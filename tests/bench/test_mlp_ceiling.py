@@ -42,7 +42,9 @@ def test_noisy_inputs_change_training_and_repeat_by_seed() -> None:
 
 def test_score_patches_the_classifier_per_row(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[type] = []
+    # score() patches module globals, as it does in a pool worker: restore them afterwards
     monkeypatch.setattr(mlp_module, "LockstepClassifier", LockstepClassifier)
+    monkeypatch.setattr(mlp_module, "MAX_ENSEMBLE", mlp_module.MAX_ENSEMBLE)
     monkeypatch.setattr(
         mlp_ceiling, "rescore", lambda *_args: seen.append(mlp_module.LockstepClassifier)
     )
