@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from multiprocessing import Pool
 from pathlib import Path
 from typing import Any
@@ -81,14 +83,23 @@ def grid() -> list[dict[str, Any]]:
 def score(params: dict[str, Any]) -> tuple[dict[str, Any], list[Score]]:
     """The configuration's scores on the re-score and confirmation splits (``noise``: the
     standard deviation of the input noise, 0 for none)."""
-    mlp_module.MAX_ENSEMBLE = BIG_ENSEMBLE  # this script may go beyond the space's ensemble
-    noise = float(params.get("noise", 0.0))
-    # the objective builds its networks from this name, so patching it here (in the pool's
-    # worker process, as MAX_ENSEMBLE above) trains the noisy variant
+    problem = get_problem("breast-cancer")
+    with _variant(float(params.get("noise", 0.0))):
+        return params, [rescore(problem, params, Protocol(seed=seed)) for seed in SEEDS]
+
+
+@contextmanager
+def _variant(noise: float) -> Iterator[None]:
+    """While open, the objective allows BIG_ENSEMBLE networks per fold and builds its networks
+    from the noisy classifier (``noise`` > 0); both module globals are restored on exit."""
+    saved = mlp_module.MAX_ENSEMBLE, mlp_module.LockstepClassifier  # type: ignore[attr-defined]
+    mlp_module.MAX_ENSEMBLE = BIG_ENSEMBLE
     chosen = noisy_classifier(noise) if noise else LockstepClassifier
     mlp_module.LockstepClassifier = chosen  # type: ignore[attr-defined]
-    problem = get_problem("breast-cancer")
-    return params, [rescore(problem, params, Protocol(seed=seed)) for seed in SEEDS]
+    try:
+        yield
+    finally:
+        mlp_module.MAX_ENSEMBLE, mlp_module.LockstepClassifier = saved  # type: ignore[attr-defined]
 
 
 def _row(params: dict[str, Any], scores: list[Score]) -> str:

@@ -41,15 +41,19 @@ def test_noisy_inputs_change_training_and_repeat_by_seed() -> None:
 
 
 def test_score_patches_the_classifier_per_row(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[type] = []
-    # score() patches module globals, as it does in a pool worker: restore them afterwards
-    monkeypatch.setattr(mlp_module, "LockstepClassifier", LockstepClassifier)
-    monkeypatch.setattr(mlp_module, "MAX_ENSEMBLE", mlp_module.MAX_ENSEMBLE)
+    seen: list[tuple[type, int]] = []
+    space_ensemble = mlp_module.MAX_ENSEMBLE
     monkeypatch.setattr(
-        mlp_ceiling, "rescore", lambda *_args: seen.append(mlp_module.LockstepClassifier)
+        mlp_ceiling,
+        "rescore",
+        lambda *_args: seen.append((mlp_module.LockstepClassifier, mlp_module.MAX_ENSEMBLE)),
     )
     monkeypatch.setattr(mlp_ceiling, "SEEDS", (1,))
     mlp_ceiling.score({**mlp_ceiling.grid()[0], "noise": 0.2})
     mlp_ceiling.score(mlp_ceiling.grid()[0])
-    assert seen[0] is not LockstepClassifier and issubclass(seen[0], LockstepClassifier)
-    assert seen[1] is LockstepClassifier
+    assert seen[0][0] is not LockstepClassifier and issubclass(seen[0][0], LockstepClassifier)
+    assert seen[1][0] is LockstepClassifier
+    assert [allowed for _, allowed in seen] == [mlp_ceiling.BIG_ENSEMBLE] * 2
+    # nothing leaks out of score(): the next caller in this process sees the trainer as shipped
+    assert mlp_module.LockstepClassifier is LockstepClassifier
+    assert space_ensemble == mlp_module.MAX_ENSEMBLE
