@@ -28,6 +28,7 @@ from hpo_service.optimisation.gp import GPStrategy, model
 from hpo_service.optimisation.gp.acquisition import Acquisition
 from hpo_service.optimisation.gp.config import DEFAULT_XI
 from hpo_service.optimisation.gp.kernel import Array, matern52, scaled_distance
+from hpo_service.optimisation.gp.model import JITTER
 from hpo_service.optimisation.gp.optimise import Surface
 from hpo_service.optimisation.gp.posterior import MIN_VARIANCE, Posterior
 from hpo_service.optimisation.gp.proposer import GPProposer
@@ -52,6 +53,25 @@ class UnwarpedGPStrategy(GPStrategy):
     ) -> Surrogate:
         """The GP of the observations, unwarped."""
         return build_surrogate(space, observations, seed, warp=False)
+
+
+class PlugInIncumbentGPStrategy(GPStrategy):
+    """A candidate: the incumbent y* of EI and PI is the best posterior mean at an observed
+    point (the "plug-in" criterion of Picheny et al. 2013, "A benchmark of kriging-based
+    infill criteria for noisy optimization") instead of the best observed value, so a lucky
+    noisy observation does not set the bar every proposal must clear (method
+    ``engine-plugin``; docs/benchmarks/gp_suite.md). The posterior mean at the training
+    rows is K alpha = y - (noise + jitter) alpha, as (K + (noise + jitter) I) alpha = y.
+    Studies of fewer than ``shared.SHARE_FROM`` observations, as every run of the suite."""
+
+    def surrogate(
+        self, space: SearchSpace, observations: Sequence[Observation], seed: int
+    ) -> Surrogate:
+        """The engine's GP with y* = the best fitted posterior mean."""
+        built = super().surrogate(space, observations, seed)
+        posterior = built.posterior
+        fitted = posterior.y - (posterior.noises() + JITTER) * posterior.alpha
+        return replace(built, best=float(fitted.max()))
 
 
 class CompletedDesignGPStrategy(GPStrategy):

@@ -32,7 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gp_ablations import HedgeGPStrategy, UnwarpedGPStrategy
+from gp_ablations import HedgeGPStrategy, PlugInIncumbentGPStrategy, UnwarpedGPStrategy
 from gp_problems import Problem
 from gp_runners import (
     Runner,
@@ -65,6 +65,11 @@ METHODS: dict[str, tuple[str, Runner]] = {
     "engine-nowarp": (
         "engine default without output warping",
         engine_runner(None, strategy=UnwarpedGPStrategy),
+    ),
+    # a candidate incumbent for EI and PI (the best posterior mean at an observed point)
+    "engine-plugin": (
+        "engine plug-in incumbent",
+        engine_runner(None, strategy=PlugInIncumbentGPStrategy),
     ),
     # a portfolio candidate for the default (GP-Hedge over EI, PI, UCB), development half first
     "engine-hedge": (
