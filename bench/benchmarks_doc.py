@@ -24,7 +24,7 @@ SECTIONS = [
     ),
     (
         "server_threads",
-        "Request threads per service process against cycles/s of one busy study",
+        "Service processes and request threads against cycles/s of one busy study",
         "bench/server_threads.py",
     ),
     (
