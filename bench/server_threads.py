@@ -97,7 +97,7 @@ def _table(record: dict[str, Any]) -> list[str]:
         "|---|---|" + "---:|" * len(pairs),
     ]
     rows = record["result"]
-    default_workers = settings(record)[0][0]
+    default_workers = pairs[0][0]  # rows of a run before workers could vary name none
     for strategy in args["strategies"]:
         for loop in LOOPS.values():
             cells = []
