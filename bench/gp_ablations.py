@@ -61,8 +61,10 @@ class PlugInIncumbentGPStrategy(GPStrategy):
     infill criteria for noisy optimization") instead of the best observed value, so a lucky
     noisy observation does not set the bar every proposal must clear (method
     ``engine-plugin``; docs/benchmarks/gp_suite.md). The posterior mean at the training
-    rows is K alpha = y - (noise + jitter) alpha, as (K + (noise + jitter) I) alpha = y.
-    Studies of fewer than ``shared.SHARE_FROM`` observations, as every run of the suite."""
+    rows is K alpha = y - (noise + jitter) alpha, as (K + (noise + jitter) I) alpha = y: this
+    closed form, not ``Posterior.mean`` at the data (equal up to rounding, which the test
+    checks), is what the stored runs used, and last bits change a run's trajectory. Studies
+    of fewer than ``shared.SHARE_FROM`` observations, as every run of the suite."""
 
     def surrogate(
         self, space: SearchSpace, observations: Sequence[Observation], seed: int
