@@ -64,7 +64,10 @@ class TrialState(enum.StrEnum):
     @property
     def finished(self) -> bool:
         """True once the trial has an outcome (complete, failed or pruned)."""
-        return self in (TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED)
+        return self in _FINISHED  # a module tuple: no class attribute lookups per call
+
+
+_FINISHED = (TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED)
 
 
 class EndReason(enum.StrEnum):

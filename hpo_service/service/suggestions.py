@@ -69,20 +69,38 @@ def history_of(study: Study, trials: Sequence[Trial], pruned_as: str = PRUNED_AS
     """
     if study.multi_objective or study.constraints:
         return outcome_history(study, trials)
-    ended = in_finishing_order(trials)
+    ended, failed, pending = _by_outcome(trials)
     worst = _worst(study, ended) if pruned_as == PrunedAs.WORST else None
+    maximise = study.direction.to_maximise
     completed: list[Observation] = []
-    failed = [t.params for t in trials if t.state is TrialState.FAILED]
     for trial in ended:
-        value = None if trial.value is None else study.direction.to_maximise(trial.value)
+        value = None if trial.value is None else maximise(trial.value)
         if trial.state is TrialState.PRUNED and pruned_as != PrunedAs.LAST:
             value = worst if pruned_as == PrunedAs.WORST else None
         if value is not None:
             completed.append(_observation(trial, value))
         elif trial.state is TrialState.PRUNED:
             failed.append(trial.params)
-    pending = tuple(t.params for t in trials if not t.state.finished)
-    return History(completed=tuple(completed), pending=pending, failed=tuple(failed))
+    return History(completed=tuple(completed), pending=tuple(pending), failed=tuple(failed))
+
+
+def _by_outcome(trials: Sequence[Trial]) -> tuple[list[Trial], list[Params], list[Params]]:
+    """In one pass (a suggest on a big study runs this on every trial): the complete and
+    pruned trials in finishing order, the failed trials' and the unfinished trials'
+    configurations in the given order."""
+    ended: list[Trial] = []
+    failed: list[Params] = []
+    pending: list[Params] = []
+    for trial in trials:
+        state = trial.state
+        if state is TrialState.COMPLETE or state is TrialState.PRUNED:
+            ended.append(trial)
+        elif state is TrialState.FAILED:
+            failed.append(trial.params)
+        else:
+            pending.append(trial.params)
+    ended.sort(key=_finished)
+    return ended, failed, pending
 
 
 def _observation(trial: Trial, value: float) -> Observation:
@@ -107,8 +125,7 @@ def in_finishing_order(trials: Sequence[Trial]) -> list[Trial]:
     the GP fits once and shares (checkpoints, warm starts) stay the same while stragglers
     finish; in number order every late trial shifted each prefix it fell in, and with many
     workers the shared base model was rebuilt on most suggestions."""
-    ended = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
-    return sorted(ended, key=_finished)
+    return _by_outcome(trials)[0]
 
 
 def _finished(trial: Trial) -> tuple[bool, float, int]:
@@ -148,13 +165,23 @@ def take_snapshot(
 
 
 def _snapshot(study: Study, trials: Sequence[Trial], seq: int) -> Snapshot:
+    finished: list[int] = []
+    unfinished: dict[int, Params] = {}
+    reofferable = 0
+    for trial in trials:
+        state = trial.state
+        if state.finished:
+            finished.append(trial.number)
+        else:
+            unfinished[trial.number] = trial.params
+            reofferable += state is TrialState.STALE or state is TrialState.PENDING
     return Snapshot(
         study=study,
         history=history_of(study, trials),
-        finished=frozenset(t.number for t in trials if t.state.finished),
-        reofferable=sum(t.state in (TrialState.STALE, TrialState.PENDING) for t in trials),
+        finished=frozenset(finished),
+        reofferable=reofferable,
         seq=seq,
-        unfinished={t.number: t.params for t in trials if not t.state.finished},
+        unfinished=unfinished,
     )
 
 
