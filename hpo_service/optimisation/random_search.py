@@ -29,10 +29,16 @@ MAX_DRAWS_PER_PROPOSAL = 256
 def sobol_points(dim: int, seed: int, start: int, count: int) -> NDArray[np.float64]:
     """Points ``start .. start+count-1`` of the scrambled Sobol sequence for ``seed``."""
     sampler = _scrambled(dim, seed)
-    sampler.reset()
     if start > 0:
-        sampler.fast_forward(start)
+        # a busy study asks for later and later points: move forward from where the engine
+        # is and reset only to go back (``reset`` deep-copies the engine's generator, 0.1 ms
+        # of a random suggestion's time under the study lock)
+        if sampler.num_generated > start:
+            sampler.reset()
+        if start > sampler.num_generated:
+            sampler.fast_forward(start - sampler.num_generated)
         return np.asarray(sampler.random(count), dtype=np.float64)
+    sampler.reset()
     m = max(0, int(np.ceil(np.log2(max(count, 1)))))
     return np.asarray(sampler.random_base2(m)[:count], dtype=np.float64)
 

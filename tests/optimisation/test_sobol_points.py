@@ -25,6 +25,20 @@ def test_cached_engines_give_the_points_of_fresh_ones() -> None:
         )
 
 
+def test_points_asked_in_any_order_are_the_points_of_fresh_ones() -> None:
+    """A busy study mostly moves forward (the engine is not reset then), sometimes back
+    (a process that served an older position, another study with the same seed)."""
+    rng = np.random.default_rng(0)
+    reference = qmc.Sobol(d=3, scramble=True, rng=np.random.default_rng(9)).random(2048)
+    position = 1
+    for _ in range(300):
+        step = int(rng.integers(-40, 20))  # mostly forward, sometimes back
+        position = int(np.clip(position + step, 1, 2000))
+        count = int(rng.integers(1, 5))
+        got = sobol_points(3, 9, position, count)
+        np.testing.assert_array_equal(got, reference[position : position + count])
+
+
 def test_threads_do_not_share_an_engine() -> None:
     wrong: list[int] = []
 
