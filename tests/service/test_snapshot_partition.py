@@ -19,6 +19,7 @@ from hpo_service.wire import study_from_json
 from tests.conftest import study_body
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+_FINISHED = (TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED)
 
 
 def _trials(seed: int, count: int = 60) -> list[Trial]:
@@ -26,7 +27,7 @@ def _trials(seed: int, count: int = 60) -> list[Trial]:
     trials = []
     for number in range(count):
         state = rng.choice(list(TrialState))
-        finished = state in (TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED)
+        finished = state in _FINISHED
         # few distinct times, so ties (broken by number) are common; some have none
         at = T0 + timedelta(seconds=rng.randrange(8)) if finished and rng.random() < 0.9 else None
         value = rng.random() if state is TrialState.COMPLETE else None
@@ -70,9 +71,6 @@ def _reference(
             failed.append(trial.params)
     pending = [t.params for t in trials if t.state not in _FINISHED]
     return completed, failed, pending
-
-
-_FINISHED = (TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED)
 
 
 @pytest.mark.parametrize("seed", range(6))
