@@ -83,7 +83,7 @@ def main() -> None:
         "--server-workers", type=int, default=2, help="gunicorn processes (hpo serve --workers)"
     )
     parser.add_argument(
-        "--server-threads", type=int, default=4, help="threads per process (hpo serve --threads)"
+        "--server-threads", type=int, default=1, help="threads per process (hpo serve --threads)"
     )
     parser.add_argument("--workers", type=int, default=1000, help="simulated async workers")
     parser.add_argument("--time-scale", type=float, default=1.0, help="x trial durations")

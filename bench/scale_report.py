@@ -15,13 +15,13 @@ def header(record: dict[str, Any]) -> str:
     )
 
 
-def _throughput(record: dict[str, Any]) -> list[str]:
+def _throughput(record: dict[str, Any], title: str = "") -> list[str]:
     args = record["args"]
     rows = record["result"]
     workers = args.get("server_workers", 4)  # runs before the option existed used 4
     threads = args.get("server_threads", 4)  # likewise
     lines = [
-        "## Cycles/s of N worker processes on one study (PostgreSQL)",
+        f"## Cycles/s of N worker processes on one study (PostgreSQL){title}",
         "",
         header(record),
         f"{args['seconds']:g} s per cell; one cycle = ask for a configuration, evaluate a "
@@ -193,6 +193,34 @@ def _gpcost(record: dict[str, Any]) -> list[str]:
     return lines
 
 
+EARLIER = "throughput_loaded"
+"""An earlier throughput run kept beside the current one (same script, same CPU model name,
+another machine): the ratios to Optuna moved between the two, so both are shown."""
+
+
+def _earlier(record: dict[str, Any], current: dict[str, Any] | None) -> list[str]:
+    """The earlier run, under its own heading, after how it differs from the current one."""
+    lines = _throughput(record, title=": an earlier run on another machine")
+    then = _optuna(_cells(record["result"]), 32, "random")
+    now = _optuna(_cells(current["result"]), 32, "random") if current else None
+    moved = ""
+    if then and now and _rate(then) > 0:
+        moved = (
+            f" Optuna's random cell at 32 processes gave {_rate(then):.1f} cycles/s here "
+            f"against {_rate(now):.1f} in the run above ({_rate(now) / _rate(then):.1f}x), "
+            "more than the service's cells moved, so the ratios to Optuna depend on the "
+            "machine as much as on the code."
+        )
+    return [
+        *lines[:2],
+        "The same script and CPU model name as the run above, on another machine; the load "
+        "averages at the start and the end were alike (at the end they are mostly the run's "
+        f"own 128 worker processes).{moved} The targets are judged on the newer run above.",
+        "",
+        *lines[2:],
+    ]
+
+
 def render(stored: dict[str, dict[str, Any]]) -> str:
     """The whole document from the stored parts (a part not measured yet says so)."""
     lines = [
@@ -209,6 +237,8 @@ def render(stored: dict[str, dict[str, Any]]) -> str:
             lines += [*renderer(stored[part]), ""]
         else:
             lines += [f"## {part}", "", "_not measured yet_", ""]
+        if part == "throughput" and EARLIER in stored:
+            lines += [*_earlier(stored[EARLIER], stored.get("throughput")), ""]
     for part in ("async", "faults"):
         if part in stored:
             import scale_report_load

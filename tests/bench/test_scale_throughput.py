@@ -8,6 +8,7 @@ import queue
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
@@ -64,3 +65,30 @@ def test_rounds_are_reported_as_medians_with_their_range_and_per_round_ratios() 
         "random >= 5x Optuna RDB at 32 processes (hpo-service): 4.4x (200.0 vs 45.0 cycles/s, "
         "medians); per round 2.5x, 6.0x, 4.4x: **missed**." in text
     )
+
+
+def test_an_earlier_run_is_shown_after_the_current_one_with_how_optuna_moved() -> None:
+    import scale_report
+
+    def record(ours: float, theirs: float, load: float) -> dict[str, Any]:
+        rows = [_row("hpo-service", "random", ours, 0)]
+        rows += [_row("Optuna RDB", "random (RandomSampler)", theirs, 0)]
+        return {
+            "args": {"seconds": 20, "observations": 500, "server_workers": 2, "server_threads": 1},
+            "result": rows,
+            "date": "2026-12-07 00:00 UTC",
+            "machine": "test",
+            "load_start": [0, 0, 0],
+            "load_end": [load, 0, 0],
+        }
+
+    text = scale_report.render(
+        {"throughput": record(170.0, 65.0, 1.0), scale_report.EARLIER: record(130.0, 26.0, 9.5)}
+    )
+    current = text.index("## Cycles/s of N worker processes on one study (PostgreSQL)\n")
+    earlier = text.index("(PostgreSQL): an earlier run on another machine\n")
+    assert current < earlier
+    assert text.index("(170.0 vs 65.0 cycles/s): **missed**") < earlier  # 2.6x, judged first
+    assert text.index("(130.0 vs 26.0 cycles/s): met") > earlier  # 5.0x, under load
+    assert "gave 26.0 cycles/s here against 65.0 in the run above (2.5x)" in text
+    assert "## throughput" not in text  # the current run is there, not "not measured yet"
