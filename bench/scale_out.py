@@ -7,7 +7,10 @@ Parts (``--parts``, comma-separated; default all):
 - ``async``: 1,000 simulated workers in one process (asyncio + httpx.AsyncClient) with trial
   durations drawn from 1-30 s (times ``--time-scale``) on one GP study (bench/scale_async.py);
 - ``faults``: faults under load with acknowledged reports checked against the database
-  (bench/scale_faults.py).
+  (bench/scale_faults.py);
+- ``cpu``: where a cycle's time goes at 32 processes (``--cpu-processes``): CPU per cycle
+  of the server, PostgreSQL and the rest, how busy the cores were, and how long the study
+  lock is held and on what (bench/scale_cpu.py).
 
 Each part stores its results in bench/results/scale_out/<part>.json (with date, machine and
 load average), and the Markdown is rendered from every stored part, so one part can be
@@ -15,7 +18,7 @@ re-measured without the others. Run under ``nice -n 5`` on a shared machine:
 
     nice -n 5 .venv/bin/python bench/scale_out.py [--parts throughput] [--seconds 20]
         [--processes 1,8,32,128] [--strategies random,gp] [--observations 500]
-        [--server-workers 2] [--server-threads 4]
+        [--server-workers 2] [--server-threads 1]
         [--workers 1000] [--time-scale 1.0]
 """
 
@@ -61,23 +64,35 @@ def _measure(part: str, args: argparse.Namespace) -> Any:
         import scale_faults
 
         return scale_faults.run(args.fault_seconds, args.faults.split(","))
+    if part == "cpu":
+        import scale_cpu
+
+        return scale_cpu.run(
+            args.cpu_processes,
+            args.seconds,
+            args.observations,
+            args.server_workers,
+            args.server_threads,
+            args.rounds,
+        )
     if part == "gpcost":
         import scale_gpcost
 
         return scale_gpcost.run([300, 500, 1000])
-    raise SystemExit(f"unknown part {part!r}: choose throughput, async, faults or gpcost")
+    raise SystemExit(f"unknown part {part!r}: choose throughput, cpu, async, faults or gpcost")
 
 
 def main() -> None:
     """Measure the chosen parts, store them, and rewrite the Markdown from every stored part."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--parts", default="throughput,async,faults,gpcost")
+    parser.add_argument("--parts", default="throughput,cpu,async,faults,gpcost")
     parser.add_argument("--seconds", type=float, default=20.0, help="per throughput cell")
     parser.add_argument(
         "--rounds", type=int, default=3, help="throughput cells per system (medians shown)"
     )
     parser.add_argument("--processes", type=int_list, default=[1, 8, 32, 128])
     parser.add_argument("--strategies", default="random,gp")
+    parser.add_argument("--cpu-processes", type=int, default=32, help="worker processes (cpu)")
     parser.add_argument("--observations", type=int, default=500)
     parser.add_argument(
         "--server-workers", type=int, default=2, help="gunicorn processes (hpo serve --workers)"

@@ -193,6 +193,64 @@ def _gpcost(record: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _cpu(record: dict[str, Any]) -> list[str]:
+    """Where a cycle's time goes (bench/scale_cpu.py): medians over the rounds per cell."""
+    args = record["args"]
+    rows = record["result"]
+    rounds = max(r["round"] for r in rows) + 1
+    lines = [
+        f"## Where a cycle's time goes at {rows[0]['processes']} worker processes",
+        "",
+        header(record),
+        "Cells of the table above run again (same workers, objective and `hpo serve "
+        f"--workers {args['server_workers']} --threads {args['server_threads']}`; the GP from "
+        f"{args['observations']} observations), {rounds} round(s), the cells taking turns. "
+        "CPU time read from /proc over the middle of each run (2 s left out at each end): "
+        "the server's processes, every PostgreSQL process, and the rest of the machine "
+        "(the worker processes and this harness), per cycle; busy = share of both cores in "
+        "use. The study lock is timed in the server by SQLAlchemy events "
+        "(bench/lock_timing/sitecustomize.py): per locked transaction, the mean hold, the "
+        "time from taking the lock to the next statement, the statements sent while it is "
+        "held and their time, and COMMIT (sent until the session sees it done); hold and "
+        "wait medians beside. With the probe loaded the service's cells run a little slower "
+        "than in the table above. Shown: the median over the rounds of each figure.",
+        "",
+        "| cell | cycles/s | CPU ms/cycle: server | PostgreSQL | rest | total | cores busy "
+        "| locked txn/cycle | hold ms mean (median) | to next statement ms | statements "
+        "(ms) | COMMIT ms | lock wait median ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    cells: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        cells.setdefault(row["cell"], []).append(row)
+
+    def m(group: list[dict[str, Any]], key: str, fmt: str = ".2f") -> str:
+        values = [r[key] for r in group if r.get(key) is not None]
+        return format(median(values), fmt) if values else "-"
+
+    for cell, group in cells.items():
+        locked = any(r.get("locked") for r in group)
+        lock = (
+            f"{m(group, 'per_cycle', '.1f')} | {m(group, 'held_ms')} "
+            f"({m(group, 'held_median_ms')}) | {m(group, 'first_ms')} | "
+            f"{m(group, 'statements', '.1f')} ({m(group, 'sql_ms')}) | "
+            f"{m(group, 'commit_ms')} | {m(group, 'wait_median_ms')}"
+            if locked
+            else "- | - | - | - | - | -"
+        )
+        busy = [r["busy"] for r in group if r.get("busy") is not None]
+        lines.append(
+            f"| {cell} | {m(group, 'rate', '.1f')} | {m(group, 'server_ms')} | "
+            f"{m(group, 'postgres_ms')} | {m(group, 'rest_ms')} | {m(group, 'total_ms')} | "
+            f"{100 * median(busy):.0f}% | {lock} |"
+            if busy
+            else f"| {cell} | {m(group, 'rate', '.1f')} | - | - | - | - | - | {lock} |"
+        )
+    errors = sum(r["errors"] for r in rows)
+    lines += ["", f"Failed requests or calls over all cells: {errors}."]
+    return lines
+
+
 EARLIER = "throughput_loaded"
 """An earlier throughput run kept beside the current one (same script, same CPU model name,
 another machine): the ratios to Optuna moved between the two, so both are shown."""
@@ -226,12 +284,12 @@ def render(stored: dict[str, dict[str, Any]]) -> str:
     lines = [
         "# Scale-out: many workers on one study, 1,000 async workers, faults under load",
         "",
-        "Produced by `bench/scale_out.py` (parts: throughput, gpcost, async, faults); each part "
-        "states its own date, machine and load. Rerun one part with "
+        "Produced by `bench/scale_out.py` (parts: throughput, cpu, gpcost, async, faults); "
+        "each part states its own date, machine and load. Rerun one part with "
         "`nice -n 5 .venv/bin/python bench/scale_out.py --parts PART`.",
         "",
     ]
-    renderers = {"throughput": _throughput, "gpcost": _gpcost}
+    renderers = {"throughput": _throughput, "cpu": _cpu, "gpcost": _gpcost}
     for part, renderer in renderers.items():
         if part in stored:
             lines += [*renderer(stored[part]), ""]

@@ -5,7 +5,10 @@ Python imports ``sitecustomize`` at start-up; this one does nothing unless
 code is changed) that time every transaction holding the study lock: from the end of the
 statement that takes it (``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE`` on
 PostgreSQL) to the end of the COMMIT or ROLLBACK, and append one JSON line per transaction:
-``{"path": request path, "wait": seconds to get the lock, "held": seconds held}``.
+``{"path": request path, "wait": seconds to get the lock, "held": seconds held, "first":
+seconds from the lock to the next statement (None: none before COMMIT), "statements":
+statements sent while it was held, "sql": seconds those statements took, "commit":
+seconds from the COMMIT (or ROLLBACK) being sent to the session seeing it done}``.
 """
 
 from __future__ import annotations
@@ -25,20 +28,31 @@ def _takes_lock(statement: str) -> bool:
 
 
 def _before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-    if _takes_lock(statement) and "lock_at" not in conn.info:
-        conn.info["asked_at"] = time.perf_counter()
+    now = time.perf_counter()
+    if "lock_at" in conn.info:  # a statement sent while the lock is held
+        conn.info.setdefault("first_at", now)
+        conn.info["sent_at"] = now
+    elif _takes_lock(statement):
+        conn.info["asked_at"] = now
 
 
 def _after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-    if "asked_at" in conn.info and "lock_at" not in conn.info:
-        conn.info["lock_at"] = time.perf_counter()
+    now = time.perf_counter()
+    if "lock_at" in conn.info:
+        conn.info["statements"] = conn.info.get("statements", 0) + 1
+        conn.info["sql"] = conn.info.get("sql", 0.0) + now - conn.info.pop("sent_at", now)
+    elif "asked_at" in conn.info:
+        conn.info["lock_at"] = now
 
 
 def _ending(conn: Any) -> None:
     """Connection commit/rollback event (fires before the database ends the transaction)."""
     asked, held_from = conn.info.pop("asked_at", None), conn.info.pop("lock_at", None)
+    first_at = conn.info.pop("first_at", None)
+    statements, sql = conn.info.pop("statements", 0), conn.info.pop("sql", 0.0)
     if held_from is not None:
-        _local.pending = (asked, held_from)
+        first = None if first_at is None else first_at - held_from
+        _local.pending = (asked, held_from, first, statements, sql, time.perf_counter())
 
 
 def _ended(session: Any) -> None:
@@ -47,8 +61,17 @@ def _ended(session: Any) -> None:
     if pending is None or _LOG is None:
         return
     _local.pending = None
-    asked, held_from = pending
-    row = {"path": _path(), "wait": held_from - asked, "held": time.perf_counter() - held_from}
+    now = time.perf_counter()
+    asked, held_from, first, statements, sql, ending = pending
+    row = {
+        "path": _path(),
+        "wait": held_from - asked,
+        "held": now - held_from,
+        "first": first,
+        "statements": statements,
+        "sql": sql,
+        "commit": now - ending,
+    }
     with open(_LOG, "a") as handle:
         handle.write(json.dumps(row) + "\n")
 
