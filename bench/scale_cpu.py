@@ -23,16 +23,13 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from statistics import mean, median
 from typing import Any
 
 import scale_throughput as st
 from gp_concurrency import _group_pids
-
-from tests.servers import ServerProcess
 
 LOCK_PROBE = Path(__file__).resolve().parent / "lock_timing"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -159,21 +156,10 @@ def lock_summary(lines: list[dict[str, Any]], cycles: int) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def timed_service(url: str, workers: int, threads: int, log: Path) -> Iterator[ServerProcess]:
-    """``scale_throughput.service`` with the lock probe on the server's PYTHONPATH."""
+def probe_env(log: Path) -> dict[str, str]:
+    """The server environment that loads the lock probe and names its log."""
     path = os.pathsep.join(x for x in (str(LOCK_PROBE), os.environ.get("PYTHONPATH")) if x)
-    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "HPO_BENCH_LOCK_LOG")}
-    os.environ.update(PYTHONPATH=path, HPO_BENCH_LOCK_LOG=str(log))
-    try:
-        with st.service(url, workers, threads) as server:
-            yield server
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return {"PYTHONPATH": path, "HPO_BENCH_LOCK_LOG": str(log)}
 
 
 def _read_log(log: Path) -> list[dict[str, Any]]:
@@ -197,7 +183,7 @@ def run(
     with (
         st.postgres_database("hpo_cpu") as hpo_url,
         st.postgres_database("optuna_cpu") as opt_url,
-        timed_service(hpo_url, server_workers, server_threads, log) as server,
+        st.service(hpo_url, server_workers, server_threads, probe_env(log)) as server,
     ):
         assert server.process is not None
         group = server.process.pid  # start_new_session: the server leads its group
@@ -213,7 +199,8 @@ def run(
             def go(name: str) -> st.Cell:
                 log.unlink(missing_ok=True)
                 cell = st.Cell(label, strategy, processes, observations_at_start=observed)
-                st._run_processes(_hpo_worker_args(server.url, name, seconds, ahead), (), cell)
+                args = (server.url, name, seconds, ahead)
+                st._run_processes(st._hpo_worker, args, cell)
                 return cell
 
             def measure() -> dict[str, Any]:
@@ -243,15 +230,3 @@ def run(
                 rows.append(row)
     log.unlink(missing_ok=True)
     return rows
-
-
-def _hpo_worker_args(
-    base: str, name: str, seconds: float, ahead: bool
-) -> Callable[[float, Any], None]:
-    """scale_throughput's worker loop bound to one study (``_run_processes`` adds the start
-    time and the result queue)."""
-
-    def worker(start_at: float, queue: Any) -> None:
-        st._hpo_worker(base, name, seconds, ahead, start_at, queue)
-
-    return worker

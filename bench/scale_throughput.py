@@ -104,9 +104,12 @@ def postgres_database(prefix: str) -> Iterator[str]:
 
 
 @contextmanager
-def service(url: str, workers: int, threads: int) -> Iterator[ServerProcess]:
-    """``hpo serve --workers workers --threads threads`` on ``url``, migrated first; its log
-    goes to hpo-bench-serve.log in the temporary directory (to diagnose errors)."""
+def service(
+    url: str, workers: int, threads: int, env: dict[str, str] | None = None
+) -> Iterator[ServerProcess]:
+    """``hpo serve --workers workers --threads threads`` on ``url``, migrated first, with
+    ``env`` added to its environment; its log goes to hpo-bench-serve.log in the temporary
+    directory (to diagnose errors)."""
     import subprocess
     import sys
     import tempfile
@@ -115,7 +118,7 @@ def service(url: str, workers: int, threads: int) -> Iterator[ServerProcess]:
     subprocess.run(upgrade, check=True, capture_output=True)
     log = Path(tempfile.gettempdir()) / "hpo-bench-serve.log"
     args = ["--threads", str(threads)]
-    server = ServerProcess(url, workers=workers, args=args, log_path=log).start()
+    server = ServerProcess(url, workers=workers, args=args, log_path=log, env=env).start()
     try:
         yield server
     finally:
