@@ -257,26 +257,27 @@ another machine): the ratios to Optuna moved between the two, so both are shown.
 
 
 def _earlier(record: dict[str, Any], current: dict[str, Any] | None) -> list[str]:
-    """The earlier run, under its own heading, after how it differs from the current one."""
+    """The earlier run, under its own heading, after how it differs from the current one
+    (both systems' random cells at 32 processes and the load averages, from the records)."""
     lines = _throughput(record, title=": an earlier run on another machine")
-    then = _optuna(_cells(record["result"]), 32, "random")
-    now = _optuna(_cells(current["result"]), 32, "random") if current else None
-    moved = ""
-    if then and now and _rate(then) > 0:
-        moved = (
-            f" Optuna's random cell at 32 processes gave {_rate(then):.1f} cycles/s here "
-            f"against {_rate(now):.1f} in the run above ({_rate(now) / _rate(then):.1f}x), "
-            "more than the service's cells moved, so the ratios to Optuna depend on the "
-            "machine as much as on the code."
-        )
-    return [
-        *lines[:2],
-        "The same script and CPU model name as the run above, on another machine; the load "
-        "averages at the start and the end were alike (at the end they are mostly the run's "
-        f"own 128 worker processes).{moved} The targets are judged on the newer run above.",
-        "",
-        *lines[2:],
-    ]
+    intro = "The same script and CPU model name as the run above, on another machine."
+    if current is not None:
+        then, now = _cells(record["result"]), _cells(current["result"])
+        ours = (32, "random", "hpo-service")
+        theirs_then, theirs_now = _optuna(then, 32, "random"), _optuna(now, 32, "random")
+        if ours in then and ours in now and theirs_then and theirs_now:
+            intro += (
+                " Random at 32 processes: Optuna gave "
+                f"{_rate(theirs_then):.1f} cycles/s here against {_rate(theirs_now):.1f} "
+                f"above ({_rate(theirs_now) / _rate(theirs_then):.1f}x), the service "
+                f"{_rate(then[ours]):.1f} against {_rate(now[ours]):.1f} "
+                f"({_rate(now[ours]) / _rate(then[ours]):.2f}x); load average "
+                f"{record['load_start'][0]:.2f} to {record['load_end'][0]:.2f} here, "
+                f"{current['load_start'][0]:.2f} to {current['load_end'][0]:.2f} above (the end "
+                "is mostly the run's own 128 worker processes)."
+            )
+    intro += " The targets are judged on the newer run above."
+    return [*lines[:2], intro, "", *lines[2:]]
 
 
 def render(stored: dict[str, dict[str, Any]]) -> str:

@@ -90,5 +90,8 @@ def test_an_earlier_run_is_shown_after_the_current_one_with_how_optuna_moved() -
     assert current < earlier
     assert text.index("(170.0 vs 65.0 cycles/s): **missed**") < earlier  # 2.6x, judged first
     assert text.index("(130.0 vs 26.0 cycles/s): met") > earlier  # 5.0x, under load
-    assert "gave 26.0 cycles/s here against 65.0 in the run above (2.5x)" in text
+    assert (
+        "Optuna gave 26.0 cycles/s here against 65.0 above (2.5x), the service 130.0 against "
+        "170.0 (1.31x); load average 0.00 to 9.50 here, 0.00 to 1.00 above" in text
+    )
     assert "## throughput" not in text  # the current run is there, not "not measured yet"
