@@ -10,7 +10,12 @@ SQLite: WAL journal, a busy timeout and foreign keys on every connection; write
 transactions use ``BEGIN IMMEDIATE`` so that two writers serialise on the database lock
 at the start instead of failing at commit.
 PostgreSQL: write transactions lock the study row with ``SELECT ... FOR UPDATE``
-(see the repository); nothing is serialised in process memory.
+(see the repository); nothing is serialised in process memory. psycopg prepares a
+statement on the server once a connection has run it 5 times; behind a pooler that hands
+each transaction to any server connection (PgBouncer before 1.21 in transaction mode, or
+later ones without ``max_prepared_statements``) the prepared name is missing on the next
+connection, so ``?prepare_threshold=none`` in the database URL turns that off
+(``prepare_threshold``: psycopg's own name for the setting).
 """
 
 from __future__ import annotations
@@ -90,15 +95,43 @@ def _begin_explicitly(engine: Engine, immediate_writes: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate_writes and write else "BEGIN")
 
 
+PREPARE_OPTION = "prepare_threshold"
+
+
+def prepare_threshold(url: str) -> tuple[str, dict[str, Any]]:
+    """The URL without ``prepare_threshold`` and psycopg's connect arguments for it:
+    ``none`` (or ``off``) never prepares statements on the server, a whole number N >= 0
+    prepares a statement from its N-th run on a connection (psycopg's default is 5)."""
+    parsed = make_url(url)
+    if PREPARE_OPTION not in parsed.query:
+        return url, {}
+    value = parsed.query[PREPARE_OPTION]
+    text = value.strip().lower() if isinstance(value, str) else ""
+    threshold: int | None
+    if text in ("none", "off"):
+        threshold = None
+    elif text.isdigit():
+        threshold = int(text)
+    else:
+        raise ValueError(
+            f"the database URL's {PREPARE_OPTION} must be 'none' or a whole number, got "
+            f"{value!r}; behind PgBouncer in transaction mode use ?{PREPARE_OPTION}=none"
+        )
+    if parsed.get_backend_name() != "postgresql":
+        raise ValueError(f"{PREPARE_OPTION} applies to PostgreSQL URLs only; remove it")
+    rest = parsed.difference_update_query([PREPARE_OPTION])
+    return rest.render_as_string(hide_password=False), {PREPARE_OPTION: threshold}
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine with the settings this service relies on."""
-    url = normalise_url(url)
+    url, connect_args = prepare_threshold(normalise_url(url))
     sqlite = is_sqlite(url)
     if sqlite:
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
     else:
-        engine = create_engine(url, pool_size=5, max_overflow=10)
+        engine = create_engine(url, pool_size=5, max_overflow=10, connect_args=connect_args)
         _configure_postgresql(engine)
     _begin_explicitly(engine, immediate_writes=sqlite)
     return engine
