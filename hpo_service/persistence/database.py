@@ -77,12 +77,30 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
+IDLE_IN_TRANSACTION_TIMEOUT = "60s"
+"""How long PostgreSQL lets one of the service's sessions sit idle inside a transaction
+before it ends the session (``idle_in_transaction_session_timeout``). A service instance
+frozen or cut off while it holds a study's lock (a paused VM, a network partition: no
+connection reset reaches the server, whose TCP keepalive waits two hours by default)
+would otherwise stall every other instance's writes to that study. The service itself is
+never idle in a transaction for long: its longest gap is the GP's work under the lock
+(about 1 s at 10,000 observations); the fit store's claim, which waits out a whole fit,
+turns the timeout off for its own transaction. A value set for the role, the database or
+in the URL (``?options=-c%20idle_in_transaction_session_timeout%3D...``) is kept."""
+
+_DEFAULT_IDLE_TIMEOUT = (
+    "SELECT set_config('idle_in_transaction_session_timeout', %s, false) "
+    "WHERE current_setting('idle_in_transaction_session_timeout') = '0'"
+)
+
+
 def _configure_postgresql(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # The driver opens no transaction; commit() and rollback() still end the one BEGIN
         # opened (psycopg sends them whenever the server says a transaction is open).
         dbapi_connection.autocommit = True
+        dbapi_connection.execute(_DEFAULT_IDLE_TIMEOUT, (IDLE_IN_TRANSACTION_TIMEOUT,))
 
 
 def _begin_explicitly(engine: Engine, immediate_writes: bool) -> None:
@@ -151,7 +169,9 @@ def translate(exc: DBAPIError) -> HpoError:
             "a value cannot be stored (out-of-range number or unsupported text); "
             "check the request against /api/v1/openapi.json and retry"
         )
-    elif isinstance(exc, OperationalError):
+    elif isinstance(exc, OperationalError) or exc.connection_invalidated:
+        # a lost connection, whatever its class: the server ending an idle session
+        # (IdleInTransactionSessionTimeout) is an InternalError to the driver
         error = StorageUnavailable("the database is unavailable or busy; retry shortly")
     else:
         log.exception("database error")

@@ -48,6 +48,11 @@ class DatabaseFitStore:
     def claim(self, digest: str) -> Iterator[None]:
         """Hold the advisory lock named by ``digest`` (the first 60 bits) until the block ends."""
         with self.database.transaction() as session:
-            session.execute(text(f"SET LOCAL lock_timeout = '{CLAIM_TIMEOUT}'"))
+            # wait for another claim at most CLAIM_TIMEOUT; stay idle while fitting as long
+            # as the fit takes (database.IDLE_IN_TRANSACTION_TIMEOUT does not apply here)
+            limits = "SELECT set_config('lock_timeout', :wait, true), " + (
+                "set_config('idle_in_transaction_session_timeout', '0', true)"
+            )
+            session.execute(text(limits), {"wait": CLAIM_TIMEOUT})
             session.execute(select(func.pg_advisory_xact_lock(int(digest[:15], 16))))
             yield
