@@ -14,11 +14,11 @@ from flask import Flask
 
 from hpo_service.client import Client, ServiceUnavailable
 from hpo_service.client.http import split_urls
-from hpo_service.domain import StudyState, TrialState
-from hpo_service.errors import BudgetExhausted, HpoError, StudyNotRunning
+from hpo_service.domain import TrialState
 from hpo_service.persistence.migrate import upgrade
 from tests.client.conftest import SPACE
 from tests.conftest import temporary_postgres
+from tests.members import member
 from tests.servers import ServerProcess
 
 
@@ -93,23 +93,7 @@ def _fleet_member(
 ) -> None:
     """Suggest and report until the study completes, recording every acknowledged report."""
     with Client(urls, retries=40, backoff=0.05, max_backoff=0.5, timeout=10) as client:
-        study = client.study(name)
-        try:
-            while True:
-                try:
-                    (trial,) = study.suggest(worker_id=worker)
-                except StudyNotRunning:
-                    return
-                except BudgetExhausted:
-                    if study.summary().study.state is StudyState.COMPLETED:
-                        return
-                    threading.Event().wait(0.2)  # a lost suggest goes stale and comes back
-                    continue
-                value = float(trial.params["lr"]) * int(trial.params["layers"])
-                study.report(trial.number, value)
-                reports.append((trial.number, value))
-        except HpoError as exc:
-            errors.append(f"{worker}: {type(exc).__name__}: {exc}")
+        member(client, name, worker, reports, errors, report_as_worker=False)
 
 
 @pytest.mark.slow

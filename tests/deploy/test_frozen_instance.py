@@ -23,11 +23,11 @@ import pytest
 
 from hpo_service.client import Client
 from hpo_service.domain import TrialState
-from hpo_service.errors import BudgetExhausted, HpoError, StudyNotRunning
 from hpo_service.persistence.database import IDLE_IN_TRANSACTION_TIMEOUT, Database
 from hpo_service.persistence.migrate import upgrade
 from tests.client.conftest import SPACE
 from tests.conftest import temporary_postgres
+from tests.members import member
 from tests.servers import ServerProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -64,18 +64,7 @@ def _member(
     url: str, stop: threading.Event, reports: list[tuple[int, float]], errors: list[str]
 ) -> None:
     with Client(url, retries=40, backoff=0.05, max_backoff=0.5, timeout=60) as client:
-        study = client.study("frozen")
-        try:
-            while not stop.is_set():
-                try:
-                    (trial,) = study.suggest(worker_id="a")
-                except (StudyNotRunning, BudgetExhausted):
-                    return
-                value = float(trial.params["lr"]) * int(trial.params["layers"])
-                study.report(trial.number, value, worker_id="a")
-                reports.append((trial.number, value))
-        except HpoError as exc:
-            errors.append(f"{type(exc).__name__}: {exc}")
+        member(client, "frozen", "a", reports, errors, stop)
 
 
 def test_an_instance_frozen_inside_a_transaction_does_not_stall_the_study(

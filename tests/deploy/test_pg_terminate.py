@@ -19,11 +19,11 @@ import httpx
 import pytest
 
 from hpo_service.client import Client
-from hpo_service.domain import StudyState, TrialState
-from hpo_service.errors import BudgetExhausted, HpoError, StudyNotRunning
+from hpo_service.domain import TrialState
 from hpo_service.persistence.migrate import upgrade
 from tests.client.conftest import SPACE
 from tests.conftest import temporary_postgres
+from tests.members import member
 from tests.servers import ServerProcess, terminate_every_backend
 
 pytestmark = pytest.mark.slow
@@ -56,23 +56,7 @@ def _member(
 ) -> None:
     """Suggest and report until the study completes; keep every acknowledged report."""
     with Client(url, retries=40, backoff=0.05, max_backoff=0.5, transport=transport) as client:
-        study = client.study("terminated")
-        try:
-            while True:
-                try:
-                    (trial,) = study.suggest(worker_id=worker)
-                except StudyNotRunning:
-                    return
-                except BudgetExhausted:
-                    if study.summary().study.state is StudyState.COMPLETED:
-                        return
-                    threading.Event().wait(0.2)  # a suggest whose answer was lost comes back
-                    continue
-                value = float(trial.params["lr"]) * int(trial.params["layers"])
-                study.report(trial.number, value)
-                reports.append((trial.number, value))
-        except HpoError as exc:
-            errors.append(f"{worker}: {type(exc).__name__}: {exc}")
+        member(client, "terminated", worker, reports, errors, report_as_worker=False)
 
 
 def test_terminated_connections_lose_nothing_and_answer_only_documented_503s(

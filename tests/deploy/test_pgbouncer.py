@@ -33,10 +33,10 @@ import pytest
 from hpo_service.api import create_app
 from hpo_service.client import Client
 from hpo_service.domain import TrialState
-from hpo_service.errors import BudgetExhausted, StudyNotRunning
 from hpo_service.persistence.migrate import upgrade
 from tests.client.conftest import SPACE
 from tests.conftest import IN_CI, temporary_postgres
+from tests.members import member
 from tests.servers import ServerProcess, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -146,23 +146,8 @@ def test_prepared_statements_break_behind_transaction_pooling(
 
 
 def _member(url: str, worker: str, reports: list[tuple[int, float]], errors: list[str]) -> None:
-    with Client(url, retries=0) as client:
-        study = client.study("pooled")
-        while True:
-            try:
-                (trial,) = study.suggest(worker_id=worker)
-            except (StudyNotRunning, BudgetExhausted):
-                return
-            except Exception as exc:  # every failure is a finding
-                errors.append(f"{worker} suggest: {type(exc).__name__}: {exc}")
-                return
-            value = float(trial.params["lr"]) * int(trial.params["layers"])
-            try:
-                study.report(trial.number, value, worker_id=worker)
-            except Exception as exc:
-                errors.append(f"{worker} report: {type(exc).__name__}: {exc}")
-                return
-            reports.append((trial.number, value))
+    with Client(url, retries=0) as client:  # every failed request is a finding
+        member(client, "pooled", worker, reports, errors)
 
 
 def test_a_served_study_through_pgbouncer_loses_nothing(pooled_url: str, tmp_path: Path) -> None:
