@@ -9,7 +9,12 @@ loops suggest -> "train" 50 ms -> report on one random study (lease 3 s) on Post
   PostgreSQL (``pg_terminate_backend``);
 - ``dask-worker``: the loops run as tasks on a Dask LocalCluster (2 worker processes x 4
   threads); one Dask worker process is killed with SIGKILL mid-run;
-- ``restart``: the only instance is stopped (SIGTERM) and started again 2 s later.
+- ``restart``: the only instance is stopped (SIGTERM) and started again 2 s later;
+- ``freeze-instance``: two service instances (gunicorn, 2 workers each); one is stopped
+  (SIGSTOP of its process group) at a moment one of its sessions holds the study's lock,
+  and stays frozen to the end, as a host cut off by a partition would: no connection reset
+  reaches PostgreSQL, which ends the session after the service's idle-in-transaction
+  timeout (``database.IDLE_IN_TRANSACTION_TIMEOUT``). This scenario runs that much longer.
 
 Every HTTP answer is counted by status (a transport wrapper), every acknowledged report is
 kept, and afterwards the trials table is read directly (bench/scale_async.check). Recovery
@@ -36,7 +41,8 @@ import psycopg
 from scale_async import check
 from scale_throughput import SPACE, postgres_database
 
-from tests.servers import ServerProcess, terminate_every_backend
+from hpo_service.persistence.database import IDLE_IN_TRANSACTION_TIMEOUT
+from tests.servers import ServerProcess, freeze_holding_a_lock, terminate_every_backend
 
 THREADS = 16
 TRAIN_SECONDS = 0.05
@@ -54,8 +60,9 @@ class CountingTransport(httpx.HTTPTransport):
         """Forward and count."""
         try:
             response = super().handle_request(request)
-        except httpx.TransportError:
-            self.log.write(json.dumps({"status": "no answer (refused/reset)"}) + "\n")
+        except httpx.TransportError as exc:
+            why = "timed out" if isinstance(exc, httpx.TimeoutException) else "refused/reset"
+            self.log.write(json.dumps({"status": f"no answer ({why})"}) + "\n")
             raise
         self.log.write(json.dumps({"status": str(response.status_code)}) + "\n")
         return response
@@ -141,6 +148,32 @@ def _terminate_backends(db: str, seconds: float, log: str) -> tuple[float, str]:
     return fault, f"pg_terminate_backend of all {count} connections of one instance (gunicorn 4)"
 
 
+def _freeze_instance(db: str, seconds: float, log: str) -> tuple[float, str]:
+    timeout = float(IDLE_IN_TRANSACTION_TIMEOUT.removesuffix("s"))
+    frozen_url = f"{db}?application_name=hpo-frozen"
+    servers = [ServerProcess(url, workers=2).start() for url in (frozen_url, db)]
+    frozen = servers[0].process
+    assert frozen is not None
+    try:
+        _create_study(servers[1].url, "fault")
+        stop = time.time() + seconds + timeout
+        threads = _threads([s.url for s in servers], "fault", stop, log)
+        time.sleep(seconds / 3)
+        freeze_holding_a_lock(frozen.pid, frozen_url, "hpo-frozen")
+        fault = time.time()
+        for thread in threads:
+            thread.join()
+    finally:
+        os.killpg(frozen.pid, signal.SIGCONT)
+        for server in servers:
+            server.stop(kill=True)
+    return fault, (
+        "SIGSTOP of one of two instances (gunicorn 2 workers each) while it held the "
+        f"study's lock, frozen to the end (idle-in-transaction timeout {timeout:.0f} s; "
+        f"the run is {timeout:.0f} s longer)"
+    )
+
+
 def _restart(db: str, seconds: float, log: str) -> tuple[float, str]:
     server = ServerProcess(db, workers=2).start()
     try:
@@ -199,6 +232,7 @@ SCENARIOS = {
     "terminate-backends": _terminate_backends,
     "dask-worker": _dask_worker,
     "restart": _restart,
+    "freeze-instance": _freeze_instance,
 }
 
 

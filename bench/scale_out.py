@@ -104,7 +104,9 @@ def main() -> None:
     parser.add_argument("--time-scale", type=float, default=1.0, help="x trial durations")
     parser.add_argument("--async-seconds", type=float, default=60.0)
     parser.add_argument("--fault-seconds", type=float, default=20.0)
-    parser.add_argument("--faults", default="kill-instance,terminate-backends,dask-worker,restart")
+    parser.add_argument(
+        "--faults", default="kill-instance,terminate-backends,dask-worker,restart,freeze-instance"
+    )
     parser.add_argument("--render-only", action="store_true")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -44,6 +44,14 @@ def _async(record: dict[str, Any]) -> list[str]:
     ] + (["", f"First exception: `{r['first_exception']}`"] if r["first_exception"] else [])
 
 
+def _no_answer(statuses: dict[str, int]) -> str:
+    """Requests without an answer: refused or reset, and timed out (counted apart since
+    the frozen-instance scenario; earlier records have the first kind only)."""
+    refused = statuses.get("no answer (refused/reset)", 0)
+    timed_out = statuses.get("no answer (timed out)", 0)
+    return f"{refused} + {timed_out} timed out" if timed_out else str(refused)
+
+
 def _faults(record: dict[str, Any]) -> list[str]:
     rows = record["result"]
     seconds = record["args"]["fault_seconds"]
@@ -64,8 +72,8 @@ def _faults(record: dict[str, Any]) -> list[str]:
         "cycle that began after it (first loop / last loop; a loop still in a cycle begun "
         "before the fault when the run ended does not count); 're-offered done' = from the "
         "fault until the last re-offered trial was finished. 'No answer' = connection "
-        "refused or reset (the client fails over or backs off); 503 = the documented "
-        "'database unavailable, retry' answer.",
+        "refused or reset, or timed out after the client's 10 s (the client fails over or "
+        "backs off); 503 = the documented 'database unavailable, retry' answer.",
         "",
         "| scenario | 2xx | 503 | other 5xx | no answer | acked reports (trials) | lost | "
         "duplicate numbers | re-offered (lease) | re-offered done after s | recovery first / "
@@ -77,7 +85,7 @@ def _faults(record: dict[str, Any]) -> list[str]:
         ok = sum(v for k, v in s.items() if k.startswith("2"))
         lines.append(
             f"| {r['fault']} | {ok} | {s.get('503', 0)} | {r['5xx_other_than_503']} | "
-            f"{s.get('no answer (refused/reset)', 0)} | {r['acknowledged_reports']} "
+            f"{_no_answer(s)} | {r['acknowledged_reports']} "
             f"({r['acknowledged_trials']}) | {r['lost_reports']} | {r['duplicate_numbers']} | "
             f"{r['numbers_reoffered_after_lease']} | {r['reoffered_done_after_s'] or '-'} | "
             f"{r['recovery_first_s']} / {r['recovery_all_s']} ({r['loops_recovered']} of "

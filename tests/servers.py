@@ -29,6 +29,37 @@ def terminate_every_backend(database_url: str) -> int:
     return int(row[0]) if row else 0
 
 
+def holding_a_write_transaction(database_url: str, application_name: str) -> bool:
+    """A session of ``database_url``'s database named ``application_name`` (the URL's
+    ``application_name``) is idle inside a transaction that locked or wrote a row (it has a
+    transaction id; every write of the service locks its study row first)."""
+    import psycopg
+
+    server, database = database_url.split("?", 1)[0].rsplit("/", 1)
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
+            "AND application_name = %s AND state = 'idle in transaction' "
+            "AND backend_xid IS NOT NULL",
+            (database, application_name),
+        ).fetchone()
+    return bool(row and row[0])
+
+
+def freeze_holding_a_lock(process_group: int, database_url: str, application_name: str) -> None:
+    """Stop (SIGSTOP) a server's whole process group at a moment one of its sessions (named
+    ``application_name``) is idle inside a write transaction, so it holds a study's lock:
+    a frozen VM or a host cut off by a partition. Retries with SIGCONT in between."""
+    for _ in range(2000):
+        os.killpg(process_group, signal.SIGSTOP)
+        time.sleep(0.005)
+        if holding_a_write_transaction(database_url, application_name):
+            return
+        os.killpg(process_group, signal.SIGCONT)
+        time.sleep(0.003)
+    raise RuntimeError("the server was never caught inside a write transaction")
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nobody listens on right now."""
     with socket.socket() as sock:
