@@ -14,7 +14,7 @@ loops suggest -> "train" 50 ms -> report on one random study (lease 3 s) on Post
   (SIGSTOP of its process group) at a moment one of its sessions holds the study's lock,
   and stays frozen to the end, as a host cut off by a partition would: no connection reset
   reaches PostgreSQL, which ends the session after the service's idle-in-transaction
-  timeout (``database.IDLE_IN_TRANSACTION_TIMEOUT``). This scenario runs that much longer.
+  timeout (``database.SESSION_LIMITS``). This scenario runs that much longer.
 
 Every HTTP answer is counted by status (a transport wrapper), every acknowledged report is
 kept, and afterwards the trials table is read directly (bench/scale_async.check). Recovery
@@ -41,7 +41,7 @@ import psycopg
 from scale_async import check
 from scale_throughput import SPACE, postgres_database
 
-from hpo_service.persistence.database import IDLE_IN_TRANSACTION_TIMEOUT
+from hpo_service.persistence.database import SESSION_LIMITS
 from tests.servers import ServerProcess, freeze_holding_a_lock, terminate_every_backend
 
 THREADS = 16
@@ -149,7 +149,8 @@ def _terminate_backends(db: str, seconds: float, log: str) -> tuple[float, str]:
 
 
 def _freeze_instance(db: str, seconds: float, log: str) -> tuple[float, str]:
-    timeout = float(IDLE_IN_TRANSACTION_TIMEOUT.removesuffix("s"))
+    timeout = float(SESSION_LIMITS["idle_in_transaction_session_timeout"].removesuffix("s"))
+    lock = SESSION_LIMITS["lock_timeout"]
     frozen_url = f"{db}?application_name=hpo-frozen"
     servers = [ServerProcess(url, workers=2).start() for url in (frozen_url, db)]
     frozen = servers[0].process
@@ -169,8 +170,8 @@ def _freeze_instance(db: str, seconds: float, log: str) -> tuple[float, str]:
             server.stop(kill=True)
     return fault, (
         "SIGSTOP of one of two instances (gunicorn 2 workers each) while it held the "
-        f"study's lock, frozen to the end (idle-in-transaction timeout {timeout:.0f} s; "
-        f"the run is {timeout:.0f} s longer)"
+        f"study's lock, frozen to the end (idle-in-transaction timeout {timeout:.0f} s, "
+        f"lock timeout {lock}; the run is {timeout:.0f} s longer)"
     )
 
 

@@ -29,35 +29,39 @@ def terminate_every_backend(database_url: str) -> int:
     return int(row[0]) if row else 0
 
 
-def holding_a_write_transaction(database_url: str, application_name: str) -> bool:
-    """A session of ``database_url``'s database named ``application_name`` (the URL's
-    ``application_name``) is idle inside a transaction that locked or wrote a row (it has a
-    transaction id; every write of the service locks its study row first)."""
+def sessions(database_url: str, application_name: str) -> tuple[set[int], int]:
+    """Of the sessions of ``database_url``'s database named ``application_name`` (the URL's
+    ``application_name``): the pids of those idle inside a transaction that locked or wrote
+    a row (it has a transaction id; every write of the service locks its study row first,
+    so they hold a study's lock), and how many are waiting for a lock."""
     import psycopg
 
     server, database = database_url.split("?", 1)[0].rsplit("/", 1)
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
-            "AND application_name = %s AND state = 'idle in transaction' "
-            "AND backend_xid IS NOT NULL",
+        rows = conn.execute(
+            "SELECT pid, state = 'idle in transaction' AND backend_xid IS NOT NULL, "
+            "wait_event_type = 'Lock' FROM pg_stat_activity "
+            "WHERE datname = %s AND application_name = %s",
             (database, application_name),
-        ).fetchone()
-    return bool(row and row[0])
+        ).fetchall()
+    return {pid for pid, holding, _ in rows if holding}, sum(bool(w) for _, _, w in rows)
 
 
-def freeze_holding_a_lock(process_group: int, database_url: str, application_name: str) -> None:
+def freeze_holding_a_lock(
+    process_group: int, database_url: str, application_name: str, waiting: int = 0
+) -> None:
     """Stop (SIGSTOP) a server's whole process group at a moment one of its sessions (named
-    ``application_name``) is idle inside a write transaction, so it holds a study's lock:
-    a frozen VM or a host cut off by a partition. Retries with SIGCONT in between."""
+    ``application_name``) holds a study's lock and at least ``waiting`` others wait for a
+    lock: a frozen VM or a host cut off by a partition. Retries with SIGCONT in between."""
     for _ in range(2000):
         os.killpg(process_group, signal.SIGSTOP)
         time.sleep(0.005)
-        if holding_a_write_transaction(database_url, application_name):
+        holders, waiters = sessions(database_url, application_name)
+        if holders and waiters >= waiting:
             return
         os.killpg(process_group, signal.SIGCONT)
         time.sleep(0.003)
-    raise RuntimeError("the server was never caught inside a write transaction")
+    raise RuntimeError("the server was never caught holding a lock with enough waiters")
 
 
 def free_port() -> int:

@@ -77,20 +77,25 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
-IDLE_IN_TRANSACTION_TIMEOUT = "60s"
-"""How long PostgreSQL lets one of the service's sessions sit idle inside a transaction
-before it ends the session (``idle_in_transaction_session_timeout``). A service instance
-frozen or cut off while it holds a study's lock (a paused VM, a network partition: no
-connection reset reaches the server, whose TCP keepalive waits two hours by default)
-would otherwise stall every other instance's writes to that study. The service itself is
-never idle in a transaction for long: its longest gap is the GP's work under the lock
-(about 1 s at 10,000 observations); the fit store's claim, which waits out a whole fit,
-turns the timeout off for its own transaction. A value set for the role, the database or
-in the URL (``?options=-c%20idle_in_transaction_session_timeout%3D...``) is kept."""
+SESSION_LIMITS = {"idle_in_transaction_session_timeout": "30s", "lock_timeout": "10s"}
+"""PostgreSQL settings of the service's sessions, each set on a new connection unless the
+role, the database or the URL (``?options=-c%20lock_timeout%3D...``) already sets it.
 
-_DEFAULT_IDLE_TIMEOUT = (
-    "SELECT set_config('idle_in_transaction_session_timeout', %s, false) "
-    "WHERE current_setting('idle_in_transaction_session_timeout') = '0'"
+A service instance frozen or cut off while it holds a study's lock (a paused VM, a network
+partition: no connection reset reaches the server, whose TCP keepalive waits two hours by
+default) would otherwise stall every other instance's writes to that study. The idle
+timeout ends such a session, and with it the lock. The lock timeout makes sure the lock
+then goes to a live instance: the frozen instance's other requests, sent before it froze,
+are queued for the same lock and would each be granted it and freeze it for another idle
+timeout; they give up first, as the lock timeout is the shorter. A request that waits that
+long for a lock gets the documented 503 (retry). The service is never idle in a transaction
+for long (its longest gap is the GP's work under the lock, about 1 s at 10,000
+observations), and a study's lock is held for milliseconds; the GP fit store's claim, which
+waits out a whole fit, sets both for its own transaction."""
+
+_SET_UNLESS_SET = "SELECT " + ", ".join(
+    f"CASE WHEN current_setting('{name}') = '0' THEN set_config('{name}', %s, false) END"
+    for name in SESSION_LIMITS
 )
 
 
@@ -100,7 +105,7 @@ def _configure_postgresql(engine: Engine) -> None:
         # The driver opens no transaction; commit() and rollback() still end the one BEGIN
         # opened (psycopg sends them whenever the server says a transaction is open).
         dbapi_connection.autocommit = True
-        dbapi_connection.execute(_DEFAULT_IDLE_TIMEOUT, (IDLE_IN_TRANSACTION_TIMEOUT,))
+        dbapi_connection.execute(_SET_UNLESS_SET, tuple(SESSION_LIMITS.values()))
 
 
 def _begin_explicitly(engine: Engine, immediate_writes: bool) -> None:

@@ -49,7 +49,7 @@ class DatabaseFitStore:
         """Hold the advisory lock named by ``digest`` (the first 60 bits) until the block ends."""
         with self.database.transaction() as session:
             # wait for another claim at most CLAIM_TIMEOUT; stay idle while fitting as long
-            # as the fit takes (database.IDLE_IN_TRANSACTION_TIMEOUT does not apply here)
+            # as the fit takes (database.SESSION_LIMITS do not apply to a claim)
             limits = "SELECT set_config('lock_timeout', :wait, true), " + (
                 "set_config('idle_in_transaction_session_timeout', '0', true)"
             )
