@@ -149,7 +149,7 @@ def _terminate_backends(db: str, seconds: float, log: str) -> tuple[float, str]:
 
 
 def _freeze_instance(db: str, seconds: float, log: str) -> tuple[float, str]:
-    timeout = float(SESSION_LIMITS["idle_in_transaction_session_timeout"].removesuffix("s"))
+    timeout = SESSION_LIMITS["idle_in_transaction_session_timeout"]
     lock = SESSION_LIMITS["lock_timeout"]
     frozen_url = f"{db}?application_name=hpo-frozen"
     servers = [ServerProcess(url, workers=2).start() for url in (frozen_url, db)]
@@ -170,8 +170,8 @@ def _freeze_instance(db: str, seconds: float, log: str) -> tuple[float, str]:
             server.stop(kill=True)
     return fault, (
         "SIGSTOP of one of two instances (gunicorn 2 workers each) while it held the "
-        f"study's lock, frozen to the end (idle-in-transaction timeout {timeout:.0f} s, "
-        f"lock timeout {lock}; the run is {timeout:.0f} s longer)"
+        f"study's lock, frozen to the end (idle-in-transaction timeout {timeout} s, "
+        f"lock timeout {lock}s; the run is {timeout} s longer)"
     )
 
 

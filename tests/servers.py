@@ -10,17 +10,28 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    import psycopg
+
+
+def _admin(database_url: str) -> tuple[psycopg.Connection[Any], str]:
+    """An autocommit connection to the server's ``postgres`` database, and the name of
+    ``database_url``'s database (its query string, if any, left out)."""
+    import psycopg
+
+    server, database = database_url.split("?", 1)[0].rsplit("/", 1)
+    return psycopg.connect(f"{server}/postgres", autocommit=True), database
 
 
 def terminate_every_backend(database_url: str) -> int:
     """Kill every connection to the PostgreSQL database of ``database_url`` inside the server
     (``pg_terminate_backend``, as an administrator or a failover would); how many there were."""
-    import psycopg
-
-    server, database = database_url.rsplit("/", 1)
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+    conn, database = _admin(database_url)
+    with conn:
         row = conn.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
             "WHERE datname = %s AND pid <> pg_backend_pid()",
@@ -34,10 +45,8 @@ def sessions(database_url: str, application_name: str) -> tuple[set[int], int]:
     ``application_name``): the pids of those idle inside a transaction that locked or wrote
     a row (it has a transaction id; every write of the service locks its study row first,
     so they hold a study's lock), and how many are waiting for a lock."""
-    import psycopg
-
-    server, database = database_url.split("?", 1)[0].rsplit("/", 1)
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+    conn, database = _admin(database_url)
+    with conn:
         rows = conn.execute(
             "SELECT pid, state = 'idle in transaction' AND backend_xid IS NOT NULL, "
             "wait_event_type = 'Lock' FROM pg_stat_activity "

@@ -77,9 +77,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
-SESSION_LIMITS = {"idle_in_transaction_session_timeout": "30s", "lock_timeout": "10s"}
-"""PostgreSQL settings of the service's sessions, each set on a new connection unless the
-role, the database or the URL (``?options=-c%20lock_timeout%3D...``) already sets it.
+SESSION_LIMITS = {"idle_in_transaction_session_timeout": 30, "lock_timeout": 10}
+"""PostgreSQL settings of the service's sessions, in seconds, each set on a new connection
+unless the role, the database or the URL (``?options=-c%20lock_timeout%3D...``) sets it.
 
 A service instance frozen or cut off while it holds a study's lock (a paused VM, a network
 partition: no connection reset reaches the server, whose TCP keepalive waits two hours by
@@ -105,7 +105,7 @@ def _configure_postgresql(engine: Engine) -> None:
         # The driver opens no transaction; commit() and rollback() still end the one BEGIN
         # opened (psycopg sends them whenever the server says a transaction is open).
         dbapi_connection.autocommit = True
-        dbapi_connection.execute(_SET_UNLESS_SET, tuple(SESSION_LIMITS.values()))
+        dbapi_connection.execute(_SET_UNLESS_SET, tuple(f"{s}s" for s in SESSION_LIMITS.values()))
 
 
 def _begin_explicitly(engine: Engine, immediate_writes: bool) -> None:

@@ -40,23 +40,19 @@ SHORT = (
 )
 
 
-def _seconds(setting: str) -> float:
-    return float(setting.removesuffix("s"))
-
-
 def test_the_service_sets_its_session_limits_unless_they_are_configured() -> None:
     # the design rests on this: a frozen instance's queued requests give up before its
     # lock holder's session is ended, so the lock never passes to another frozen session
-    limits = SESSION_LIMITS
-    assert _seconds(limits["lock_timeout"]) < _seconds(
-        limits["idle_in_transaction_session_timeout"]
+    idle, lock = (
+        SESSION_LIMITS[k] for k in ("idle_in_transaction_session_timeout", "lock_timeout")
     )
+    assert lock < idle
     shown = "SELECT current_setting('idle_in_transaction_session_timeout'), " + (
         "current_setting('lock_timeout')"
     )
     with temporary_postgres("hpo_limits") as url:
         for suffix, expected in (
-            ("", (limits["idle_in_transaction_session_timeout"], limits["lock_timeout"])),
+            ("", (f"{idle}s", f"{lock}s")),
             (SHORT, (f"{IDLE_S}s", f"{LOCK_S}s")),
         ):
             database = Database(url + suffix)
