@@ -116,3 +116,17 @@ def test_hpo_trainer_without_the_ml_stack_says_what_to_install() -> None:
     done = subprocess.run([sys.executable, "-c", blocker], capture_output=True, text=True)
     assert done.returncode == 3, done.stderr
     assert "pip install 'hpo-service[trainer]'" in done.stderr
+
+
+def test_licences_are_declared_as_spdx_and_their_texts_ship() -> None:
+    """PEP 639: the wheel carries the data set's and plotly.js's licences beside the code's."""
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    project = pyproject["project"]
+    assert project["license"] == "MIT AND CC-BY-4.0"  # code MIT, concrete.csv CC BY 4.0
+    assert "MIT License" in (REPO_ROOT / "LICENSE").read_text()
+    for path in project["license-files"]:
+        assert (REPO_ROOT / path).is_file(), path
+    assert "CC BY 4.0" in (REPO_ROOT / "trainer/datasets/README.md").read_text()
+    # setuptools reads an SPDX string and license-files only from 77 on
+    setuptools = [r for r in pyproject["build-system"]["requires"] if _name(r) == "setuptools"]
+    assert setuptools == ["setuptools>=77"]
