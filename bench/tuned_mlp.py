@@ -37,7 +37,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import sklearn
-from machine import describe
+from machine import date_span, describe
 
 from hpo_service.client import Client
 from hpo_service.domain import TrialState
@@ -64,9 +64,9 @@ PRUNERS: dict[str, dict[str, Any]] = {
         "reduction_factor": 3,
     },
 }
-REPEATED = {"median-3x": ("median", 3)}
-"""Arms whose trials repeat the CV (name: pruner, repetitions): 3 x 5-fold per trial with CV
-seeds 0-2, so the study tunes on a less noisy score; the median rule pays for it."""
+REPEATED = {"median-3x": ("median", 3), "successive_halving-2x": ("successive_halving", 2)}
+"""Arms whose trials repeat the CV (name: pruner, repetitions): R x 5-fold per trial with CV
+seeds 0..R-1, so the study tunes on a less noisy score; the pruner pays for it."""
 ARMS: dict[str, tuple[str, int]] = {**{p: (p, 1) for p in PRUNERS}, **REPEATED}
 """Every arm a study can run: its pruner (a key of PRUNERS) and CV repetitions per trial."""
 TOP = 3
@@ -77,6 +77,8 @@ SUPERSEDED = {
     "superseded-worst": "5-fold study, pruned trials observed at the worst complete value",
     "superseded-prior": "5-fold study, GP before the length-scale prior fix of ea95762",
     "superseded-3fold": "3-fold study, GP before the length-scale prior fix",
+    "tried-sh-2x-60": "60 trials of 2 x 5-fold CV with successive halving (2026-12-07, tried, "
+    "not adopted)",
 }
 """Earlier runs, and runs of a change not adopted, kept for comparison (subdirectories of
 RESULTS): what differed."""
@@ -84,6 +86,7 @@ PAIRED_OTHER = {
     "tried-weight-decay": "tried-weight-decay",
     "superseded-warmup50": "",
     "superseded-worst": "",
+    "tried-sh-2x-60": "",
 }
 """Other runs in the pruning report: folder -> the folder of the unpruned arm they are paired
 with ("": today's); each pruned row is paired with the unpruned studies of its own space."""
@@ -193,8 +196,11 @@ def run(arms: list[str], seeds: list[int], trials: int, problems: list[str]) -> 
                       "epochs", "best_value", "rescore")}), flush=True)  # fmt: skip
 
 
-def _load(problem: str, arm: str, trials: int, where: Path = RESULTS) -> list[dict[str, Any]]:
-    files = sorted(where.glob(f"{problem}-{arm}-*-{trials}.json"))
+def _load(
+    problem: str, arm: str, trials: int | None, where: Path = RESULTS
+) -> list[dict[str, Any]]:
+    """The stored studies of one arm (of any trial count when ``trials`` is None)."""
+    files = sorted(where.glob(f"{problem}-{arm}-*-{trials or '*'}.json"))
     rows = [json.loads(f.read_text()) for f in files]
     return [r for r in rows if r["pruner"] == arm]  # "median-*" also matches median-3x
 
@@ -208,7 +214,7 @@ def tuned_report(trials: int) -> str:
     lines = [
         "# Tuned MLP against the default MLP and a tuned simple model (honest protocol)",
         "",
-        f"Measured {_date()} on {describe()}, scikit-learn {sklearn.__version__}, by "
+        f"Measured {_date()}, scikit-learn {sklearn.__version__}, by "
         "`bench/tuned_mlp.py`.",
         "",
         f"Each study: the service's default strategy (GP, expected improvement), {trials} "
@@ -254,7 +260,7 @@ def tuned_report(trials: int) -> str:
             lines += _median_row(f"tuned MLP, pruner {pruner}", arm_rows, problem)
         for folder, what in SUPERSEDED.items():
             for pruner in ARMS:
-                earlier = _load(problem, pruner, trials, RESULTS / folder)
+                earlier = _load(problem, pruner, None, RESULTS / folder)
                 for row in earlier:
                     lines.append(
                         f"| other run: {what}, pruner {row['pruner']}, study seed {row['seed']} | "
@@ -292,7 +298,7 @@ def pruning_report(trials: int) -> str:
     lines = [
         "# Early stopping on the shipped problems",
         "",
-        f"Measured {_date()} on {describe()}, by `bench/tuned_mlp.py` (the same studies as "
+        f"Measured {_date()}, by `bench/tuned_mlp.py` (the same studies as "
         f"the tuned table: GP/EI, {trials} trials, {WORKERS} workers). Epochs are summed "
         "over trials and CV folds; wall time is the study's (both workers); the re-scored "
         "best is the recommendation's 5 x 5-fold CV score on fresh splits. Median [min, max] "
@@ -316,7 +322,7 @@ def pruning_report(trials: int) -> str:
                 else {r["seed"]: r for r in _load(problem, "none", trials, RESULTS / against)}
             )
             arms += [(p, f" (other run: {SUPERSEDED[folder]})",
-                      _load(problem, p, trials, RESULTS / folder), then)
+                      _load(problem, p, None, RESULTS / folder), then)
                      for p in ARMS if p != "none" or folder == against]  # fmt: skip
         for pruner, label, rows, baseline in arms:
             if not rows:
@@ -395,9 +401,12 @@ def _spread(values: list[float], problem: str) -> str:
 
 
 def _date() -> str:
-    files = sorted(RESULTS.glob("*.json"), key=lambda f: f.stat().st_mtime)
-    stamp = dt.datetime.fromtimestamp(files[-1].stat().st_mtime, dt.UTC) if files else None
-    return f"{stamp:%Y-%m-%d}" if stamp else "never"
+    """When the studies of the main tables ran, from their stored ``when`` (a file's
+    modification time is the day of the checkout, not of the run), and where this report
+    was written: the studies' machines are not recorded."""
+    rows = [json.loads(f.read_text()) for f in RESULTS.glob("*.json")]
+    span = date_span(r["when"] for r in rows if isinstance(r, dict) and "when" in r)
+    return f"{span} (studies; report written on {describe()})"
 
 
 def main() -> None:
