@@ -214,8 +214,7 @@ def tuned_report(trials: int) -> str:
     lines = [
         "# Tuned MLP against the default MLP and a tuned simple model (honest protocol)",
         "",
-        f"Measured {_date()}, scikit-learn {sklearn.__version__}, by "
-        "`bench/tuned_mlp.py`.",
+        f"Measured {_date()}, scikit-learn {sklearn.__version__}, by `bench/tuned_mlp.py`.",
         "",
         f"Each study: the service's default strategy (GP, expected improvement), {trials} "
         "trials, one row per arm (no pruner, the median rule, successive halving, Hyperband "
