@@ -16,7 +16,9 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
@@ -146,6 +148,17 @@ def network_note(problem: str, params: Mapping[str, Any]) -> str | None:
     )
 
 
+@contextmanager
+def scoring_pool(jobs: int) -> Iterator[Executor | None]:
+    """``jobs`` processes (spawned, as the workers are) to score in parallel; None for one."""
+    if jobs <= 1:
+        yield None
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        yield pool
+
+
 def run_rescore(
     client: Client,
     name: str,
@@ -154,19 +167,33 @@ def run_rescore(
     protocol: Protocol,
     with_baselines: bool = False,
     by: str = "posterior",
+    jobs: int = 1,
 ) -> int:
-    """Re-score the top trials on fresh splits, name the recommendation; baselines optional."""
+    """Re-score the top trials on fresh splits, name the recommendation; baselines optional.
+
+    With ``jobs`` > 1 the trials (and the baselines, started first) are scored by that many
+    processes at once; the figures are the same as in series."""
     study = client.get_study(name)
     problem = get_problem(resolve_problem(study.definition, problem_flag))
     print(f"re-scoring the top {top} trials of {name} by {by} on {protocol.describe()}", flush=True)
-    done = rescore_study(study, problem, top, protocol, lambda r: print(rescore_line(r)), by)
-    if not done:
-        print(f"study {name} has no complete trial to re-score")
-        return 1
+    with scoring_pool(jobs) as pool:
+        pending = (
+            pool.submit(baselines, problem.name, protocol) if pool and with_baselines else None
+        )
+        done = rescore_study(
+            study, problem, top, protocol, lambda r: print(rescore_line(r), flush=True), by, pool
+        )
+        if not done:
+            if pending is not None:
+                pending.cancel()
+            print(f"study {name} has no complete trial to re-score")
+            return 1
+        base = pending.result() if pending else None
     best = done[0]
     lines = [(f"tuned MLP (trial {best.trial.number}, recommended)", best.score)]
     if with_baselines:
-        lines += [(score.label, score) for score in baselines(problem.name, protocol)]
+        scores = base if base is not None else baselines(problem.name, protocol)
+        lines += [(score.label, score) for score in scores]
     print(f"\n{problem.metric} on {protocol.describe()} (splits the study never saw), mean +- se:")
     for label, score in lines:
         print(f"  {label:44} {score.mean:.4f} +- {score.sem:.4f}")

@@ -36,7 +36,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from trainer.data import load_concrete
-from trainer.objectives import Problem, Settings
+from trainer.objectives import Problem, Settings, get_problem
 from trainer.objectives.mlp import BLAS_THREADS, mix_splits, stratified_splits
 
 RESCORE_SEED = 1
@@ -105,6 +105,12 @@ def rescore(problem: Problem, params: Mapping[str, Any], protocol: Protocol) -> 
         repeats=protocol.repeats,
     )
     return score_of(result.metrics["fold_scores"], protocol.folds, "tuned MLP")
+
+
+def rescore_named(problem: str, params: Mapping[str, Any], protocol: Protocol) -> Score:
+    """``rescore`` with the problem given by name, for a process pool: the child looks the
+    problem up in its own registry (built-ins and entry points), as the workers do."""
+    return rescore(get_problem(problem), params, protocol)
 
 
 def baselines(problem: str, protocol: Protocol) -> list[Score]:

@@ -12,13 +12,14 @@ re-score. ``GET .../best?by=rescore`` and the dashboard show it afterwards.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from hpo_service.client import StudyHandle
 from hpo_service.domain import Study, Trial, TrialState
 from hpo_service.errors import NotEnoughTrials, SurrogateUnavailable
-from trainer.evaluation import Protocol, Score, rescore
+from trainer.evaluation import Protocol, Score, rescore, rescore_named
 from trainer.objectives import Problem
 
 log = logging.getLogger("trainer.rescore")
@@ -64,13 +65,25 @@ def rescore_study(
     protocol: Protocol,
     on_score: Callable[[Rescored], None] | None = None,
     by: str = "posterior",
+    pool: Executor | None = None,
 ) -> list[Rescored]:
-    """Re-score the top trials, record each on its trial, return them best re-score first."""
+    """Re-score the top trials, record each on its trial, return them best re-score first.
+
+    With a ``pool`` (processes) the trials are scored in parallel, each with the same splits
+    and seeds as in series, so the scores are the same; they are recorded in rank order."""
     definition = study.summary().study
     chosen = candidates(study, top, by)
+    scores: Iterable[Score]
+    if pool is None:
+        scores = (rescore(problem, trial.params, protocol) for trial in chosen)
+    else:
+        futures = [
+            pool.submit(rescore_named, problem.name, dict(trial.params), protocol)
+            for trial in chosen
+        ]
+        scores = (future.result() for future in futures)
     done: list[Rescored] = []
-    for trial in chosen:
-        score = rescore(problem, trial.params, protocol)
+    for trial, score in zip(chosen, scores, strict=True):
         study.annotate(trial.number, {"rescore": score.to_json(protocol)})
         done.append(Rescored(trial, score))
         if on_score is not None:

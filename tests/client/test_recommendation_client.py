@@ -65,3 +65,28 @@ def test_rescore_records_scores_and_falls_back_to_values_on_a_tiny_study(
     assert [d.trial.number for d in done] == [0] and seen == [{"x": 0.2}]
     assert study.get_trial(0).metadata["rescore"]["value"] == 2.5
     assert study.best(by="recommended").number == 0  # type: ignore[union-attr]
+
+
+def test_rescoring_in_parallel_processes_prints_and_records_what_it_does_in_series(
+    hpo: Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`hpo-trainer rescore --jobs 2` (and the demo) score the trials and the baselines in
+    spawned processes: same splits and seeds, so the same figures, recorded in rank order."""
+    from trainer.commands import run_rescore
+    from trainer.objectives import MLP_SPACE
+
+    study = hpo.create_study("bc", list(MLP_SPACE), direction="maximize", metric="acc", seed=1)
+    base = {"input_transform": "standard", "n_layers": 1, "activation": "relu",
+            "learning_rate_init": 0.01, "batch_size": 64, "ensemble": 1}  # fmt: skip
+    for number, (units, alpha) in enumerate([(8, 1e-4), (16, 1e-2), (32, 1.0)]):
+        study.record({**base, "units_1": units, "alpha": alpha}, 0.95 + 0.01 * number)
+    small = Protocol(folds=2, repeats=2, seed=1, max_iter=10)
+    outputs, recorded = [], []
+    for jobs in (1, 2):
+        capsys.readouterr()
+        assert run_rescore(hpo, "bc", "breast-cancer", 3, small, True, "value", jobs) == 0
+        outputs.append(capsys.readouterr().out)
+        recorded.append({t.number: t.metadata["rescore"] for t in study.trials()})
+    assert outputs[0] == outputs[1]
+    assert recorded[0] == recorded[1] and len(recorded[0]) == 3
+    assert "logistic regression" in outputs[1] and "recommended" in outputs[1]
