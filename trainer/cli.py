@@ -16,7 +16,14 @@ from trainer.commands import (
     run_work,
     strategy_config,
 )
-from trainer.demo import DEMO_PROBLEMS, DEMO_PRUNERS, DemoOptions, run_demo
+from trainer.demo import (
+    DEMO_PROBLEMS,
+    DEMO_PRUNER,
+    DEMO_PRUNERS,
+    DEMO_TRIALS,
+    DemoOptions,
+    run_demo,
+)
 from trainer.evaluation import RESCORE_FOLDS, RESCORE_REPEATS, RESCORE_SEED, Protocol
 from trainer.logs import configure_logging
 from trainer.objectives import DEFAULT_MAX_ITER, ObjectiveError, get_problem, problem_names
@@ -120,6 +127,9 @@ def _rescore_parser(rescore: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also score the default MLP and a tuned simple model",
     )
+    rescore.add_argument(
+        "--jobs", type=int, default=1, help="processes scoring at once (1; same figures)"
+    )
 
 
 def _demo_parser(demo: argparse.ArgumentParser) -> None:
@@ -130,10 +140,12 @@ def _demo_parser(demo: argparse.ArgumentParser) -> None:
         help=f"the shipped problem to tune ({DEMO_PROBLEMS[0]})",
     )  # fmt: skip
     demo.add_argument(
-        "--pruner", choices=tuple(DEMO_PRUNERS), default="none",
-        help="early stopping: none (default, the better recommendations) or median",
+        "--pruner", choices=tuple(DEMO_PRUNERS), default=DEMO_PRUNER,
+        help=f"early stopping: median or none ({DEMO_PRUNER})",
     )  # fmt: skip
-    demo.add_argument("--trials", type=int, default=30)
+    demo.add_argument(
+        "--trials", type=int, default=DEMO_TRIALS, help=f"trials in the study ({DEMO_TRIALS})"
+    )
     demo.add_argument("--top", type=int, default=3, help="trials re-scored at the end (3)")
     demo.add_argument("--workers", type=int, default=2)
     demo.add_argument("--port", type=int, default=8000)
@@ -184,7 +196,7 @@ def _work(args: argparse.Namespace, client: Client) -> int:
 def _rescore(args: argparse.Namespace, client: Client) -> int:
     protocol = Protocol(args.folds, args.repeats, args.seed, args.max_iter, args.data)
     return run_rescore(
-        client, args.study, args.problem, args.top, protocol, args.baselines, by=args.by
+        client, args.study, args.problem, args.top, protocol, args.baselines, args.by, args.jobs
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -44,7 +45,9 @@ def test_the_demo_tunes_concrete_rescores_and_ends_with_the_three_line_compariso
     assert "dashboard: http://127.0.0.1:" in out
     # The study and its re-scores are on the embedded SQLite file the demo created.
     with sqlite3.connect(run / "hpo.db") as db:
-        (name,) = db.execute("SELECT name FROM studies").fetchone()
+        (name, pruner) = db.execute("SELECT name, pruner FROM studies").fetchone()
         states = dict(db.execute("SELECT state, COUNT(*) FROM trials GROUP BY state").fetchall())
     assert name.startswith("concrete-demo-")
+    # early stopping is on by default (the demo's 50 trials are what it saves)
+    assert json.loads(pruner)["name"] == "median", pruner
     assert sum(states.values()) == 4 and states.get("complete", 0) >= 2, states
