@@ -128,8 +128,19 @@ def _rescore_parser(rescore: argparse.ArgumentParser) -> None:
         help="also score the default MLP and a tuned simple model",
     )
     rescore.add_argument(
-        "--jobs", type=int, default=1, help="processes scoring at once (1; same figures)"
+        "--jobs", type=_positive, default=1, help="processes scoring at once (1; same figures)"
     )
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _demo_parser(demo: argparse.ArgumentParser) -> None:

@@ -4,8 +4,8 @@ Starts ``hpo serve`` in a working directory (its database is ``hpo.db`` there), 
 study of one shipped problem (concrete by default, ``--problem breast-cancer`` for the
 other; GP with expected improvement if the service has it, else random search; 50 trials
 with the median pruner unless ``--pruner none``), runs the workers with a progress line,
-re-scores the top
-trials on CV splits the study never saw and compares the recommended network with
+re-scores the top trials on CV splits the study never saw (in the workers' number of
+processes) and compares the recommended network with
 scikit-learn's default MLP and the problem's tuned simple model on those splits,
 says where the dashboard is, then stops the server (or keeps serving with ``--keep-serving``).
 """

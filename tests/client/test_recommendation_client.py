@@ -90,3 +90,16 @@ def test_rescoring_in_parallel_processes_prints_and_records_what_it_does_in_seri
     assert outputs[0] == outputs[1]
     assert recorded[0] == recorded[1] and len(recorded[0]) == 3
     assert "logistic regression" in outputs[1] and "recommended" in outputs[1]
+
+
+@pytest.mark.parametrize("jobs", ["0", "-2", "two"])
+def test_rescore_refuses_a_job_count_below_one(
+    jobs: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from trainer.cli import _parser
+
+    with pytest.raises(SystemExit) as stopped:
+        _parser().parse_args(["rescore", "--study", "s", "--jobs", jobs])
+    assert stopped.value.code == 2
+    assert "--jobs" in capsys.readouterr().err
+    assert _parser().parse_args(["rescore", "--study", "s", "--jobs", "3"]).jobs == 3
