@@ -91,7 +91,7 @@ def _work_parser(work: argparse.ArgumentParser) -> None:
     _training(work)
     work.add_argument("--study", required=True)
     work.add_argument("--problem", default=None, help="default: taken from the study")
-    work.add_argument("--workers", type=int, default=1, help="worker processes (1)")
+    work.add_argument("--workers", type=_positive, default=1, help="worker processes (1)")
     work.add_argument(
         "--dask",
         default=None,
@@ -158,7 +158,7 @@ def _demo_parser(demo: argparse.ArgumentParser) -> None:
         "--trials", type=int, default=DEMO_TRIALS, help=f"trials in the study ({DEMO_TRIALS})"
     )
     demo.add_argument("--top", type=int, default=3, help="trials re-scored at the end (3)")
-    demo.add_argument("--workers", type=int, default=2)
+    demo.add_argument("--workers", type=_positive, default=2, help="worker processes (2)")
     demo.add_argument("--port", type=int, default=8000)
     demo.add_argument("--dir", default="demo-run", help="working directory (./demo-run)")
     demo.add_argument("--keep-serving", action="store_true", help="leave the server up")

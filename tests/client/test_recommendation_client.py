@@ -92,14 +92,20 @@ def test_rescoring_in_parallel_processes_prints_and_records_what_it_does_in_seri
     assert "logistic regression" in outputs[1] and "recommended" in outputs[1]
 
 
-@pytest.mark.parametrize("jobs", ["0", "-2", "two"])
-def test_rescore_refuses_a_job_count_below_one(
-    jobs: str, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("count", ["0", "-2", "two"])
+@pytest.mark.parametrize(
+    "command", [["rescore", "--study", "s", "--jobs"], ["work", "--study", "s", "--workers"],
+                ["demo", "--workers"]],
+)  # fmt: skip
+def test_process_counts_below_one_are_refused(
+    command: list[str], count: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """0 or a negative count used to run one process without a word."""
     from trainer.cli import _parser
 
     with pytest.raises(SystemExit) as stopped:
-        _parser().parse_args(["rescore", "--study", "s", "--jobs", jobs])
+        _parser().parse_args([*command, count])
     assert stopped.value.code == 2
-    assert "--jobs" in capsys.readouterr().err
-    assert _parser().parse_args(["rescore", "--study", "s", "--jobs", "3"]).jobs == 3
+    assert command[-1] in capsys.readouterr().err
+    parsed = vars(_parser().parse_args([*command, "3"]))
+    assert parsed[command[-1].removeprefix("--")] == 3
