@@ -36,8 +36,8 @@ DEMO_PRUNERS: dict[str, dict[str, object]] = {
     # The median rule by default, and the epochs it saves buy 50 trials instead of 30. At
     # equal trials on concrete (5 paired study seeds, docs/pruning.md) it trained 2.15x
     # fewer epochs for recommendations 0.02 MPa worse (median); as the demo, 50 pruned
-    # trials re-scored 0.16-0.21 MPa better than 30 unpruned ones with study seeds 0 and 1
-    # and took 0.67x and 0.95x their study time (docs/pruning.md, "The demo's default").
+    # trials re-scored 0.16-0.34 MPa better than 30 unpruned ones with study seeds 0-2
+    # and took 0.67x-1.55x their study time (docs/pruning.md, "The demo's default").
     "none": {"name": "none"},
     "median": {"name": "median", "n_startup_trials": 5, "n_warmup_steps": 10},
 }
