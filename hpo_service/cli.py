@@ -27,7 +27,8 @@ def _database_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _at_least_one(text: str) -> int:
+def at_least_one(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (counts of processes, threads, jobs)."""
     try:
         number = int(text)
     except ValueError:
@@ -52,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--threads",
-        type=_at_least_one,
+        type=at_least_one,
         default=4,
         help="request threads per gunicorn worker process (default 4; see docs/deployment.md)",
     )

@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from hpo_service.cli import at_least_one
 from hpo_service.client import Client, default_url
 from hpo_service.errors import HpoError
 from trainer.commands import (
@@ -91,7 +92,7 @@ def _work_parser(work: argparse.ArgumentParser) -> None:
     _training(work)
     work.add_argument("--study", required=True)
     work.add_argument("--problem", default=None, help="default: taken from the study")
-    work.add_argument("--workers", type=_positive, default=1, help="worker processes (1)")
+    work.add_argument("--workers", type=at_least_one, default=1, help="worker processes (1)")
     work.add_argument(
         "--dask",
         default=None,
@@ -128,19 +129,8 @@ def _rescore_parser(rescore: argparse.ArgumentParser) -> None:
         help="also score the default MLP and a tuned simple model",
     )
     rescore.add_argument(
-        "--jobs", type=_positive, default=1, help="processes scoring at once (1; same figures)"
+        "--jobs", type=at_least_one, default=1, help="processes scoring at once (1; same figures)"
     )
-
-
-def _positive(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _demo_parser(demo: argparse.ArgumentParser) -> None:
@@ -158,7 +148,7 @@ def _demo_parser(demo: argparse.ArgumentParser) -> None:
         "--trials", type=int, default=DEMO_TRIALS, help=f"trials in the study ({DEMO_TRIALS})"
     )
     demo.add_argument("--top", type=int, default=3, help="trials re-scored at the end (3)")
-    demo.add_argument("--workers", type=_positive, default=2, help="worker processes (2)")
+    demo.add_argument("--workers", type=at_least_one, default=2, help="worker processes (2)")
     demo.add_argument("--port", type=int, default=8000)
     demo.add_argument("--dir", default="demo-run", help="working directory (./demo-run)")
     demo.add_argument("--keep-serving", action="store_true", help="leave the server up")
