@@ -31,6 +31,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +92,9 @@ PAIRED_OTHER = {
 }
 """Other runs in the pruning report: folder -> the folder of the unpruned arm they are paired
 with ("": today's); each pruned row is paired with the unpruned studies of its own space."""
+PEERS = {"none": "optuna-tpe", "median": "optuna-tpe-median"}
+"""The service's arms and Optuna's arm on the same footing (bench/tuned_optuna.py): TPE
+without pruning, and TPE with the same median rule; stored in RESULTS / "optuna"."""
 CONFIRM = Protocol(seed=2)  # CV seeds 2000-2004: neither the study nor the selection saw them
 WORKERS = 2
 
@@ -187,13 +192,19 @@ def run(arms: list[str], seeds: list[int], trials: int, problems: list[str]) -> 
                 base.write_text(json.dumps(rows, indent=1))
         for arm in arms:
             for seed in seeds:
-                out = RESULTS / f"{problem}-{arm}-{seed}-{trials}.json"
-                if out.exists():
-                    continue
-                result = run_study(problem, arm, seed, trials)
-                out.write_text(json.dumps(result, indent=1))
-                print(json.dumps({k: result[k] for k in ("problem", "pruner", "seed", "seconds",
-                      "epochs", "best_value", "rescore")}), flush=True)  # fmt: skip
+                store(RESULTS / f"{problem}-{arm}-{seed}-{trials}.json",
+                      partial(run_study, problem, arm, seed, trials))  # fmt: skip
+
+
+def store(out: Path, study: Callable[[], dict[str, Any]]) -> None:
+    """Run ``study`` unless its file exists, save its JSON there and print its summary."""
+    if out.exists():
+        return
+    result = study()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1))
+    keys = ("problem", "pruner", "seed", "seconds", "epochs", "best_value", "rescore", "confirm")
+    print(json.dumps({k: result[k] for k in keys}), flush=True)
 
 
 def _load(
@@ -267,6 +278,7 @@ def tuned_report(trials: int) -> str:
                         f"{_fmt(row['best_value'], problem)} |"
                     )
                 lines += _median_row(f"other run: {what}, pruner {pruner}", earlier, problem)
+        lines += peer_section(problem, trials)
         lines += ["", "Recommended configurations:", ""]
         lines += [
             f"- pruner {r['pruner']}, seed {r['seed']}: `{json.dumps(r['best_params'])}`"
@@ -274,6 +286,56 @@ def tuned_report(trials: int) -> str:
         ]
         lines.append("")
     return "\n".join(lines)
+
+
+def peer_section(problem: str, trials: int) -> list[str]:
+    """Optuna tuning the same objective (bench/tuned_optuna.py) beside the service's arms:
+    confirmed scores, Optuna's own pick (``best_trial``), cost, and the per-seed gap."""
+    if not any(_load(problem, peer, trials, RESULTS / "optuna") for peer in PEERS.values()):
+        return []
+    lines = [
+        "",
+        f"### Against Optuna on the same objective ({problem})",
+        "",
+        "`bench/tuned_optuna.py`: Optuna's default sampler (TPE) tunes the same space "
+        "define-by-run, on the same objective function, splits and epoch cap, with "
+        f"{WORKERS} worker processes and {trials} trials; `optuna-tpe-median` prunes with "
+        "Optuna's MedianPruner at the service's median settings. Its top "
+        f"{TOP} trials by value are re-scored and the best confirmed exactly as above. "
+        '"Optuna\'s pick" is `study.best_trial` confirmed on seed 2: what a user of Optuna '
+        "alone gets. Confirmed scores (seed 2): median [min, max] over study seeds; "
+        "gap: per study seed, the service's confirmed score minus Optuna's with the same "
+        "pruning (higher is better for accuracy, lower for RMSE). Optuna's studies ran "
+        f"{_peer_dates(problem, trials)}.",
+        "",
+        "| arm | seeds | confirmed | Optuna's pick, confirmed | epochs | wall s | "
+        "gap, service minus Optuna |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for ours, peer in PEERS.items():
+        mine = {r["seed"]: r for r in _load(problem, ours, trials)}
+        theirs = {r["seed"]: r for r in _load(problem, peer, trials, RESULTS / "optuna")}
+        for label, rows in ((f"service GP/EI, pruner {ours}", mine), (peer, theirs)):
+            if not rows:
+                continue
+            picks = [r["optuna_best"]["confirm"]["value"] for r in rows.values()
+                     if "optuna_best" in r]  # fmt: skip
+            shared = sorted(set(mine) & set(theirs))
+            gaps = [mine[k]["confirm"]["value"] - theirs[k]["confirm"]["value"] for k in shared]
+            gap = f"{_spread(gaps, problem)} ({len(shared)} seeds)" if peer == label else ""
+            lines.append(
+                f"| {label} | {len(rows)} | "
+                f"{_spread([r['confirm']['value'] for r in rows.values()], problem)} | "
+                f"{_spread(picks, problem) if picks else ''} | "
+                f"{statistics.median(r['epochs'] for r in rows.values()):,.0f} | "
+                f"{statistics.median(r['seconds'] for r in rows.values()):.0f} | {gap} |"
+            )
+    return lines
+
+
+def _peer_dates(problem: str, trials: int) -> str:
+    rows = [r for peer in PEERS.values() for r in _load(problem, peer, trials, RESULTS / "optuna")]
+    return date_span(r["when"] for r in rows)
 
 
 def _median_row(label: str, rows: list[dict[str, Any]], problem: str) -> list[str]:
