@@ -17,7 +17,8 @@ study). Each study's outcome is one JSON file in bench/results/tuned/ (rerunning
 is there). The baselines (default MLP, tuned logistic regression / HistGradientBoosting) are
 scored once on the same re-score splits.
 
-``report`` writes docs/benchmarks/tuned.md (the honest comparison, issue "tuning that pays")
+``report`` writes docs/benchmarks/tuned.md (the honest comparison, issue "tuning that pays",
+with Optuna's studies of bench/tuned_optuna.py beside the service's where they exist)
 and docs/benchmarks/pruning_mlp.md (epochs, wall time and re-scored best with and without
 each pruner).
 """
@@ -81,9 +82,10 @@ SUPERSEDED = {
     "superseded-3fold": "3-fold study, GP before the length-scale prior fix",
     "tried-sh-2x-60": "60 trials of 2 x 5-fold CV with successive halving (2026-12-07, tried, "
     "not adopted)",
+    "rerun-2026-12-07": "the same arm run again on 2026-12-07, beside Optuna's studies",
 }
-"""Earlier runs, and runs of a change not adopted, kept for comparison (subdirectories of
-RESULTS): what differed."""
+"""Earlier runs, runs of a change not adopted, and reruns, kept for comparison
+(subdirectories of RESULTS): what differed."""
 PAIRED_OTHER = {
     "tried-weight-decay": "tried-weight-decay",
     "superseded-warmup50": "",
@@ -95,6 +97,8 @@ with ("": today's); each pruned row is paired with the unpruned studies of its o
 PEERS = {"none": "optuna-tpe", "median": "optuna-tpe-median"}
 """The service's arms and Optuna's arm on the same footing (bench/tuned_optuna.py): TPE
 without pruning, and TPE with the same median rule; stored in RESULTS / "optuna"."""
+RERUNS = ("rerun-2026-12-07",)
+"""Folders of RESULTS holding service arms run again beside Optuna's studies (same day)."""
 CONFIRM = Protocol(seed=2)  # CV seeds 2000-2004: neither the study nor the selection saw them
 WORKERS = 2
 
@@ -305,37 +309,41 @@ def peer_section(problem: str, trials: int) -> list[str]:
         '"Optuna\'s pick" is `study.best_trial` confirmed on seed 2: what a user of Optuna '
         "alone gets. Confirmed scores (seed 2): median [min, max] over study seeds; "
         "gap: per study seed, the service's confirmed score minus Optuna's with the same "
-        "pruning (higher is better for accuracy, lower for RMSE). Optuna's studies ran "
-        f"{_peer_dates(problem, trials)}.",
+        "pruning (higher is better for accuracy, lower for RMSE). The dates are the "
+        "studies'; the rerun rows are the same arm run again beside Optuna's studies, on "
+        "that day's code and machine, where the wall times compare.",
         "",
         "| arm | seeds | confirmed | Optuna's pick, confirmed | epochs | wall s | "
         "gap, service minus Optuna |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for ours, peer in PEERS.items():
-        mine = {r["seed"]: r for r in _load(problem, ours, trials)}
         theirs = {r["seed"]: r for r in _load(problem, peer, trials, RESULTS / "optuna")}
-        for label, rows in ((f"service GP/EI, pruner {ours}", mine), (peer, theirs)):
-            if not rows:
+        groups = [(f"service GP/EI, pruner {ours}", RESULTS)]
+        groups += [(f"service GP/EI, pruner {ours}, rerun", RESULTS / f) for f in RERUNS]
+        for label, where in groups:
+            mine = {r["seed"]: r for r in _load(problem, ours, trials, where)}
+            if not mine:
                 continue
-            picks = [r["optuna_best"]["confirm"]["value"] for r in rows.values()
-                     if "optuna_best" in r]  # fmt: skip
             shared = sorted(set(mine) & set(theirs))
             gaps = [mine[k]["confirm"]["value"] - theirs[k]["confirm"]["value"] for k in shared]
-            gap = f"{_spread(gaps, problem)} ({len(shared)} seeds)" if peer == label else ""
-            lines.append(
-                f"| {label} | {len(rows)} | "
-                f"{_spread([r['confirm']['value'] for r in rows.values()], problem)} | "
-                f"{_spread(picks, problem) if picks else ''} | "
-                f"{statistics.median(r['epochs'] for r in rows.values()):,.0f} | "
-                f"{statistics.median(r['seconds'] for r in rows.values()):.0f} | {gap} |"
-            )
+            gap = f"{_spread(gaps, problem)} ({len(shared)} seeds)" if shared else ""
+            lines.append(_peer_row(label, mine, problem, gap))
+        if theirs:
+            lines.append(_peer_row(peer, theirs, problem, ""))
     return lines
 
 
-def _peer_dates(problem: str, trials: int) -> str:
-    rows = [r for peer in PEERS.values() for r in _load(problem, peer, trials, RESULTS / "optuna")]
-    return date_span(r["when"] for r in rows)
+def _peer_row(label: str, rows: dict[int, dict[str, Any]], problem: str, gap: str) -> str:
+    picks = [r["optuna_best"]["confirm"]["value"] for r in rows.values() if "optuna_best" in r]
+    when = date_span(r["when"] for r in rows.values())
+    return (
+        f"| {label} ({when}) | {len(rows)} | "
+        f"{_spread([r['confirm']['value'] for r in rows.values()], problem)} | "
+        f"{_spread(picks, problem) if picks else ''} | "
+        f"{statistics.median(r['epochs'] for r in rows.values()):,.0f} | "
+        f"{statistics.median(r['seconds'] for r in rows.values()):.0f} | {gap} |"
+    )
 
 
 def _median_row(label: str, rows: list[dict[str, Any]], problem: str) -> list[str]:

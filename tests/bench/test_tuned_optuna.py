@@ -120,17 +120,32 @@ def test_peer_section_pairs_each_service_arm_with_optuna_by_seed(
         "median": [_row("median", 0, 0.975)],
         "optuna-tpe-median": [],
     }
-    monkeypatch.setattr(tuned_mlp, "_load", lambda problem, arm, trials, where=None: stored[arm])
+    rerun = {"none": [_row("none", 1, 0.981)]}
+
+    def load(problem: str, arm: str, trials: int, where: Path = tuned_mlp.RESULTS) -> Any:
+        return rerun.get(arm, []) if where.name == "rerun-2026-12-07" else stored[arm]
+
+    monkeypatch.setattr(tuned_mlp, "_load", load)
+    monkeypatch.setattr(tuned_mlp, "RERUNS", ("rerun-2026-12-07",))
     lines = tuned_mlp.peer_section("breast-cancer", 50)
     text = "\n".join(lines)
     assert "### Against Optuna on the same objective (breast-cancer)" in text
-    assert "ran 2026-12-07." in text
-    (ours,) = [line for line in lines if line.startswith("| service GP/EI, pruner none |")]
+    rows = {line.split(" (2026-12-07)")[0]: line for line in lines if "(2026-12-07) |" in line}
+    assert list(rows) == [
+        "| service GP/EI, pruner none",
+        "| service GP/EI, pruner none, rerun",
+        "| optuna-tpe",
+        "| service GP/EI, pruner median",  # no Optuna row and no gap: nothing to pair with
+    ]
+    ours = rows["| service GP/EI, pruner none"]
     assert "| 3 | 0.9760 [0.9700, 0.9780] |" in ours
-    (peer,) = [line for line in lines if line.startswith("| optuna-tpe |")]
     # seeds 0 and 1 in common: +0.004 and -0.001, median 0.0015
-    assert peer.endswith("| 0.0015 [-0.0010, 0.0040] (2 seeds) |")
-    assert "| 0.9705 [0.9700, 0.9710] |" in peer  # Optuna's own picks
-    assert not [line for line in lines if line.startswith("| optuna-tpe-median |")]
+    assert ours.endswith("| 0.0015 [-0.0010, 0.0040] (2 seeds) |")
+    assert rows["| service GP/EI, pruner none, rerun"].endswith(
+        "| 0.0020 [0.0020, 0.0020] (1 seeds) |"
+    )
+    peer = rows["| optuna-tpe"]
+    assert "| 0.9705 [0.9700, 0.9710] |" in peer and peer.endswith("|  |")  # Optuna's own picks
+    assert rows["| service GP/EI, pruner median"].endswith("|  |")
     monkeypatch.setattr(tuned_mlp, "_load", lambda *args, **kwargs: [])
     assert tuned_mlp.peer_section("breast-cancer", 50) == []
