@@ -82,8 +82,8 @@ SECTIONS = [
     ),
     (
         "tuned",
-        "Neural-network objectives: tuned, re-scored, against the baselines",
-        "bench/tuned_mlp.py",
+        "Neural-network objectives: tuned, re-scored, against the baselines and Optuna",
+        "bench/tuned_mlp.py, bench/tuned_optuna.py",
     ),
     (
         "simple_models",
