@@ -46,9 +46,10 @@ from optuna.storages.journal import JournalFileBackend
 from tuned_mlp import CONFIRM, RESULTS, STUDY_FOLDS, TOP, WORKERS, store
 
 from trainer.commands import scoring_pool
-from trainer.evaluation import Protocol, Score, rescore_named
+from trainer.evaluation import Protocol, Score
 from trainer.objectives import get_problem
 from trainer.objectives.registry import Problem
+from trainer.rescore import scores_of
 
 OPTUNA_RESULTS = RESULTS / "optuna"
 MEDIAN = {"n_startup_trials": 5, "n_warmup_steps": 10}  # the service's median arm (DEMO_PRUNERS)
@@ -218,10 +219,7 @@ def _last(values: Mapping[int, float]) -> float | None:
 def _scores(problem: str, configs: list[dict[str, Any]], protocol: Protocol) -> list[Score]:
     """Re-score configurations in WORKERS processes (the same figures as in series)."""
     with scoring_pool(WORKERS) as pool:
-        if pool is None:
-            return [rescore_named(problem, c, protocol) for c in configs]
-        futures = [pool.submit(rescore_named, problem, c, protocol) for c in configs]
-        return [f.result() for f in futures]
+        return list(scores_of(get_problem(problem), configs, protocol, pool))
 
 
 def run(arms: list[str], seeds: list[int], trials: int, problems: list[str]) -> None:

@@ -12,9 +12,10 @@ re-score. ``GET .../best?by=rescore`` and the dashboard show it afterwards.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Any
 
 from hpo_service.client import StudyHandle
 from hpo_service.domain import Study, Trial, TrialState
@@ -73,15 +74,7 @@ def rescore_study(
     and seeds as in series, so the scores are the same; they are recorded in rank order."""
     definition = study.summary().study
     chosen = candidates(study, top, by)
-    scores: Iterable[Score]
-    if pool is None:
-        scores = (rescore(problem, trial.params, protocol) for trial in chosen)
-    else:
-        futures = [
-            pool.submit(rescore_named, problem.name, dict(trial.params), protocol)
-            for trial in chosen
-        ]
-        scores = (future.result() for future in futures)
+    scores = scores_of(problem, [trial.params for trial in chosen], protocol, pool)
     done: list[Rescored] = []
     for trial, score in zip(chosen, scores, strict=True):
         study.annotate(trial.number, {"rescore": score.to_json(protocol)})
@@ -90,6 +83,21 @@ def rescore_study(
             on_score(done[-1])
     done.sort(key=lambda r: (-definition.direction.to_maximise(r.score.mean), r.trial.number))
     return done
+
+
+def scores_of(
+    problem: Problem,
+    configs: Sequence[Mapping[str, Any]],
+    protocol: Protocol,
+    pool: Executor | None = None,
+) -> Iterator[Score]:
+    """The protocol's score of each configuration, in order, as each is ready: in series, or
+    all submitted at once to a ``pool`` of processes (the same splits and seeds, so the
+    same scores)."""
+    if pool is None:
+        return (rescore(problem, params, protocol) for params in configs)
+    futures = [pool.submit(rescore_named, problem.name, dict(c), protocol) for c in configs]
+    return (future.result() for future in futures)
 
 
 def rescore_line(item: Rescored) -> str:
