@@ -18,17 +18,23 @@ MAX_DEPTH = 32
 INT_LIMIT = 2**63  # integers must fit a signed 64-bit column
 
 
+VALUE_HINT = (
+    "; to record a diverged trial, report it as failed instead (POST .../fail with a reason)"
+)
+
+
+class _NonFinite(ValueError):
+    """A number the body cannot hold: NaN, Infinity, or a literal that overflows a double."""
+
+
 def _no_constant(name: str) -> float:
-    raise InvalidValue(
-        f"{name} is not finite (and not JSON); to record a diverged trial, report it as "
-        "failed instead (POST .../fail with a reason)"
-    )
+    raise _NonFinite(f"{name} is not finite (and not JSON)")
 
 
 def _finite_float(text: str) -> float:
     number = float(text)
     if not math.isfinite(number):
-        raise InvalidValue(f"the number {text[:40]} does not fit in a double (it is not finite)")
+        raise _NonFinite(f"the number {text[:40]} does not fit in a double (it is not finite)")
     return number
 
 
@@ -41,8 +47,11 @@ def _bounded_int(text: str) -> int:
     return number
 
 
-def parse_json(raw: bytes) -> Any:
-    """Decode a body strictly; raise MalformedRequest or InvalidRequest saying why."""
+def parse_json(raw: bytes, carries_values: bool = False) -> Any:
+    """Decode a body strictly; raise MalformedRequest or InvalidRequest saying why.
+
+    A non-finite number is InvalidValue (with the hint to fail the trial instead) in a body
+    that carries objective values (``carries_values``), InvalidRequest anywhere else."""
     try:
         body = json.loads(
             raw,
@@ -54,6 +63,10 @@ def parse_json(raw: bytes) -> Any:
         raise MalformedRequest(
             f"the body is nested too deeply (at most {MAX_DEPTH} levels)"
         ) from exc
+    except _NonFinite as exc:
+        if carries_values:
+            raise InvalidValue(f"{exc}{VALUE_HINT}") from exc
+        raise InvalidRequest(f"{exc}: JSON numbers must be finite") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedRequest(f"the body is not valid JSON: {exc}") from exc
     check_tree(body)

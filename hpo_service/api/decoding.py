@@ -30,6 +30,10 @@ PATTERN_HINTS = {
 }
 
 
+VALUE_BODIES = frozenset({"ReportRequest", "IntermediateRequest", "TrialCreate", "PruneRequest"})
+"""Bodies that carry objective values: a non-finite number there is an invalid value."""
+
+
 @cache
 def _validator(schema_name: str) -> Draft202012Validator:
     return Draft202012Validator(REQUEST_SCHEMAS[schema_name])
@@ -48,7 +52,7 @@ def json_body(schema_name: str, required: bool = True) -> dict[str, Any]:
             raise MalformedRequest("the request needs a JSON object body")
         body: Any = {}
     else:
-        body = parse_json(raw)
+        body = parse_json(raw, carries_values=schema_name in VALUE_BODIES)
     if not isinstance(body, dict):
         raise MalformedRequest(f"the body must be a JSON object, got {type(body).__name__}")
     error = best_match(_validator(schema_name).iter_errors(body))

@@ -82,6 +82,22 @@ def test_non_finite_numbers_anywhere_are_refused(client: FlaskClient, constant: 
     assert client.get(f"{URL}/export").status_code == 200
 
 
+@pytest.mark.parametrize("constant", ["NaN", "-Infinity", "1e999"])
+def test_a_non_finite_number_is_an_invalid_value_only_where_values_are_reported(
+    client: FlaskClient, constant: str
+) -> None:
+    space = [{"name": "x", "type": "float", "low": 0, "high": 1}]
+    text_body = json.dumps(study_body(space=space)).replace('"high": 1', f'"high": {constant}')
+    refused = problem(raw_post(client, "/api/v1/studies", text_body), 422, "must be finite")
+    assert refused["code"] == "invalid-request"
+    assert "fail" not in refused["detail"]  # the hint for diverged trials does not apply
+    no_studies(client)
+    running_study(client)
+    value = problem(raw_post(client, f"{URL}/trials/0/report", f'{{"value": {constant}}}'), 422)
+    assert value["code"] == "invalid-value"
+    assert "report it as failed" in value["detail"]
+
+
 def test_deep_nesting_is_a_400_not_a_recursion_crash(client: FlaskClient) -> None:
     problem(raw_post(client, "/api/v1/studies", "[" * 100_000), 400, "nested too deeply")
     problem(raw_post(client, "/api/v1/studies", '{"a":' * 50_000 + "1" + "}" * 50_000), 400)
