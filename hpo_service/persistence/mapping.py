@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,8 +64,9 @@ def outcome_columns(study: Study) -> dict[str, Any]:
     }
 
 
-def trial_from_row(row: TrialRow, study_name: str) -> Trial:
-    """Map a trial row (with its intermediate values) to the domain."""
+def trial_from_row(row: TrialRow, study_name: str, curve: Sequence[IntermediateValue]) -> Trial:
+    """Map a trial row and its learning curve (read apart: ``Repository._curves``) to the
+    domain."""
     return Trial(
         study=study_name,
         number=row.number,
@@ -77,7 +79,7 @@ def trial_from_row(row: TrialRow, study_name: str) -> Trial:
         finished_at=aware(row.finished_at),
         failure_reason=row.failure_reason,
         retries=row.retries,
-        intermediate=tuple(IntermediateValue(v.step, v.value) for v in row.intermediate),
+        intermediate=tuple(curve),
         metadata=dict(row.extra or {}),
         updated_seq=row.updated_seq,
         end_reason=EndReason(row.end_reason) if row.end_reason else None,

@@ -121,7 +121,7 @@ class TrialRow(Base):
         cascade="all, delete-orphan",
         passive_deletes=True,
         order_by="IntermediateValueRow.step",
-        lazy="selectin",
+        lazy="raise",  # curves are read as tuples (Repository._curves), never as objects
     )
 
 

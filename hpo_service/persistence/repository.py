@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session
 
 from hpo_service.domain import (
+    IntermediateValue,
     Study,
     StudyState,
     StudySummary,
@@ -77,6 +78,7 @@ class Repository:
         self._rows: dict[str, StudyRow] = {}
         self._locked: set[str] = set()
         self._trial_rows: dict[tuple[int, int], TrialRow] = {}  # (study id, number), this txn
+        self._curve_of: dict[int, list[IntermediateValue]] = {}  # trial id -> curve, this txn
 
     def _state(self) -> ColumnElement[str]:
         """The trial state column as seen at ``now`` (expired leases read as stale)."""
@@ -84,12 +86,49 @@ class Repository:
 
     def _trial(self, row: TrialRow, study_name: str) -> Trial:
         """The domain trial of a row, as seen at ``now``."""
-        trial = trial_from_row(row, study_name)
+        trial = self._domain(row, study_name)
         lease = row.lease_expires_at
         running = trial.state is TrialState.RUNNING
         if running and self.now is not None and lease is not None and lease < self.now:
             return replace(trial, state=TrialState.STALE)
         return trial
+
+    def _domain(self, row: TrialRow, study_name: str) -> Trial:
+        """The domain trial of a row with its learning curve (one query if not yet read)."""
+        return trial_from_row(row, study_name, self._curves([row])[row.id])
+
+    def _curves(self, rows: Sequence[TrialRow]) -> dict[int, list[IntermediateValue]]:
+        """The learning curves of these trials, by trial id: one query for those not yet read
+        in this transaction, of (trial, step, value) tuples.
+
+        Curves are read apart from the rows and never as ORM objects: loaded with the row
+        (``TrialRow.intermediate`` was eager), a report at epoch k built k row objects and,
+        joined, decoded the row's JSON columns k times, so a report cost O(k) and a trial
+        O(k^2): 10 ms at epoch 0, 41 ms at epoch 250 (in process, SQLite, 2026-12-07).
+        """
+        missing = [row.id for row in rows if row.id not in self._curve_of]
+        for trial_id in missing:
+            self._curve_of[trial_id] = []
+        if missing:
+            point = IntermediateValueRow
+            query = (
+                select(point.trial_id, point.step, point.value)
+                .where(point.trial_id.in_(missing))
+                .order_by(point.trial_id, point.step)
+            )
+            for trial_id, step, value in self.session.execute(query):
+                self._curve_of[trial_id].append(IntermediateValue(step, value))
+        return {row.id: self._curve_of[row.id] for row in rows}
+
+    def _with_curve_flag(self, found: Any) -> TrialRow | None:
+        """The row of a (row, has a curve) result; a trial without points gets its empty
+        curve here, so reading it sends no second statement (most trials never report one)."""
+        if found is None:
+            return None
+        row, has_curve = found
+        if not has_curve:
+            self._curve_of.setdefault(row.id, [])
+        return cast(TrialRow, row)
 
     def ping(self) -> None:
         """A trivial round trip to the database."""
@@ -224,12 +263,13 @@ class Repository:
     def insert_trial(self, trial: Trial, now: datetime) -> Trial:
         """Insert ``trial`` under the study's next number (its own number is ignored)."""
         study = self._row(trial.study)
-        row = TrialRow(study_id=study.id, number=study.next_number, intermediate=[])
+        row = TrialRow(study_id=study.id, number=study.next_number)
         study.next_number += 1
         self._write(study, row, trial, now)
         self.session.add(row)
         self.session.flush()
-        return trial_from_row(row, study.name)
+        self._curve_of[row.id] = []
+        return self._domain(row, study.name)
 
     def save_trial(self, trial: Trial, now: datetime) -> Trial:
         """Store a changed trial (matched by study and number) and bump the change sequence.
@@ -239,16 +279,18 @@ class Repository:
         study = self._row(trial.study)
         row = self._trial_row(study, trial.number)
         self._write(study, row, trial, now)
-        return trial_from_row(row, study.name)
+        return self._domain(row, study.name)
 
     def add_intermediate(self, trial: Trial, step: int, value: float, now: datetime) -> Trial:
         """Store a changed trial and append its value at ``step`` (the service checks it is new)."""
         study = self._row(trial.study)
         row = self._trial_row(study, trial.number)
         self._write(study, row, trial, now)
-        row.intermediate.append(IntermediateValueRow(step=step, value=value))
+        curve = self._curves([row])[row.id]
+        self.session.add(IntermediateValueRow(trial_id=row.id, step=step, value=value))
         self.session.flush()
-        return trial_from_row(row, study.name)
+        curve.append(IntermediateValue(step, value))
+        return self._domain(row, study.name)
 
     def curves(self, study_name: str) -> Curves:
         """What pruners read of a study's learning curves (indexed queries, no history)."""
@@ -260,12 +302,10 @@ class Repository:
         if row is not None:
             return row  # the session's identity map keeps it current
         if 0 <= number <= MAX_TRIAL_NUMBER:  # larger numbers cannot be stored, so do not exist
-            query = (
-                select(TrialRow)
-                .where(TrialRow.study_id == study.id, TrialRow.number == number)
-                .options(joinedload(TrialRow.intermediate))  # one statement, not two
+            query = select(TrialRow, _HAS_CURVE).where(
+                TrialRow.study_id == study.id, TrialRow.number == number
             )
-            row = self.session.scalars(query).unique().one_or_none()
+            row = self._with_curve_flag(self.session.execute(query).one_or_none())
         if row is None:
             known = f"it has trials 0..{study.next_number - 1}" if study.next_number else "none"
             raise TrialNotFound(f"study {study.name!r} has no trial {number} ({known})")
@@ -283,18 +323,18 @@ class Repository:
         if "\x00" in study_name or not 0 <= number <= MAX_TRIAL_NUMBER:
             return
         query = (
-            select(TrialRow)
+            select(TrialRow, _HAS_CURVE)
             .join(StudyRow, TrialRow.study_id == StudyRow.id)
             .where(
                 StudyRow.project == self.project,
                 StudyRow.name == study_name,
                 TrialRow.number == number,
             )
-            .options(joinedload(TrialRow.intermediate))
         )
-        row = self.session.scalars(query).unique().one_or_none()
+        row = self._with_curve_flag(self.session.execute(query).one_or_none())
         if row is not None:
             self._trial_rows[(row.study_id, number)] = row
+            self._curves([row])
 
     def get_trial(self, study_name: str, number: int) -> Trial:
         """One trial; raise TrialNotFound."""
@@ -306,6 +346,7 @@ class Repository:
         study = self._row(study_name)
         query = select(TrialRow).where(_selected(study, states, None, self._state()))
         rows = self.session.scalars(query.order_by(TrialRow.number)).all()
+        self._curves(rows)
         return [self._trial(r, study.name) for r in rows]
 
     def outcomes(
@@ -365,6 +406,7 @@ class Repository:
                 query = query.where(TrialRow.number > after)
             query = query.order_by(TrialRow.number)
         rows = self.session.scalars(query.limit(limit)).all()
+        self._curves(rows)
         return [self._trial(r, study.name) for r in rows], study.seq
 
     def _best_row(self, study: StudyRow) -> TrialRow | None:
@@ -391,7 +433,7 @@ class Repository:
         """The best complete trial (else the best pruned one); ties go to the lower number."""
         study = self._row(study_name)
         row = self._best_row(study)
-        return trial_from_row(row, study.name) if row is not None else None
+        return self._domain(row, study.name) if row is not None else None
 
     def waiting(self, study_name: str, now: datetime) -> list[Trial]:
         """The trials a suggest may hand out again: stale and pending ones, in number order.
@@ -410,7 +452,8 @@ class Repository:
                 self._bump(study, row, now)
         # what the caller does not hand out stays waiting: scan again next time
         study.rescan_at = RESCAN_NOW if rows else self._earliest_lease(study)
-        return [trial_from_row(r, study.name) for r in rows]
+        self._curves(rows)
+        return [self._domain(r, study.name) for r in rows]
 
     def _earliest_lease(self, study: StudyRow) -> datetime | None:
         """When the first lease of a running trial runs out (None: nothing is running)."""
@@ -466,6 +509,9 @@ def _selected(
         return TrialRow.study_id == study.id
     return and_(TrialRow.study_id == study.id, or_(*either))
 
+
+_HAS_CURVE = exists().where(IntermediateValueRow.trial_id == TrialRow.id).label("has_curve")
+"""Whether a trial reported any intermediate value (an index probe on (trial_id, step))."""
 
 RESCAN_NOW = datetime(1970, 1, 1)  # a ``rescan_at`` every clock has passed
 
