@@ -38,6 +38,7 @@ from hpo_service.persistence.summaries import (
 from hpo_service.wire import space_to_json
 
 MAX_TRIAL_NUMBER = 2**31 - 1  # the column is a 32-bit INTEGER on PostgreSQL
+CURVE_BATCH = 500  # trial ids per curve query: far below every database's bound-parameter limit
 UNFINISHED = (TrialState.PENDING.value, TrialState.RUNNING.value, TrialState.STALE.value)
 
 
@@ -109,11 +110,11 @@ class Repository:
         missing = [row.id for row in rows if row.id not in self._curve_of]
         for trial_id in missing:
             self._curve_of[trial_id] = []
-        if missing:
-            point = IntermediateValueRow
+        point = IntermediateValueRow
+        for start in range(0, len(missing), CURVE_BATCH):
             query = (
                 select(point.trial_id, point.step, point.value)
-                .where(point.trial_id.in_(missing))
+                .where(point.trial_id.in_(missing[start : start + CURVE_BATCH]))
                 .order_by(point.trial_id, point.step)
             )
             for trial_id, step, value in self.session.execute(query):

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from hpo_service.persistence import repository
 from hpo_service.persistence.models import IntermediateValueRow
 from tests.conftest import study_body
 from tests.service.test_reads import statements
@@ -98,3 +100,20 @@ def test_a_trial_with_a_curve_reads_it_before_the_study_lock(
     lock = next(i for i, s in enumerate(sent) if "FROM STUDIES" in s and "JOIN" not in s)
     curve_reads = [i for i, s in enumerate(sent) if s.startswith(CURVE_READ)]
     assert curve_reads == [lock - 1]  # one statement for the curve, before the lock
+
+
+def test_curves_of_many_trials_are_read_in_batches(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(repository, "CURVE_BATCH", 2)  # 5 trials: three queries
+    assert client.post("/api/v1/studies", json=study_body()).status_code == 201
+    for number in range(5):
+        client.post(f"{URL}/suggestions", json={"worker_id": f"w{number}"})
+        body = {"step": number, "value": float(number), "worker_id": f"w{number}"}
+        client.post(f"{URL}/trials/{number}/intermediate", json=body)
+    with statements(app) as seen:
+        exported = client.get(f"{URL}/export?format=json").get_json()
+    trials = exported["trials"] if isinstance(exported, dict) else exported
+    curves = {t["number"]: t["intermediate_values"] for t in trials}
+    assert curves == {n: [{"step": n, "value": float(n)}] for n in range(5)}
+    assert sum(s.startswith(CURVE_READ) for s in seen) == 3
