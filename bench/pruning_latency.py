@@ -37,6 +37,7 @@ from sqlalchemy import insert, select
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from machine import describe
 
+from hpo_service.access import DEFAULT_PROJECT
 from hpo_service.domain import EndReason, IntermediateValue, Trial, TrialState
 from hpo_service.optimisation.pruners import normalise_pruner
 from hpo_service.persistence import Database, Repository
@@ -71,10 +72,12 @@ def fill(url: str, trials: int, epochs: int) -> None:
     """Create the study with ``trials`` complete trials of ``epochs`` points each."""
     database = Database(url)
     service = Service(database)
-    service.create_study({"name": NAME, "space": SPACE, "strategy": {"name": "random"}})
+    service.create_study(
+        DEFAULT_PROJECT, {"name": NAME, "space": SPACE, "strategy": {"name": "random"}}
+    )
     now = datetime.datetime.now(UTC)
     with database.transaction(write=True) as session:
-        repo = Repository(session)
+        repo = Repository(session, DEFAULT_PROJECT)
         for i in range(trials):
             trial = Trial(
                 study=NAME,
@@ -107,7 +110,7 @@ def decision_times(url: str, pruner: dict[str, object], epochs: int, calls: int)
     times: list[float] = []
     with database.transaction() as session:
         study = dataclasses.replace(
-            Repository(session).get_study(NAME), pruner=normalise_pruner(pruner)
+            Repository(session, DEFAULT_PROJECT).get_study(NAME), pruner=normalise_pruner(pruner)
         )
     for _ in range(calls):
         last = rng.randrange(epochs)
@@ -115,7 +118,7 @@ def decision_times(url: str, pruner: dict[str, object], epochs: int, calls: int)
         trial = Trial(NAME, 10_000, {}, TrialState.RUNNING, intermediate=points)
         with database.transaction() as session:
             started = time.perf_counter()
-            decide(Repository(session), study, trial)
+            decide(Repository(session, DEFAULT_PROJECT), study, trial)
             times.append(time.perf_counter() - started)
     database.dispose()
     return times
