@@ -86,6 +86,11 @@ SECTIONS = [
         "bench/tuned_mlp.py, bench/tuned_optuna.py",
     ),
     (
+        "rescore_candidates",
+        "Neural-network objectives: which trials the re-score step takes",
+        "bench/rescore_candidates.py",
+    ),
+    (
         "simple_models",
         "Classic models on the shipped problems: the context for the tuned network",
         "bench/simple_models.py",
@@ -115,6 +120,11 @@ SECTIONS = [
         "pruning_latency",
         "Early stopping: latency of intermediate reports, 500 trials x 100 epochs",
         "bench/pruning_latency.py",
+    ),
+    (
+        "curve_growth",
+        "Early stopping: an intermediate report's cost as the learning curve grows",
+        "bench/curve_growth.py",
     ),
     ("pruning_gp", "Early stopping: how the GP learns from pruned trials", "bench/pruning_gp.py"),
     (
