@@ -25,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from machine import describe
-from pruning_latency import NAME, fill, loss, postgres
+from pruning_latency import NAME, fill, postgres, report_trial
 
 from hpo_service.persistence.migrate import upgrade
 from tests.servers import ServerProcess
@@ -47,17 +46,8 @@ PRUNER = {"name": "median", "n_startup_trials": 5, "n_warmup_steps": 10}
 
 def report_times(base: str, epochs: int) -> list[float]:
     """Take one new trial, report every epoch (each round trip timed), then its value."""
-    with httpx.Client(base_url=f"{base}/api/v1/studies/{NAME}", timeout=60) as http:
-        trial = http.post("/suggestions", json={"worker_id": "bench"}).json()["trials"][0]
-        number = trial["number"]
-        times = []
-        for step in range(epochs):
-            body = {"step": step, "value": loss(number, step), "worker_id": "bench"}
-            started = time.perf_counter()
-            answer = http.post(f"/trials/{number}/intermediate", json=body)
-            times.append(time.perf_counter() - started)
-            answer.raise_for_status()
-        http.post(f"/trials/{number}/report", json={"value": loss(number, epochs - 1)})
+    times: list[float] = []
+    report_trial(base, epochs, times, [])
     return times
 
 

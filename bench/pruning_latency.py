@@ -131,7 +131,7 @@ def percentiles(times: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, p95 * 1000
 
 
-def _report(base: str, epochs: int, times: list[float], stops: list[int]) -> None:
+def report_trial(base: str, epochs: int, times: list[float], stops: list[int]) -> None:
     """One worker: take a trial, report every epoch (timed), then its final value."""
     with httpx.Client(base_url=f"{base}/api/v1/studies/{NAME}", timeout=60) as http:
         trial = http.post("/suggestions", json={"worker_id": "bench"}).json()["trials"][0]
@@ -160,7 +160,7 @@ def measure(
     stops: list[int] = []
     for _ in range(max(1, trials // clients)):
         threads = [
-            threading.Thread(target=_report, args=(base, epochs, times, stops))
+            threading.Thread(target=report_trial, args=(base, epochs, times, stops))
             for _ in range(clients)
         ]
         for thread in threads:
