@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,10 +94,13 @@ def test_a_true_from_the_callback_stops_training_as_pruned() -> None:
 
     def stop_at_5(step: int, value: float) -> bool:
         steps.append(step)
+        time.sleep(0.02)  # a report's round trip
         return step == 4
 
     result = get_problem("concrete").evaluate(GOOD, folds=3, max_iter=200, on_epoch=stop_at_5)
     assert result.pruned and steps == [0, 1, 2, 3, 4]
+    # the time spent reporting is counted apart, within the trial's seconds
+    assert 0.1 <= result.metrics["report_seconds"] <= result.metrics["fit_seconds"]
     assert result.metrics["epochs"] == 5 and result.metrics["fold_epochs"] == [5, 5, 5]
     assert "r2" not in result.metrics  # no final score for a stopped trial
 
@@ -108,8 +112,9 @@ def test_same_seed_same_score_other_seed_other_score(name: str) -> None:
     again = problem.evaluate(GOOD, seed=3, folds=3, max_iter=15)
     other = problem.evaluate(GOOD, seed=4, folds=3, max_iter=15)
     assert first.value == again.value
-    assert {k: v for k, v in first.metrics.items() if k != "fit_seconds"} == {
-        k: v for k, v in again.metrics.items() if k != "fit_seconds"
+    timings = ("fit_seconds", "report_seconds")
+    assert {k: v for k, v in first.metrics.items() if k not in timings} == {
+        k: v for k, v in again.metrics.items() if k not in timings
     }
     assert first.value != other.value
 

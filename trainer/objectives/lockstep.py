@@ -99,6 +99,7 @@ class Curve:
     stopped: bool = False
     converged: bool = False
     seconds: float = 0.0
+    report_seconds: float = 0.0  # of ``seconds``, spent in the per-epoch callback
     runs: list[FoldRun] = field(default_factory=list)
 
     @property
@@ -147,9 +148,13 @@ def train_lockstep(
             for run in active:
                 _epoch(plan, run)
             curve.values.append(float(np.mean([run.score for run in runs])))
-            if on_epoch is not None and on_epoch(step, curve.values[-1]):
-                curve.stopped = True
-                break
+            if on_epoch is not None:
+                asked = time.perf_counter()
+                stop = on_epoch(step, curve.values[-1])
+                curve.report_seconds += time.perf_counter() - asked
+                if stop:
+                    curve.stopped = True
+                    break
     curve.fold_scores = [run.score for run in runs]
     curve.fold_epochs = [run.epochs for run in runs]
     curve.converged = all(run.stalled > plan.n_iter_no_change for run in runs)

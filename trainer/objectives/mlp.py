@@ -222,6 +222,7 @@ def _metrics(curve: Curve, secondary: dict[str, float]) -> dict[str, Any]:
         "fold_scores": [round(s, 6) for s in curve.fold_scores],
         "converged": curve.converged,
         "fit_seconds": curve.seconds,
+        "report_seconds": round(curve.report_seconds, 3),
         **secondary,
     }
 
