@@ -3,6 +3,7 @@
 Run from the repository root (about an hour on 2 cores for the default arms and seeds):
 
     .venv/bin/python bench/tuned_mlp.py run [--pruners none,median] [--seeds 0,1,2] [--trials 50]
+        [--into rerun-2026-12-08]    (a rerun: the studies go in that subfolder)
     .venv/bin/python bench/tuned_mlp.py report
 
 ``--pruners`` takes arms: a pruner (none, median, successive_halving, hyperband) or
@@ -83,6 +84,7 @@ SUPERSEDED = {
     "tried-sh-2x-60": "60 trials of 2 x 5-fold CV with successive halving (2026-12-07, tried, "
     "not adopted)",
     "rerun-2026-12-07": "the same arm run again on 2026-12-07, beside Optuna's studies",
+    "rerun-2026-12-08": "the same arm run again on 2026-12-08, after curves were read as tuples",
 }
 """Earlier runs, runs of a change not adopted, and reruns, kept for comparison
 (subdirectories of RESULTS): what differed."""
@@ -97,8 +99,9 @@ with ("": today's); each pruned row is paired with the unpruned studies of its o
 PEERS = {"none": "optuna-tpe", "median": "optuna-tpe-median"}
 """The service's arms and Optuna's arm on the same footing (bench/tuned_optuna.py): TPE
 without pruning, and TPE with the same median rule; stored in RESULTS / "optuna"."""
-RERUNS = ("rerun-2026-12-07",)
-"""Folders of RESULTS holding service arms run again beside Optuna's studies (same day)."""
+RERUNS = ("rerun-2026-12-07", "rerun-2026-12-08")
+"""Folders of RESULTS holding service arms run again (the first beside Optuna's studies, the
+same day; the second after intermediate reports stopped growing with the curve)."""
 CONFIRM = Protocol(seed=2)  # CV seeds 2000-2004: neither the study nor the selection saw them
 WORKERS = 2
 
@@ -173,6 +176,9 @@ def _tune(
                 "state": t.state.value,
                 "value": t.value,
                 "epochs": t.metadata.get("epochs"),
+                # the worker's seconds on the trial, and of those on its per-epoch reports
+                "fit_seconds": t.metadata.get("fit_seconds"),
+                "report_seconds": t.metadata.get("report_seconds"),
                 "params": dict(t.params),
                 # the learning curve (epoch, mean validation score), so a pruner's
                 # decisions can be replayed on unpruned studies without training again
@@ -184,8 +190,11 @@ def _tune(
     }
 
 
-def run(arms: list[str], seeds: list[int], trials: int, problems: list[str]) -> None:
-    """Run every missing (problem, arm, seed) study and the baselines; save JSON files."""
+def run(
+    arms: list[str], seeds: list[int], trials: int, problems: list[str], into: str = ""
+) -> None:
+    """Run every missing (problem, arm, seed) study and the baselines; save JSON files (the
+    studies in the subfolder ``into`` of RESULTS if given: a rerun, say)."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     for problem in problems:
         for protocol, base in ((Protocol(), RESULTS / f"baselines-{problem}.json"),
@@ -196,7 +205,7 @@ def run(arms: list[str], seeds: list[int], trials: int, problems: list[str]) -> 
                 base.write_text(json.dumps(rows, indent=1))
         for arm in arms:
             for seed in seeds:
-                store(RESULTS / f"{problem}-{arm}-{seed}-{trials}.json",
+                store(RESULTS / into / f"{problem}-{arm}-{seed}-{trials}.json",
                       partial(run_study, problem, arm, seed, trials))  # fmt: skip
 
 
@@ -486,10 +495,11 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--trials", type=int, default=50)
     parser.add_argument("--problems", default=",".join(PROBLEMS))
+    parser.add_argument("--into", default="", help="subfolder of the results (e.g. a rerun)")
     args = parser.parse_args()
     if args.command == "run":
         run(args.pruners.split(","), [int(s) for s in args.seeds.split(",")], args.trials,
-            args.problems.split(","))  # fmt: skip
+            args.problems.split(","), args.into)  # fmt: skip
         return
     (DOCS / "tuned.md").write_text(tuned_report(args.trials))
     (DOCS / "pruning_mlp.md").write_text(pruning_report(args.trials))
