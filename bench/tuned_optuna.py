@@ -222,12 +222,15 @@ def _scores(problem: str, configs: list[dict[str, Any]], protocol: Protocol) -> 
         return list(scores_of(get_problem(problem), configs, protocol, pool))
 
 
-def run(arms: list[str], seeds: list[int], trials: int, problems: list[str]) -> None:
-    """Run every missing (problem, arm, seed) study; one JSON file each."""
+def run(
+    arms: list[str], seeds: list[int], trials: int, problems: list[str], into: str = ""
+) -> None:
+    """Run every missing (problem, arm, seed) study; one JSON file each (in the subfolder
+    ``into`` if given: a rerun, say)."""
     for problem in problems:
         for arm in arms:
             for seed in seeds:
-                store(OPTUNA_RESULTS / f"{problem}-optuna-{arm}-{seed}-{trials}.json",
+                store(OPTUNA_RESULTS / into / f"{problem}-optuna-{arm}-{seed}-{trials}.json",
                       partial(run_study, problem, arm, seed, trials))  # fmt: skip
 
 
@@ -239,9 +242,10 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--trials", type=int, default=50)
     parser.add_argument("--problems", default="breast-cancer,concrete")
+    parser.add_argument("--into", default="", help="subfolder of the results (e.g. a rerun)")
     args = parser.parse_args()
     run(args.arms.split(","), [int(s) for s in args.seeds.split(",")], args.trials,
-        args.problems.split(","))  # fmt: skip
+        args.problems.split(","), args.into)  # fmt: skip
 
 
 if __name__ == "__main__":
