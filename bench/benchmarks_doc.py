@@ -126,6 +126,11 @@ SECTIONS = [
         "Early stopping: an intermediate report's cost as the learning curve grows",
         "bench/curve_growth.py",
     ),
+    (
+        "report_pipeline",
+        "Early stopping: a worker's per-epoch reports in step with training or pipelined",
+        "bench/report_pipeline.py",
+    ),
     ("pruning_gp", "Early stopping: how the GP learns from pruned trials", "bench/pruning_gp.py"),
     (
         "multi_objective",

@@ -103,6 +103,12 @@ def _work_parser(work: argparse.ArgumentParser) -> None:
     work.add_argument("--data", default=None, help="concrete.csv or its directory")
     work.add_argument("--worker-id", default="", help="default: host-pid")
     work.add_argument("--no-progress", action="store_true", help="no progress line")
+    work.add_argument(
+        "--sync-reports",
+        action="store_true",
+        help="wait for each epoch's report before training the next (default: pipelined, "
+        "the answer to epoch k stops training at epoch k+1)",
+    )
 
 
 def _rescore_parser(rescore: argparse.ArgumentParser) -> None:
@@ -181,14 +187,19 @@ def _create(args: argparse.Namespace, client: Client) -> int:
     return 0
 
 
+def worker_config(args: argparse.Namespace, urls: list[str], problem: str) -> WorkerConfig:
+    """The workers' settings from ``work``'s command line."""
+    return WorkerConfig(
+        server=",".join(urls), study=args.study, problem=problem, worker_id=args.worker_id,
+        folds=args.folds, max_iter=args.max_iter, seed=args.seed, data_path=args.data,
+        repeats=args.repeats, pipeline_reports=not args.sync_reports,
+    )  # fmt: skip
+
+
 def _work(args: argparse.Namespace, client: Client) -> int:
     study = client.get_study(args.study)
     problem = resolve_problem(study.definition, args.problem)
-    config = WorkerConfig(
-        server=",".join(client.urls), study=args.study, problem=problem, worker_id=args.worker_id,
-        folds=args.folds, max_iter=args.max_iter, seed=args.seed, data_path=args.data,
-        repeats=args.repeats,
-    )  # fmt: skip
+    config = worker_config(args, list(client.urls), problem)
     return run_work(
         client, config, args.workers, args.verbose, not args.no_progress, dask=args.dask
     )

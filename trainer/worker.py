@@ -8,8 +8,9 @@
 - 409 budget-exhausted while other trials are still out: the worker waits, because a trial
   whose worker died goes stale and is offered again; it stops once the study is completed,
   paused, or has nothing left to hand out.
-- Every epoch's value is reported as an intermediate value; when the service answers that the
-  trial should stop (the study's pruner), training stops and the trial ends as pruned.
+- Every epoch's value is reported as an intermediate value, pipelined behind training
+  (``curve_reports.py``); when the service answers that the trial should stop (the study's
+  pruner), training stops and the trial ends as pruned.
 - An error that is not about the configuration (missing data, a broken install) stops the
   worker with its message; the trial is left to its lease, which runs out and re-offers it,
   instead of being failed as if the configuration were at fault.
@@ -30,7 +31,6 @@ from typing import Any
 
 from hpo_service.client import (
     Client,
-    RetryPolicy,
     RunningTrial,
     ServiceUnavailable,
     StudyHandle,
@@ -42,8 +42,10 @@ from hpo_service.errors import (
     StudyNotRunning,
     TrialAlreadyFinished,
 )
+from trainer.curve_reports import PipelinedReports, curve_reporter, retry_policy
 from trainer.environment import EnvironmentProblem
-from trainer.objectives import DEFAULT_MAX_ITER, Problem, get_problem
+from trainer.objectives import DEFAULT_MAX_ITER, Problem, Result, get_problem
+from trainer.objectives.registry import EpochCallback
 
 log = logging.getLogger("trainer.worker")
 UNFINISHED = (TrialState.PENDING, TrialState.RUNNING, TrialState.STALE)
@@ -72,6 +74,7 @@ class WorkerConfig:
     seed: int = 0
     repeats: int = 1
     report_curve: bool = True
+    pipeline_reports: bool = True  # per-epoch reports sent while the next epoch trains
     data_path: str | None = None
     max_backoff: float = 10.0
     parent_pid: int | None = None
@@ -189,15 +192,10 @@ class _Loop:
         return True
 
     def _back_off(self, exc: ServiceUnavailable) -> None:
-        wait = _policy(self.config.max_backoff).delay(self.outages)
+        wait = retry_policy(self.config.max_backoff).delay(self.outages)
         self.outages += 1
         log.warning("service unreachable (%s); trying again in %.1f s", exc, wait)
         self.stop.event.wait(wait)
-
-
-def _policy(max_backoff: float) -> RetryPolicy:
-    """The client's retry policy (one backoff rule everywhere), capped at ``max_backoff``."""
-    return RetryPolicy(max_backoff=max_backoff)
 
 
 def _orphaned(config: WorkerConfig) -> bool:
@@ -233,17 +231,8 @@ def _work_one(
     an objective error fails the trial. The report takes the next trial if ``more()``."""
     with study.trial(worker_id=worker_id) as trial:
         log.info("trial %d: training %s", trial.number, trial.params)
-        curve = _curve_reporter(trial, config.max_backoff) if config.report_curve else None
         try:
-            result = problem.evaluate(
-                trial.params,
-                folds=config.folds,
-                seed=config.seed,
-                max_iter=config.max_iter,
-                data_path=config.data_path,
-                repeats=config.repeats,
-                on_epoch=curve,
-            )
+            result = _train(trial, problem, config)
         except ENVIRONMENT_ERRORS as exc:
             trial.abandon()
             raise CannotTrain(
@@ -269,6 +258,29 @@ def _work_one(
                     config.max_backoff):  # fmt: skip
             log.info("reported trial %d value=%r", trial.number, result.value)
     return trial.result
+
+
+def _train(trial: RunningTrial, problem: Problem, config: WorkerConfig) -> Result:
+    """Train the trial's configuration, reporting its learning curve as configured."""
+
+    def evaluate(on_epoch: EpochCallback | None) -> Result:
+        return problem.evaluate(
+            trial.params,
+            folds=config.folds,
+            seed=config.seed,
+            max_iter=config.max_iter,
+            data_path=config.data_path,
+            repeats=config.repeats,
+            on_epoch=on_epoch,
+        )
+
+    if not config.report_curve:
+        return evaluate(None)
+    send = curve_reporter(trial, config.max_backoff)
+    if not config.pipeline_reports:
+        return evaluate(send)
+    with PipelinedReports(send, name=f"trial-{trial.number}-reports") as reports:
+        return evaluate(reports)
 
 
 def study_values(study: Study, value: float, metrics: Mapping[str, Any]) -> dict[str, float] | None:
@@ -305,27 +317,6 @@ def _report(
     return trial.report(metadata=metrics, values=values, take_next=take_next)
 
 
-def _curve_reporter(trial: RunningTrial, max_backoff: float) -> Callable[[int, float], bool]:
-    """The objective's per-epoch callback: report the value, answer whether to stop.
-
-    An outage does not stop training: the point is skipped after a few tries (the final
-    value is what counts) and the trial trains on.
-    """
-
-    def report(step: int, value: float) -> bool:
-        for attempt in range(3):
-            try:
-                return trial.report_intermediate(step, value)
-            except ServiceUnavailable as exc:
-                log.warning("trial %d: epoch %d not reported (%s)", trial.number, step, exc)
-                time.sleep(_policy(max_backoff).delay(attempt))
-            except TrialAlreadyFinished:
-                return True  # finished elsewhere (a late duplicate): stop spending time on it
-        return False
-
-    return report
-
-
 def _deliver(trial: RunningTrial, send: Callable[[], Trial], max_backoff: float) -> bool:
     """Send a report or failure until the service takes it (False: another outcome won)."""
     attempt = 0
@@ -339,7 +330,7 @@ def _deliver(trial: RunningTrial, send: Callable[[], Trial], max_backoff: float)
             return False
         except ServiceUnavailable as exc:
             log.warning("trial %d: outcome not delivered (%s); retrying", trial.number, exc)
-            time.sleep(_policy(max_backoff).delay(attempt))
+            time.sleep(retry_policy(max_backoff).delay(attempt))
             attempt += 1
 
 

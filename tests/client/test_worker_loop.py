@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from hpo_service.client import Client, StudyHandle
 from hpo_service.domain import StudyState, TrialState
 from tests.client.test_trial_context import wait_for
+from trainer.cli import _parser, worker_config
 from trainer.commands import create_problem_study, resolve_problem
 from trainer.data import DataError
 from trainer.objectives import ObjectiveError, Problem, Result, Settings, get_problem, register
@@ -134,16 +136,24 @@ CURVE = register(
 )  # fmt: skip
 
 
-def test_the_worker_reports_every_epoch_and_prunes_when_told(hpo: Client) -> None:
+@pytest.mark.parametrize("pipelined", [False, True], ids=["in-step", "pipelined"])
+def test_the_worker_reports_every_epoch_and_prunes_when_told(hpo: Client, pipelined: bool) -> None:
     study = make(hpo, CURVE, "curves", max_trials=3, pruner={"name": "median",
                  "n_startup_trials": 1, "n_warmup_steps": 2})  # fmt: skip
     for x in (0.9, 0.1, 0.95):  # a strong curve first, to compare the others against
         study.enqueue({"x": x})
-    stats = run_worker(config("curves", "test-curve"), StopSignal(), client=hpo)
+    settings = replace(config("curves", "test-curve"), pipeline_reports=pipelined)
+    stats = run_worker(settings, StopSignal(), client=hpo)
     weak, strong = study.get_trial(1), study.get_trial(2)
     assert weak.state is TrialState.PRUNED and stats.pruned == [1]
+    # told to stop at step 2: nothing after it is sent, so the pruned value is step 2's
     assert weak.pruned_step == 2 and [v.step for v in weak.intermediate] == [0, 1, 2]
-    assert weak.metadata["epochs_total"] == 3  # the prune carries the worker's metrics
+    assert weak.value == weak.intermediate[-1].value
+    # the prune carries the worker's metrics: in step, training stopped at once; pipelined,
+    # the answer came while the next epoch trained (one or two epochs more, never later)
+    trained = weak.metadata["epochs_total"]
+    assert trained == 3 if not pipelined else trained in (4, 5)
+    # a complete trial's report comes after its whole curve
     assert strong.state is TrialState.COMPLETE and len(strong.intermediate) == 20
 
 
@@ -166,3 +176,11 @@ def test_an_environment_error_stops_the_worker_and_fails_no_trial(hpo: Client) -
     (trial,) = study.trials()
     assert trial.state is TrialState.RUNNING and trial.failure_reason is None
     assert study.summary().counts.get(TrialState.FAILED, 0) == 0
+
+
+def test_work_pipelines_reports_unless_told_to_wait() -> None:
+    urls = ["http://a:8000", "http://b:8000"]
+    default = worker_config(_parser().parse_args(["work", "--study", "s"]), urls, "concrete")
+    waiting = _parser().parse_args(["work", "--study", "s", "--sync-reports"])
+    assert default.pipeline_reports and default.server == "http://a:8000,http://b:8000"
+    assert worker_config(waiting, urls, "concrete").pipeline_reports is False
