@@ -85,6 +85,7 @@ SUPERSEDED = {
     "not adopted)",
     "rerun-2026-12-07": "the same arm run again on 2026-12-07, beside Optuna's studies",
     "rerun-2026-12-08": "the same arm run again on 2026-12-08, after curves were read as tuples",
+    "rerun-2026-12-08-pipelined": "the same arm run again on 2026-12-08, with pipelined reports",
 }
 """Earlier runs, runs of a change not adopted, and reruns, kept for comparison
 (subdirectories of RESULTS): what differed."""
@@ -99,9 +100,10 @@ with ("": today's); each pruned row is paired with the unpruned studies of its o
 PEERS = {"none": "optuna-tpe", "median": "optuna-tpe-median"}
 """The service's arms and Optuna's arm on the same footing (bench/tuned_optuna.py): TPE
 without pruning, and TPE with the same median rule; stored in RESULTS / "optuna"."""
-RERUNS = ("rerun-2026-12-07", "rerun-2026-12-08")
+RERUNS = ("rerun-2026-12-07", "rerun-2026-12-08", "rerun-2026-12-08-pipelined")
 """Folders of RESULTS holding service arms run again (the first beside Optuna's studies, the
-same day; the second after intermediate reports stopped growing with the curve)."""
+same day; the second after intermediate reports stopped growing with the curve, the third
+with the workers' reports pipelined behind training)."""
 CONFIRM = Protocol(seed=2)  # CV seeds 2000-2004: neither the study nor the selection saw them
 WORKERS = 2
 
