@@ -331,7 +331,7 @@ def peer_section(problem: str, trials: int) -> list[str]:
     for ours, peer in PEERS.items():
         theirs = {r["seed"]: r for r in _load(problem, peer, trials, RESULTS / "optuna")}
         groups = [(f"service GP/EI, pruner {ours}", RESULTS)]
-        groups += [(f"service GP/EI, pruner {ours}, rerun", RESULTS / f) for f in RERUNS]
+        groups += [(f"service GP/EI, pruner {ours}, {f}", RESULTS / f) for f in RERUNS]
         for label, where in groups:
             mine = {r["seed"]: r for r in _load(problem, ours, trials, where)}
             if not mine:
