@@ -133,7 +133,7 @@ def test_peer_section_pairs_each_service_arm_with_optuna_by_seed(
     rows = {line.split(" (2026-12-07)")[0]: line for line in lines if "(2026-12-07) |" in line}
     assert list(rows) == [
         "| service GP/EI, pruner none",
-        "| service GP/EI, pruner none, rerun",
+        "| service GP/EI, pruner none, rerun-2026-12-07",
         "| optuna-tpe",
         "| service GP/EI, pruner median",  # no Optuna row and no gap: nothing to pair with
     ]
@@ -141,7 +141,7 @@ def test_peer_section_pairs_each_service_arm_with_optuna_by_seed(
     assert "| 3 | 0.9760 [0.9700, 0.9780] |" in ours
     # seeds 0 and 1 in common: +0.004 and -0.001, median 0.0015
     assert ours.endswith("| 0.0015 [-0.0010, 0.0040] (2 seeds) |")
-    assert rows["| service GP/EI, pruner none, rerun"].endswith(
+    assert rows["| service GP/EI, pruner none, rerun-2026-12-07"].endswith(
         "| 0.0020 [0.0020, 0.0020] (1 seeds) |"
     )
     peer = rows["| optuna-tpe"]
