@@ -22,7 +22,6 @@ import datetime
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from machine import describe
+from machine import commit, describe
 from pruning_latency import NAME, fill, postgres, report_trial
 
 from hpo_service.persistence.migrate import upgrade
@@ -73,14 +72,6 @@ def run_backend(url: str, workers: int, args: argparse.Namespace) -> dict[str, A
     }
 
 
-def revision() -> str:
-    """The checked-out commit of this script's repository (short)."""
-    found = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    )
-    return found.stdout.strip() or "unknown"
-
-
 def run(args: argparse.Namespace) -> None:
     """Measure both backends for this checkout; save bench/results/curve_growth/<label>.json."""
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -91,7 +82,7 @@ def run(args: argparse.Namespace) -> None:
         pg = run_backend(url, args.gunicorn, args)
     result = {
         "label": args.label,
-        "revision": revision(),
+        "revision": commit(),
         "date": datetime.date.today().isoformat(),
         "started": started,
         "machine": describe(),

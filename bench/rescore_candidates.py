@@ -23,14 +23,16 @@ import json
 import statistics
 import sys
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from machine import describe
 
-from trainer.evaluation import Protocol, rescore_named
+from trainer.commands import scoring_pool
+from trainer.evaluation import Protocol
+from trainer.objectives import get_problem
+from trainer.rescore import scores_of
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDIES = ROOT / "bench" / "results" / "tuned"
@@ -102,16 +104,20 @@ def confirmed(study: Study, number: int | None, scores: dict[str, float]) -> flo
 
 
 def _score_all(jobs: list[tuple[str, str, dict[str, Any], int]], scores: dict[str, float]) -> None:
+    """Score the jobs in the trainer's scoring pool (2 processes), grouped by problem and CV
+    seed; each score is saved as it comes, so a stopped run resumes."""
     SCORES.parent.mkdir(parents=True, exist_ok=True)
-    with ProcessPoolExecutor(2) as pool:
-        futures = [
-            (k, pool.submit(rescore_named, problem, params, Protocol(seed=seed)))
-            for k, problem, params, seed in jobs
-        ]
-        for k, future in futures:
-            scores[k] = future.result().mean
-            SCORES.write_text(json.dumps(scores, indent=1, sort_keys=True) + "\n")
-            print(f"{k[:70]}... {scores[k]:.4f}", flush=True)
+    groups: dict[tuple[str, int], list[tuple[str, dict[str, Any]]]] = {}
+    for k, problem, params, seed in jobs:
+        groups.setdefault((problem, seed), []).append((k, params))
+    with scoring_pool(2) as pool:
+        for (problem, seed), items in groups.items():
+            configs = [params for _, params in items]
+            found = scores_of(get_problem(problem), configs, Protocol(seed=seed), pool)
+            for (k, _), score in zip(items, found, strict=True):
+                scores[k] = score.mean
+                SCORES.write_text(json.dumps(scores, indent=1, sort_keys=True) + "\n")
+                print(f"{k[:70]}... {scores[k]:.4f}", flush=True)
 
 
 def _jobs(

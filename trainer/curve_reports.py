@@ -83,10 +83,14 @@ class PipelinedReports:
                 self._error = exc
                 self._stop.set()
 
-    def close(self) -> None:
-        """Send what is queued, then end the thread; re-raise what sending raised."""
+    def _finish(self) -> None:
+        """Send what is queued, then end the thread."""
         self._points.put(None)
         self._thread.join()
+
+    def close(self) -> None:
+        """Send what is queued, then end the thread; re-raise what sending raised."""
+        self._finish()
         if self._error is not None:
             raise self._error
 
@@ -101,6 +105,5 @@ class PipelinedReports:
     ) -> None:
         if kind is None:
             self.close()
-            return
-        self._points.put(None)  # training failed: stop sending, keep the training error
-        self._thread.join()
+        else:
+            self._finish()  # training failed: its error wins over one from sending
